@@ -1,0 +1,41 @@
+// Config validation.
+#include "config.h"
+
+#include <unistd.h>
+
+#include "tq/proto/endpoint.h"
+
+namespace tq::daemon {
+
+using proto::ErrorCode;
+using proto::Status;
+
+Status Config::Validate() const {
+  if (endpoint.rfind("ipc://", 0) != 0 && endpoint.rfind("tcp://", 0) != 0) {
+    return {ErrorCode::kConfig,
+            "endpoint '" + endpoint + "' must start with ipc:// or tcp://"};
+  }
+  // sun_path holds 108 bytes including the terminating NUL.
+  if (const auto path = proto::IpcPath(endpoint); path.size() >= 108) {
+    return {ErrorCode::kConfig, "ipc path is " + std::to_string(path.size()) +
+                                    " bytes; the system limit is 107"};
+  } else if (endpoint.rfind("ipc://", 0) == 0 && path.empty()) {
+    return {ErrorCode::kConfig, "endpoint 'ipc://' names no path"};
+  }
+  if (workers < 1 || workers > 1024) {
+    return {ErrorCode::kConfig, "workers must be between 1 and 1024"};
+  }
+  if (::access(worker_program.c_str(), X_OK) != 0) {
+    return {ErrorCode::kConfig,
+            "worker program '" + worker_program + "' is not executable"};
+  }
+  for (const std::string& p : plugins) {
+    if (::access(p.c_str(), R_OK) != 0) {
+      return {ErrorCode::kConfig, "plugin '" + p + "' is not readable"};
+    }
+  }
+  if (max_queued < 1) return {ErrorCode::kConfig, "max_queued must be >= 1"};
+  return Status::Ok();
+}
+
+}  // namespace tq::daemon

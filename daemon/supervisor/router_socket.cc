@@ -1,0 +1,85 @@
+// RouterSocket.
+#include "router_socket.h"
+
+namespace tq::daemon {
+
+using proto::ErrorCode;
+using proto::Status;
+
+proto::Result<RouterSocket> RouterSocket::Bind(zmq::context_t& context,
+                                               const std::string& endpoint,
+                                               const RouterOptions& options) {
+  try {
+    zmq::socket_t s(context, zmq::socket_type::router);
+    s.set(zmq::sockopt::router_mandatory, 1);
+    s.set(zmq::sockopt::sndhwm, options.high_water_mark);
+    s.set(zmq::sockopt::rcvhwm, options.high_water_mark);
+    s.set(zmq::sockopt::linger, 0);
+    if (options.max_message_bytes > 0) {
+      s.set(zmq::sockopt::maxmsgsize,
+            static_cast<int64_t>(options.max_message_bytes));
+    }
+    s.bind(endpoint);
+    return RouterSocket(std::move(s));
+  } catch (const zmq::error_t& e) {
+    return Status(ErrorCode::kIo, "bind " + endpoint + ": " + e.what());
+  }
+}
+
+bool RouterSocket::Receive(Incoming* in) {
+  try {
+    if (!socket_.recv(in->identity, zmq::recv_flags::dontwait)) return false;
+    in->extra_frames = false;
+    if (!in->identity.more()) {
+      // ROUTER always prefixes the identity; a lone frame cannot happen.
+      in->payload.rebuild(0);
+      return true;
+    }
+    (void)socket_.recv(in->payload, zmq::recv_flags::none);
+    zmq::message_t rest;
+    bool more = in->payload.more();
+    while (more) {
+      (void)socket_.recv(rest, zmq::recv_flags::none);
+      in->extra_frames = true;
+      more = rest.more();
+    }
+    return true;
+  } catch (const zmq::error_t&) {
+    return false;
+  }
+}
+
+RouterSocket::SendResult RouterSocket::Send(std::string_view identity,
+                                            std::string_view payload) {
+  try {
+    // With ROUTER_MANDATORY the identity frame fails as a whole when the
+    // peer is gone or full; once it is accepted, the payload frame is too.
+    auto sent = socket_.send(zmq::buffer(identity.data(), identity.size()),
+                             zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    if (!sent) return SendResult::kWouldBlock;
+    (void)socket_.send(zmq::buffer(payload.data(), payload.size()),
+                       zmq::send_flags::dontwait);
+    return SendResult::kSent;
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EHOSTUNREACH) return SendResult::kUnreachable;
+    if (e.num() == EAGAIN) return SendResult::kWouldBlock;
+    return SendResult::kUnreachable;
+  }
+}
+
+std::string RouterSocket::LastEndpoint() {
+  try {
+    return socket_.get(zmq::sockopt::last_endpoint);
+  } catch (const zmq::error_t&) {
+    return {};
+  }
+}
+
+void RouterSocket::SetLinger(int linger_ms) {
+  try {
+    socket_.set(zmq::sockopt::linger, linger_ms);
+  } catch (const zmq::error_t&) {
+  }
+}
+
+}  // namespace tq::daemon

@@ -1,0 +1,54 @@
+// RouterSocket: tqd's ZeroMQ ROUTER, the only place that talks to cppzmq.
+//
+// Receives never block; sends never block either (a blocking send to one
+// slow client would stall the whole daemon): with ZMQ_ROUTER_MANDATORY a
+// send reports a client whose queue is full (kWouldBlock) or who is gone
+// (kUnreachable) instead of silently dropping. ZeroMQ errors become Status
+// here and go no further. Not thread-safe; lives on the loop's thread.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <zmq.hpp>
+
+#include "tq/proto/status.h"
+
+namespace tq::daemon {
+
+struct RouterOptions {
+  std::size_t max_message_bytes = 0;  // ZMQ_MAXMSGSIZE: bigger frames drop the peer
+  int high_water_mark = 10000;        // messages queued per client, each way
+};
+
+// One client message: the client's routing identity and its frames.
+struct Incoming {
+  zmq::message_t identity;
+  zmq::message_t payload;
+  bool extra_frames = false;  // the client sent more than one frame
+};
+
+class RouterSocket {
+ public:
+  enum class SendResult { kSent, kWouldBlock, kUnreachable };
+
+  static proto::Result<RouterSocket> Bind(zmq::context_t& context,
+                                          const std::string& endpoint,
+                                          const RouterOptions& options);
+
+  // For zmq::poll.
+  void* handle() { return socket_.handle(); }
+
+  // Takes the next message if one is waiting; false when none is.
+  bool Receive(Incoming* in);
+  SendResult Send(std::string_view identity, std::string_view payload);
+  // The endpoint actually bound (resolves tcp://127.0.0.1:* to a port).
+  std::string LastEndpoint();
+  // Lets queued replies drain for up to `linger_ms` when the socket closes.
+  void SetLinger(int linger_ms);
+
+ private:
+  explicit RouterSocket(zmq::socket_t socket) : socket_(std::move(socket)) {}
+  zmq::socket_t socket_;
+};
+
+}  // namespace tq::daemon

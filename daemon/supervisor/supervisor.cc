@@ -1,0 +1,324 @@
+// Supervisor: construction, the loop, replies and worker events.
+#include "supervisor.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <vector>
+
+#include "tq/proto/endpoint.h"
+
+namespace tq::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+using proto::ErrorCode;
+using proto::Status;
+using proto::TaskState;
+
+// Most client messages read per loop turn, so workers' results and signals
+// are not starved by a flood of submits.
+constexpr int kMaxMessagesPerTurn = 256;
+// How often unsent replies to slow clients are retried.
+constexpr auto kOutboxRetry = 10ms;
+// Most bytes of replies held for clients that do not read; beyond it the
+// oldest are dropped with a warning.
+constexpr std::size_t kMaxOutboxBytes = 256 * proto::kMiB;
+// Between SIGTERM and SIGKILL for workers that outlive shutdown_grace.
+constexpr auto kKillGrace = 2s;
+
+}  // namespace
+
+proto::Result<std::unique_ptr<Supervisor>> Supervisor::Create(Config config) {
+  TQ_RETURN_IF_ERROR(config.Validate());
+  // Before the ZeroMQ context exists, so its threads inherit the mask and
+  // every signal arrives on the signalfd.
+  auto signals = base::SignalFd::Create({SIGTERM, SIGINT, SIGHUP, SIGCHLD});
+  if (!signals.ok()) return signals.status();
+  ::signal(SIGPIPE, SIG_IGN);  // a dead worker's pipe gives EPIPE instead
+
+  EndpointLock lock;
+  if (const auto path = proto::IpcPath(config.endpoint); !path.empty()) {
+    auto acquired = EndpointLock::Acquire(std::string(path));
+    if (!acquired.ok()) return acquired.status();
+    lock = std::move(*acquired);
+  }
+  std::unique_ptr<Supervisor> s(
+      new Supervisor(std::move(config), std::move(*signals), std::move(lock)));
+  TQ_RETURN_IF_ERROR(s->Init());
+  return s;
+}
+
+Supervisor::Supervisor(Config config, base::SignalFd signals, EndpointLock lock)
+    : config_(std::move(config)),
+      signals_(std::move(signals)),
+      lock_(std::move(lock)),
+      context_(1),
+      pool_(WorkerCommand{config_.worker_program, config_.plugins,
+                          config_.limits.max_message_bytes},
+            config_.workers, clock_, *this),
+      scheduler_(config_.max_queued),
+      decoder_(config_.limits) {}
+
+Supervisor::~Supervisor() = default;
+
+Status Supervisor::Init() {
+  auto router = RouterSocket::Bind(
+      context_, config_.endpoint,
+      RouterOptions{config_.limits.max_message_bytes, 10000});
+  if (!router.ok()) return router.status();
+  router_.emplace(std::move(*router));
+  if (const auto path = proto::IpcPath(config_.endpoint); !path.empty()) {
+    // Owner and group may connect; others may not (DESIGN.md, Security).
+    ::chmod(std::string(path).c_str(), 0660);
+  }
+  return pool_.Start();
+}
+
+int Supervisor::Run() {
+  spdlog::info("tqd {} starting {} workers on {}", TQ_VERSION, config_.workers,
+               config_.endpoint);
+  while (!Finished()) {
+    BeforeSleep();
+    Poll();
+    RunExpired();
+    if (!pool_.start_failure().empty()) {
+      spdlog::error("cannot start: {}", pool_.start_failure());
+      return 1;
+    }
+    if (!serving_ && pool_.ready()) {
+      serving_ = true;
+      spdlog::info("ready: {} workers, {} functions", pool_.size(),
+                   functions_.size());
+    }
+  }
+  RetryOutbox();
+  if (!outbox_.empty()) {
+    spdlog::warn("exiting with {} replies undelivered to slow clients",
+                 outbox_.size());
+  }
+  // Let the last replies leave before the socket closes.
+  router_->SetLinger(1000);
+  spdlog::info("stopped");
+  return 0;
+}
+
+bool Supervisor::Finished() const { return stopping_ && pool_.AllExited(); }
+
+void Supervisor::BeforeSleep() {
+  if (!outbox_.empty()) RetryOutbox();
+  while (!stopping_ && scheduler_.size() > 0) {
+    Worker* worker = pool_.FindIdle();
+    if (worker == nullptr) break;
+    const std::uint64_t id = *scheduler_.Pop();
+    Task& task = tasks_.at(id);
+    task.state = TaskState::kRunning;
+    pool_.Dispatch(*worker, proto::TaskAssignment{id, task.fn, task.args});
+  }
+}
+
+std::chrono::milliseconds Supervisor::NextTimeout() const {
+  std::optional<base::Duration> next = pool_.TimeUntilNextDeadline();
+  const auto now = clock_.Now();
+  for (const auto& at : {term_at_, kill_at_}) {
+    if (at) {
+      const auto d = std::max<base::Duration>(*at - now, {});
+      if (!next || d < *next) next = d;
+    }
+  }
+  if (!outbox_.empty() && (!next || *next > kOutboxRetry)) next = kOutboxRetry;
+  if (!next) return std::chrono::milliseconds(-1);  // sleep until an event
+  // Round up so a deadline 0.4 ms away does not spin with timeout 0.
+  return std::chrono::ceil<std::chrono::milliseconds>(*next);
+}
+
+void Supervisor::Poll() {
+  std::vector<zmq::pollitem_t> items;
+  items.push_back({nullptr, signals_.fd(), ZMQ_POLLIN, 0});
+  const bool read_clients = serving_;
+  if (read_clients) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
+  const std::size_t first_worker = items.size();
+  std::vector<int> slots;
+  pool_.ForEach([&](Worker& w) {
+    short events = 0;
+    int fd = w.read_fd();
+    if (fd >= 0) events |= ZMQ_POLLIN;
+    if (w.wants_write() && w.write_fd() >= 0) {
+      // A pipe has one fd per direction: poll the write end separately.
+      items.push_back({nullptr, w.write_fd(), ZMQ_POLLOUT, 0});
+      slots.push_back(w.slot());
+    }
+    if (events != 0) {
+      items.push_back({nullptr, fd, events, 0});
+      slots.push_back(w.slot());
+    }
+  });
+
+  try {
+    zmq::poll(items, NextTimeout());
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EINTR) spdlog::error("poll: {}", e.what());
+    return;
+  }
+  if (items[0].revents & ZMQ_POLLIN) HandleSignals();
+  for (std::size_t i = first_worker; i < items.size(); ++i) {
+    const short revents = items[i].revents;
+    if (revents == 0) continue;
+    const int slot = slots[i - first_worker];
+    if (items[i].events & ZMQ_POLLOUT) {
+      pool_.OnWritable(slot);
+    } else {
+      pool_.OnReadable(slot);
+    }
+  }
+  if (read_clients && (items[1].revents & ZMQ_POLLIN)) DrainRouter();
+}
+
+void Supervisor::HandleSignals() {
+  while (std::optional<int> sig = signals_.Read()) {
+    switch (*sig) {
+      case SIGCHLD:
+        pool_.ReapExited();
+        break;
+      case SIGTERM:
+      case SIGINT:
+        if (!stopping_) {
+          spdlog::info("{} received; draining", base::SignalName(*sig));
+          BeginShutdown();
+        } else {
+          spdlog::info("{} received again; stopping workers now",
+                       base::SignalName(*sig));
+          pool_.SignalAll(SIGKILL);
+        }
+        break;
+      case SIGHUP:
+        spdlog::info("SIGHUP received; configuration reload is not supported yet");
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void Supervisor::DrainRouter() {
+  Incoming in;
+  for (int i = 0; i < kMaxMessagesPerTurn && router_->Receive(&in); ++i) {
+    HandleMessage(in);
+  }
+}
+
+void Supervisor::RunExpired() {
+  pool_.RunExpired();
+  const auto now = clock_.Now();
+  if (term_at_ && now >= *term_at_) {
+    term_at_.reset();
+    spdlog::warn("shutdown grace of {} ms is over; terminating running tasks",
+                 config_.shutdown_grace.count());
+    pool_.SignalAll(SIGTERM);
+    kill_at_ = now + kKillGrace;
+  }
+  if (kill_at_ && now >= *kill_at_) {
+    kill_at_.reset();
+    pool_.SignalAll(SIGKILL);
+  }
+}
+
+void Supervisor::BeginShutdown() {
+  stopping_ = true;
+  for (std::uint64_t id : scheduler_.TakeAll()) {
+    Complete(id, TaskState::kCancelled, {},
+             {"tq.Cancelled", "daemon shutting down"});
+  }
+  pool_.BeginShutdown();
+  term_at_ = clock_.Now() + config_.shutdown_grace;
+}
+
+void Supervisor::SendReply(std::string_view client) {
+  if (!outbox_.empty()) {
+    // Keep order per client: behind anything already waiting.
+    outbox_.push_back({std::string(client), std::string(reply_.view())});
+    outbox_bytes_ += reply_.size();
+    return;
+  }
+  switch (router_->Send(client, reply_.view())) {
+    case RouterSocket::SendResult::kSent:
+      return;
+    case RouterSocket::SendResult::kUnreachable:
+      spdlog::debug("client gone; dropping a {} byte reply", reply_.size());
+      return;
+    case RouterSocket::SendResult::kWouldBlock:
+      outbox_.push_back({std::string(client), std::string(reply_.view())});
+      outbox_bytes_ += reply_.size();
+      return;
+  }
+}
+
+void Supervisor::RetryOutbox() {
+  std::deque<Unsent> still;
+  std::set<std::string, std::less<>> blocked;  // keep per-client order
+  for (Unsent& u : outbox_) {
+    if (!blocked.contains(u.client)) {
+      const auto r = router_->Send(u.client, u.payload);
+      if (r != RouterSocket::SendResult::kWouldBlock) {
+        outbox_bytes_ -= u.payload.size();
+        continue;
+      }
+      blocked.insert(u.client);
+    }
+    still.push_back(std::move(u));
+  }
+  outbox_ = std::move(still);
+  while (outbox_bytes_ > kMaxOutboxBytes && !outbox_.empty()) {
+    spdlog::warn("a client is not reading its replies; dropping one");
+    outbox_bytes_ -= outbox_.front().payload.size();
+    outbox_.pop_front();
+  }
+}
+
+void Supervisor::SendError(std::string_view client, std::uint64_t request_id,
+                           const Status& status) {
+  reply_.clear();
+  proto::EncodeError(request_id, status, reply_);
+  SendReply(client);
+}
+
+void Supervisor::Complete(std::uint64_t task_id, TaskState state,
+                          std::string_view value, const proto::ErrorInfo& error) {
+  auto it = tasks_.find(task_id);
+  if (it == tasks_.end()) {
+    spdlog::error("result for unknown task {}", task_id);
+    return;
+  }
+  Task& task = it->second;
+  reply_.clear();
+  proto::Encode(proto::TaskResult{task.request_id, task.id, state, value, error},
+                reply_);
+  spdlog::debug("task {} {}", task.id, proto::TaskStateName(state));
+  SendReply(task.client);
+  tasks_.erase(it);
+}
+
+void Supervisor::OnWorkerReady(Worker&, const proto::WorkerHello& hello) {
+  for (std::string_view fn : hello.functions) {
+    if (!functions_.contains(fn)) functions_.emplace(fn);
+  }
+}
+
+void Supervisor::OnTaskResult(Worker&, const proto::WorkerResult& result) {
+  Complete(result.task_id, result.state, result.value, result.error);
+}
+
+void Supervisor::OnTaskLost(std::uint64_t task_id, const std::string& reason) {
+  if (stopping_) {
+    Complete(task_id, TaskState::kCancelled, {},
+             {"tq.Cancelled", "daemon shutting down (" + reason + ")"});
+    return;
+  }
+  spdlog::warn("task {} lost: {}", task_id, reason);
+  Complete(task_id, TaskState::kLost, {}, {"tq.WorkerLost", reason});
+}
+
+}  // namespace tq::daemon

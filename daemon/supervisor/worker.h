@@ -1,0 +1,134 @@
+// Worker: one tq-worker process as tqd sees it: the process, its two pipes,
+// what is buffered each way, and which task it runs.
+//
+// The pipe ends on our side are non-blocking: Flush() writes what the pipe
+// takes and keeps the rest, and ReadFrames() hands out only complete frames,
+// so a slow or stuck worker never blocks the loop. Owned by WorkerPool; not
+// thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/fd.h"
+#include "base/subprocess.h"
+#include "tq/proto/buffer.h"
+#include "tq/proto/framing.h"
+
+namespace tq::daemon {
+
+struct WorkerCommand {
+  std::string program;
+  std::vector<std::string> plugins;
+  std::size_t max_frame_bytes = 0;
+};
+
+class Worker {
+ public:
+  enum class State {
+    kStarting,  // spawned, hello not yet read
+    kIdle,
+    kBusy,      // running task()
+    kExiting,   // pipes closed or process killed; waiting to reap it
+  };
+  enum class ReadStatus { kOk, kClosed, kTooLarge };
+
+  // Spawns the program with its task pipe on fd 3 and result pipe on fd 4.
+  static proto::Result<Worker> Spawn(int slot, const WorkerCommand& command,
+                                     base::TimePoint now);
+
+  Worker(Worker&&) = default;
+  Worker& operator=(Worker&&) = default;
+
+  int slot() const { return slot_; }
+  pid_t pid() const { return process_.pid(); }
+  State state() const { return state_; }
+  base::TimePoint started_at() const { return started_at_; }
+  // Non-null iff state() == kBusy.
+  const std::optional<std::uint64_t>& task() const { return task_; }
+  std::uint64_t tasks_done() const { return tasks_done_; }
+
+  int read_fd() const { return from_worker_.get(); }
+  int write_fd() const { return to_worker_.get(); }
+  bool wants_write() const { return out_.size() > out_offset_; }
+
+  // The buffer to encode the next frame into; Flush() sends it.
+  proto::Buffer& out() { return out_; }
+  // Writes buffered bytes. False when the worker's end is closed.
+  bool Flush();
+  // Reads what the pipe has and calls on_frame(std::string_view) per
+  // complete frame. kClosed on EOF or a read error.
+  template <typename OnFrame>
+  ReadStatus ReadFrames(OnFrame&& on_frame);
+
+  void MarkIdle() { state_ = State::kIdle; }
+  void Assign(std::uint64_t task_id) {
+    state_ = State::kBusy;
+    task_ = task_id;
+  }
+  // Frees the worker after its task's result arrived.
+  void Finish() {
+    task_.reset();
+    ++tasks_done_;
+    state_ = State::kIdle;
+  }
+  // Forgets the task (it was answered otherwise) without counting it.
+  std::optional<std::uint64_t> TakeTask() {
+    auto t = task_;
+    task_.reset();
+    return t;
+  }
+  // Closes our end of the task pipe: an idle worker exits on EOF.
+  void CloseInput();
+  // Stops reading and writing; the process is left to be reaped.
+  void Detach();
+  void Kill(int signal) { process_.Kill(signal); }
+  bool TryReap() { return process_.TryReap(); }
+  const std::optional<base::ExitStatus>& exit_status() const {
+    return process_.exit_status();
+  }
+
+ private:
+  Worker(int slot, base::Subprocess process, base::Fd to_worker,
+         base::Fd from_worker, std::size_t max_frame_bytes, base::TimePoint now);
+  proto::FrameReader::Next PopFrame(std::string_view* frame) {
+    return reader_.Pop(frame);
+  }
+  ReadStatus ReadSome(bool* got_data);
+
+  int slot_;
+  base::Subprocess process_;
+  base::Fd to_worker_;    // our write end of its fd 3
+  base::Fd from_worker_;  // our read end of its fd 4
+  proto::Buffer out_;
+  std::size_t out_offset_ = 0;  // bytes of out_ already written
+  proto::FrameReader reader_;
+  State state_ = State::kStarting;
+  std::optional<std::uint64_t> task_;
+  std::uint64_t tasks_done_ = 0;
+  base::TimePoint started_at_;
+};
+
+template <typename OnFrame>
+Worker::ReadStatus Worker::ReadFrames(OnFrame&& on_frame) {
+  // Bounded, so a worker that writes without pause cannot starve the loop;
+  // poll reports it readable again next turn.
+  for (int round = 0; round < 16; ++round) {
+    bool got_data = false;
+    const ReadStatus status = ReadSome(&got_data);
+    std::string_view frame;
+    for (;;) {
+      const auto next = PopFrame(&frame);
+      if (next == proto::FrameReader::Next::kNeedMore) break;
+      if (next == proto::FrameReader::Next::kTooLarge) return ReadStatus::kTooLarge;
+      on_frame(frame);
+    }
+    if (status != ReadStatus::kOk || !got_data) return status;
+  }
+  return ReadStatus::kOk;
+}
+
+}  // namespace tq::daemon

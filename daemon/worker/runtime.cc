@@ -1,0 +1,231 @@
+// The worker runtime: tq-worker's loop, shared with custom worker programs.
+//
+// Protocol fds are fixed by tqd: 3 carries task frames in, 4 carries hello
+// and result frames out (proto/PROTOCOL.md, "Worker pipes"). stdout and
+// stderr stay the task's own. The loop is blocking and single-threaded:
+// a worker runs one task at a time, and tqd only sends it one when idle.
+#include <cxxabi.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "tq/proto/codec.h"
+#include "tq/proto/framing.h"
+#include "tq/worker/task.h"
+
+namespace tq::worker {
+namespace {
+
+constexpr int kTaskFd = 3;
+constexpr int kResultFd = 4;
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+std::string Demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> name(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(mangled);
+}
+
+// The type of the exception being handled, for catch (...) blocks.
+std::string CurrentExceptionType() {
+  const std::type_info* t = abi::__cxa_current_exception_type();
+  return t == nullptr ? std::string("unknown") : Demangle(t->name());
+}
+
+std::string Truncate(std::string s) {
+  if (s.size() > proto::kMaxErrorTextBytes) {
+    s.resize(proto::kMaxErrorTextBytes - 16);
+    s += " [truncated]";
+  }
+  return s;
+}
+
+bool LoadPlugin(const std::string& path, Registry& registry) {
+  // RTLD_LOCAL: plugins cannot clash with each other's symbols. Never
+  // dlclose'd: the registry holds their code.
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    std::fprintf(stderr, "tq-worker: cannot load plugin %s: %s\n",
+                 path.c_str(), dlerror());
+    return false;
+  }
+  using Entry = void (*)(Registry&);
+  auto entry = reinterpret_cast<Entry>(dlsym(handle, "tq_plugin_register_v1"));
+  if (entry == nullptr) {
+    std::fprintf(stderr,
+                 "tq-worker: %s is not a tq plugin (no TQ_PLUGIN entry point "
+                 "tq_plugin_register_v1)\n",
+                 path.c_str());
+    return false;
+  }
+  entry(registry);
+  return true;
+}
+
+// Writes all of `bytes` to the result pipe; false when tqd is gone.
+bool WriteAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+class Loop {
+ public:
+  explicit Loop(const Registry& registry)
+      : registry_(registry), reader_(limits_.max_message_bytes),
+        decoder_(limits_) {}
+
+  int Run() {
+    if (!SayHello()) return 0;
+    for (;;) {
+      std::size_t capacity = 0;
+      char* space = reader_.Prepare(kReadChunk, &capacity);
+      const ssize_t n = ::read(kTaskFd, space, capacity);
+      if (n == 0) return 0;  // tqd closed our pipe: time to go
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        std::fprintf(stderr, "tq-worker: read: %s\n", std::strerror(errno));
+        return 1;
+      }
+      reader_.Commit(static_cast<std::size_t>(n));
+      if (int rc = RunFrames(); rc >= 0) return rc;
+    }
+  }
+
+ private:
+  bool SayHello() {
+    const std::vector<std::string> names = registry_.names();
+    proto::WorkerHello hello;
+    hello.pid = static_cast<std::uint32_t>(::getpid());
+    hello.functions.assign(names.begin(), names.end());
+    const std::size_t start = proto::BeginFrame(out_);
+    proto::Encode(hello, out_);
+    proto::EndFrame(out_, start);
+    return Flush();
+  }
+
+  // Runs every complete frame buffered; results are written once no
+  // further frame is waiting, so a burst costs one write. Returns an exit
+  // code to stop with, or -1 to keep reading.
+  int RunFrames() {
+    std::string_view frame;
+    for (;;) {
+      switch (reader_.Pop(&frame)) {
+        case proto::FrameReader::Next::kNeedMore:
+          return Flush() ? -1 : 0;
+        case proto::FrameReader::Next::kTooLarge:
+          std::fprintf(stderr, "tq-worker: task frame of %u bytes is over the limit\n",
+                       reader_.rejected_length());
+          return 3;
+        case proto::FrameReader::Next::kFrame:
+          break;
+      }
+      proto::Result<proto::TaskAssignment> task = decoder_.DecodeTask(frame);
+      if (!task.ok()) {
+        // tqd and worker disagree on the protocol: nothing sane to answer.
+        std::fprintf(stderr, "tq-worker: bad task frame: %s\n",
+                     task.status().ToString().c_str());
+        return 3;
+      }
+      RunOne(*task);
+    }
+  }
+
+  void RunOne(const proto::TaskAssignment& task) {
+    value_.clear();
+    proto::WorkerResult result;
+    result.task_id = task.task_id;
+    std::string type, message;
+    const RawTask* fn = registry_.find(task.fn);
+    if (fn == nullptr) {
+      type = "tq.UnknownFunction";
+      message = "this worker has no function '" + std::string(task.fn) + "'";
+    } else {
+      try {
+        Output out(&value_);
+        (*fn)(task.args, out);
+      } catch (const TaskError& e) {
+        type = e.type();
+        message = e.what();
+      } catch (const std::exception& e) {
+        type = CurrentExceptionType();
+        message = e.what();
+      } catch (...) {
+        type = CurrentExceptionType();
+        message = "exception of non-standard type " + type;
+      }
+    }
+    if (type.empty() && value_.size() > limits_.max_args_bytes) {
+      type = "tq.ResultTooLarge";
+      message = "result is " + std::to_string(value_.size()) +
+                " bytes; the limit is " + std::to_string(limits_.max_args_bytes);
+    }
+    if (type.empty()) {
+      result.state = proto::TaskState::kDone;
+      result.value = value_;
+    } else {
+      type = Truncate(std::move(type));
+      message = Truncate(std::move(message));
+      result.state = proto::TaskState::kFailed;
+      result.error = {type, message};
+    }
+    const std::size_t start = proto::BeginFrame(out_);
+    proto::Encode(result, out_);
+    proto::EndFrame(out_, start);
+  }
+
+  bool Flush() {
+    const bool ok = WriteAll(kResultFd, out_.view());
+    out_.clear();
+    return ok;
+  }
+
+  const Registry& registry_;
+  proto::Limits limits_;
+  proto::FrameReader reader_;
+  proto::Decoder decoder_;
+  proto::Buffer out_;
+  std::string value_;  // reused across tasks
+};
+
+bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
+
+}  // namespace
+
+int Main(int argc, char** argv, Registry& registry) {
+  CLI::App app{"tq-worker: runs tasks for tqd. Started by tqd, not by hand."};
+  std::vector<std::string> plugins;
+  app.add_option("--plugin", plugins, "Task plugin (.so) to load; repeatable");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!IsOpen(kTaskFd) || !IsOpen(kResultFd)) {
+    std::fprintf(stderr,
+                 "tq-worker: must be started by tqd (fds 3 and 4 are not "
+                 "open)\n");
+    return 2;
+  }
+  // A write to a tqd that is gone fails with EPIPE and ends the loop.
+  ::signal(SIGPIPE, SIG_IGN);
+  for (const std::string& path : plugins) {
+    if (!LoadPlugin(path, registry)) return 2;
+  }
+  return Loop(registry).Run();
+}
+
+}  // namespace tq::worker

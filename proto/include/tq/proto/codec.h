@@ -1,0 +1,65 @@
+// The msgpack codec for every protocol v1 message, with strict validation.
+//
+// Encode* append one msgpack map to a Buffer (so a pipe frame's length
+// prefix can precede it). Decoder turns one frame into a message or a Status
+// naming exactly what is wrong ("submit: field 'fn' must be a string"); it
+// never throws and never allocates more than the limits allow, whatever the
+// bytes. msgpack.hpp stays inside codec.cc.
+//
+// A Decoder is not thread-safe; keep one per thread. Views in a decoded
+// message point into the frame passed in and stay valid as long as it does.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "tq/proto/buffer.h"
+#include "tq/proto/limits.h"
+#include "tq/proto/messages.h"
+#include "tq/proto/status.h"
+
+namespace tq::proto {
+
+// client -> tqd
+void Encode(const SubmitRequest& m, Buffer& out);
+void Encode(const PingRequest& m, Buffer& out);
+// tqd -> client
+void Encode(const Accepted& m, Buffer& out);
+void Encode(const TaskResult& m, Buffer& out);
+void Encode(const ErrorReply& m, Buffer& out);
+void Encode(const Pong& m, Buffer& out);
+// tq-worker <-> tqd
+void Encode(const WorkerHello& m, Buffer& out);
+void Encode(const TaskAssignment& m, Buffer& out);
+void Encode(const WorkerResult& m, Buffer& out);
+
+// Convenience for ERROR replies built from a Status.
+void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out);
+
+class Decoder {
+ public:
+  explicit Decoder(Limits limits = {});
+  ~Decoder();
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  Result<ClientMessage> DecodeClient(std::string_view frame);
+  Result<DaemonMessage> DecodeDaemon(std::string_view frame);
+  Result<WorkerMessage> DecodeFromWorker(std::string_view frame);
+  Result<TaskAssignment> DecodeTask(std::string_view frame);
+
+  // The "req" field of the last frame decoded, if it was readable: lets tqd
+  // address an ERROR reply to the request that caused it. 0 otherwise.
+  std::uint64_t last_request_id() const { return last_request_id_; }
+
+  const Limits& limits() const { return limits_; }
+
+ private:
+  class Impl;
+  Limits limits_;
+  std::uint64_t last_request_id_ = 0;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tq::proto

@@ -1,0 +1,34 @@
+// Size limits shared by the codec, tqd and the client library.
+//
+// Every limit here is enforced before memory is committed to a peer's claim:
+// the frame length before buffering, msgpack container sizes before the
+// unpacker allocates, and string lengths before they are copied.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tq::proto {
+
+// The protocol version this build speaks (field "v").
+inline constexpr std::uint32_t kProtocolVersion = 1;
+
+inline constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+struct Limits {
+  // Largest client message or pipe frame payload, in bytes.
+  std::size_t max_message_bytes = 64 * kMiB;
+  // Largest "args" (and result "value") inside a message, in bytes.
+  std::size_t max_args_bytes = 48 * kMiB;
+};
+
+// A function name is 1..kMaxFunctionNameBytes bytes of printable ASCII or
+// UTF-8, so it can be echoed in error sentences and logs verbatim.
+inline constexpr std::size_t kMaxFunctionNameBytes = 128;
+// Most functions one worker may announce in its hello.
+inline constexpr std::size_t kMaxFunctions = 4096;
+// Longest error type / message strings a worker may report; longer ones are
+// truncated by the worker runtime, rejected by the decoder.
+inline constexpr std::size_t kMaxErrorTextBytes = 64 * 1024;
+
+}  // namespace tq::proto

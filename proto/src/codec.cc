@@ -1,0 +1,633 @@
+// msgpack encoding and strict decoding of protocol v1 messages.
+//
+// Decoding unpacks into a zone the Decoder reuses, with limits on every
+// container and string so a hostile frame cannot make msgpack-c allocate
+// beyond them, and with a reference function so strings and bins point into
+// the frame instead of being copied. Every msgpack-c exception stops here.
+#include "tq/proto/codec.h"
+
+#include <msgpack.hpp>
+
+#include <array>
+#include <string>
+
+namespace tq::proto {
+namespace {
+
+using Packer = msgpack::packer<Buffer>;
+
+// ---- encoding -------------------------------------------------------------
+
+void PackStr(Packer& pk, std::string_view s) {
+  pk.pack_str(static_cast<std::uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
+}
+
+void PackBin(Packer& pk, std::string_view b) {
+  pk.pack_bin(static_cast<std::uint32_t>(b.size()));
+  pk.pack_bin_body(b.data(), static_cast<std::uint32_t>(b.size()));
+}
+
+// Starts a message map with its "v" and "kind" entries; `fields` counts the
+// entries that follow.
+void BeginMessage(Packer& pk, std::string_view kind, std::uint32_t fields) {
+  pk.pack_map(fields + 2);
+  PackStr(pk, "v");
+  pk.pack_uint32(kProtocolVersion);
+  PackStr(pk, "kind");
+  PackStr(pk, kind);
+}
+
+void PackUint(Packer& pk, std::string_view key, std::uint64_t v) {
+  PackStr(pk, key);
+  pk.pack_uint64(v);
+}
+
+void PackStrField(Packer& pk, std::string_view key, std::string_view v) {
+  PackStr(pk, key);
+  PackStr(pk, v);
+}
+
+void PackOutcome(Packer& pk, TaskState state, std::string_view value,
+                 const ErrorInfo& error) {
+  PackStrField(pk, "state", TaskStateName(state));
+  if (state == TaskState::kDone) {
+    PackStr(pk, "value");
+    PackBin(pk, value);
+  } else {
+    PackStr(pk, "error");
+    pk.pack_map(2);
+    PackStrField(pk, "type", error.type);
+    PackStrField(pk, "message", error.message);
+  }
+}
+
+// ---- decoding -------------------------------------------------------------
+
+std::string_view TypeName(const msgpack::object& o) {
+  switch (o.type) {
+    case msgpack::type::NIL: return "nil";
+    case msgpack::type::BOOLEAN: return "bool";
+    case msgpack::type::POSITIVE_INTEGER: return "int";
+    case msgpack::type::NEGATIVE_INTEGER: return "negative int";
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: return "float";
+    case msgpack::type::STR: return "str";
+    case msgpack::type::BIN: return "bin";
+    case msgpack::type::ARRAY: return "array";
+    case msgpack::type::MAP: return "map";
+    case msgpack::type::EXT: return "ext";
+  }
+  return "unknown";
+}
+
+std::string_view View(const msgpack::object& o) {
+  return o.type == msgpack::type::STR
+             ? std::string_view(o.via.str.ptr, o.via.str.size)
+             : std::string_view(o.via.bin.ptr, o.via.bin.size);
+}
+
+// Well-formed UTF-8 without control characters: safe to echo in sentences,
+// logs and JSON.
+bool IsPrintableUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  while (p < end) {
+    const unsigned c = *p;
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) return false;
+      ++p;
+      continue;
+    }
+    int extra = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) { extra = 1; cp = c & 0x1f; }
+    else if ((c & 0xf0) == 0xe0) { extra = 2; cp = c & 0x0f; }
+    else if ((c & 0xf8) == 0xf0) { extra = 3; cp = c & 0x07; }
+    else return false;
+    if (end - p <= extra) return false;
+    for (int i = 1; i <= extra; ++i) {
+      if ((p[i] & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+      return false;
+    p += extra + 1;
+  }
+  return true;
+}
+
+// The fields of one msgpack map, looked up by name. Remembers which were
+// read so that anything else can be reported as unknown.
+class Fields {
+ public:
+  static constexpr std::size_t kMaxFields = 16;
+
+  Fields(std::string_view context, const msgpack::object& map)
+      : context_(context), map_(map) {}
+
+  Status Init() {
+    const auto& m = map_.via.map;
+    if (m.size > kMaxFields) {
+      return Error(ErrorCode::kMalformed, "has " + std::to_string(m.size) +
+                                              " fields; at most 16 allowed");
+    }
+    for (std::uint32_t i = 0; i < m.size; ++i) {
+      const msgpack::object& key = m.ptr[i].key;
+      if (key.type != msgpack::type::STR) {
+        return Error(ErrorCode::kMalformed, "field names must be strings, got " +
+                                                std::string(TypeName(key)));
+      }
+      for (std::uint32_t j = 0; j < i; ++j) {
+        if (View(m.ptr[j].key) == View(key)) {
+          return Error(ErrorCode::kMalformed,
+                       "field '" + Printable(View(key)) + "' appears twice");
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  const msgpack::object* Find(std::string_view key) {
+    const auto& m = map_.via.map;
+    for (std::uint32_t i = 0; i < m.size; ++i) {
+      if (View(m.ptr[i].key) == key) {
+        used_[i] = true;
+        return &m.ptr[i].val;
+      }
+    }
+    return nullptr;
+  }
+
+  Status Uint(std::string_view key, std::uint64_t* out) {
+    const msgpack::object* o = Find(key);
+    if (o == nullptr) return Missing(key);
+    if (o->type != msgpack::type::POSITIVE_INTEGER) {
+      return WrongType(key, "a non-negative integer", *o);
+    }
+    *out = o->via.u64;
+    return Status::Ok();
+  }
+
+  Status Str(std::string_view key, std::string_view* out,
+             bool required = true) {
+    const msgpack::object* o = Find(key);
+    if (o == nullptr) return required ? Missing(key) : Status::Ok();
+    if (o->type != msgpack::type::STR) return WrongType(key, "a string", *o);
+    *out = View(*o);
+    return Status::Ok();
+  }
+
+  Status Bin(std::string_view key, std::string_view* out, bool required,
+             std::string_view what) {
+    const msgpack::object* o = Find(key);
+    if (o == nullptr) return required ? Missing(key) : Status::Ok();
+    if (o->type != msgpack::type::BIN) return WrongType(key, what, *o);
+    *out = View(*o);
+    return Status::Ok();
+  }
+
+  // Reads a non-zero request id into *out.
+  Status RequestId(std::uint64_t* out) {
+    TQ_RETURN_IF_ERROR(Uint("req", out));
+    if (*out == 0) return Error(ErrorCode::kBadValue, "field 'req' must be non-zero");
+    return Status::Ok();
+  }
+
+  Status NoUnknownFields() const {
+    const auto& m = map_.via.map;
+    for (std::uint32_t i = 0; i < m.size; ++i) {
+      if (!used_[i]) {
+        return Error(ErrorCode::kUnknownField,
+                     "unknown field '" + Printable(View(m.ptr[i].key)) + "'");
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Error(ErrorCode code, const std::string& what) const {
+    return Status(code, std::string(context_) + ": " + what);
+  }
+
+  // Echoes a peer's string in a sentence only when it is printable.
+  static std::string Printable(std::string_view s) {
+    if (s.size() <= 64 && IsPrintableUtf8(s)) return std::string(s);
+    return "<" + std::to_string(s.size()) + " bytes, not printable>";
+  }
+
+ private:
+  Status Missing(std::string_view key) const {
+    return Error(ErrorCode::kMissingField,
+                 "missing field '" + std::string(key) + "'");
+  }
+  Status WrongType(std::string_view key, std::string_view want,
+                   const msgpack::object& got) const {
+    return Error(ErrorCode::kWrongType, "field '" + std::string(key) +
+                                            "' must be " + std::string(want) +
+                                            ", got " + std::string(TypeName(got)));
+  }
+
+  std::string_view context_;
+  const msgpack::object& map_;
+  std::array<bool, kMaxFields> used_{};
+};
+
+Status ReadFunctionName(Fields& f, std::string_view* fn) {
+  TQ_RETURN_IF_ERROR(f.Str("fn", fn));
+  if (fn->empty() || fn->size() > kMaxFunctionNameBytes ||
+      !IsPrintableUtf8(*fn)) {
+    return f.Error(ErrorCode::kBadValue,
+                   "field 'fn' must be 1 to 128 bytes of printable UTF-8");
+  }
+  return Status::Ok();
+}
+
+Status ReadArgs(Fields& f, const Limits& limits, std::string_view* args) {
+  TQ_RETURN_IF_ERROR(
+      f.Bin("args", args, false, "a bin holding a msgpack-encoded array"));
+  if (args->size() > limits.max_args_bytes) {
+    return f.Error(ErrorCode::kTooLarge,
+                   "field 'args' is " + std::to_string(args->size()) +
+                       " bytes; the limit is " +
+                       std::to_string(limits.max_args_bytes));
+  }
+  if (!args->empty()) {
+    // Only the header: the worker validates the elements against the
+    // function's signature.
+    const auto b = static_cast<unsigned char>((*args)[0]);
+    if (!((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd)) {
+      return f.Error(ErrorCode::kBadValue,
+                     "field 'args' must encode a msgpack array");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ReadErrorInfo(Fields& f, ErrorInfo* error) {
+  const msgpack::object* o = f.Find("error");
+  if (o == nullptr) return f.Error(ErrorCode::kMissingField, "missing field 'error'");
+  if (o->type != msgpack::type::MAP) {
+    return f.Error(ErrorCode::kWrongType, "field 'error' must be a map, got " +
+                                              std::string(TypeName(*o)));
+  }
+  Fields e("error", *o);
+  TQ_RETURN_IF_ERROR(e.Init());
+  TQ_RETURN_IF_ERROR(e.Str("type", &error->type));
+  TQ_RETURN_IF_ERROR(e.Str("message", &error->message));
+  if (error->type.size() > kMaxErrorTextBytes ||
+      error->message.size() > kMaxErrorTextBytes) {
+    return e.Error(ErrorCode::kTooLarge, "type or message longer than 64 KiB");
+  }
+  return e.NoUnknownFields();
+}
+
+// Reads "state" and then "value" or "error"; `allowed` says which states
+// this message may carry.
+template <typename Pred>
+Status ReadOutcome(Fields& f, Pred allowed, TaskState* state,
+                   std::string_view* value, ErrorInfo* error) {
+  std::string_view name;
+  TQ_RETURN_IF_ERROR(f.Str("state", &name));
+  const std::optional<TaskState> s = ParseTaskState(name);
+  if (!s || !allowed(*s)) {
+    return f.Error(ErrorCode::kBadValue,
+                   "field 'state' may not be '" + Fields::Printable(name) + "'");
+  }
+  *state = *s;
+  if (*s == TaskState::kDone) {
+    return f.Bin("value", value, true, "a bin holding a msgpack value");
+  }
+  return ReadErrorInfo(f, error);
+}
+
+}  // namespace
+
+// ---- Encode ----------------------------------------------------------------
+
+void Encode(const SubmitRequest& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "submit", 3);
+  PackUint(pk, "req", m.request_id);
+  PackStrField(pk, "fn", m.fn);
+  PackStr(pk, "args");
+  if (m.args.empty()) {
+    static constexpr char kEmptyArray = '\x90';
+    PackBin(pk, std::string_view(&kEmptyArray, 1));
+  } else {
+    PackBin(pk, m.args);
+  }
+}
+
+void Encode(const PingRequest& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "ping", 1);
+  PackUint(pk, "req", m.request_id);
+}
+
+void Encode(const Accepted& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "accepted", 2);
+  PackUint(pk, "req", m.request_id);
+  PackUint(pk, "task", m.task_id);
+}
+
+void Encode(const TaskResult& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "result", 4);
+  PackUint(pk, "req", m.request_id);
+  PackUint(pk, "task", m.task_id);
+  PackOutcome(pk, m.state, m.value, m.error);
+}
+
+void Encode(const ErrorReply& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "error", 3);
+  PackUint(pk, "req", m.request_id);
+  PackStrField(pk, "code", m.code);
+  PackStrField(pk, "message", m.message);
+}
+
+void Encode(const Pong& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "pong", 4);
+  PackUint(pk, "req", m.request_id);
+  PackStrField(pk, "server", m.server);
+  PackUint(pk, "pid", m.pid);
+  PackUint(pk, "workers", m.workers);
+}
+
+void Encode(const WorkerHello& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "hello", 2);
+  PackUint(pk, "pid", m.pid);
+  PackStr(pk, "fns");
+  pk.pack_array(static_cast<std::uint32_t>(m.functions.size()));
+  for (std::string_view fn : m.functions) PackStr(pk, fn);
+}
+
+void Encode(const TaskAssignment& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "task", 3);
+  PackUint(pk, "task", m.task_id);
+  PackStrField(pk, "fn", m.fn);
+  PackStr(pk, "args");
+  PackBin(pk, m.args);
+}
+
+void Encode(const WorkerResult& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "result", 3);
+  PackUint(pk, "task", m.task_id);
+  PackOutcome(pk, m.state, m.value, m.error);
+}
+
+void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out) {
+  Encode(ErrorReply{request_id, ErrorCodeName(status.code()), status.message()},
+         out);
+}
+
+// ---- Decoder ---------------------------------------------------------------
+
+class Decoder::Impl {
+ public:
+  explicit Impl(const Limits& limits)
+      : unpack_limits_(/*array=*/kMaxFunctions, /*map=*/Fields::kMaxFields,
+                       /*str=*/limits.max_message_bytes,
+                       /*bin=*/limits.max_message_bytes, /*ext=*/0,
+                       /*depth=*/3),
+        max_message_bytes_(limits.max_message_bytes) {}
+
+  // Parses `frame` as one msgpack map and checks "v"; on success *kind is
+  // the message kind and *fields reads the rest.
+  Status Open(std::string_view frame, std::string_view* kind,
+              const msgpack::object** root) {
+    if (frame.empty()) return {ErrorCode::kMalformed, "empty frame"};
+    if (frame.size() > max_message_bytes_) {
+      return {ErrorCode::kTooLarge,
+              "frame is " + std::to_string(frame.size()) +
+                  " bytes; the limit is " + std::to_string(max_message_bytes_)};
+    }
+    zone_.clear();
+    std::size_t off = 0;
+    try {
+      bool referenced = false;
+      obj_ = msgpack::unpack(zone_, frame.data(), frame.size(), off,
+                             referenced, &AlwaysReference, nullptr,
+                             unpack_limits_);
+    } catch (const msgpack::insufficient_bytes&) {
+      return {ErrorCode::kMalformed, "truncated msgpack value"};
+    } catch (const msgpack::size_overflow& e) {
+      return {ErrorCode::kMalformed,
+              std::string("msgpack value beyond limits (") + e.what() + ")"};
+    } catch (const std::exception& e) {
+      return {ErrorCode::kMalformed,
+              std::string("invalid msgpack (") + e.what() + ")"};
+    }
+    if (off != frame.size()) {
+      return {ErrorCode::kMalformed, "trailing bytes after the msgpack value"};
+    }
+    if (obj_.type != msgpack::type::MAP) {
+      return {ErrorCode::kMalformed,
+              "message must be a msgpack map, got " + std::string(TypeName(obj_))};
+    }
+    *root = &obj_;
+    Fields f("message", obj_);
+    TQ_RETURN_IF_ERROR(f.Init());
+    const msgpack::object* v = f.Find("v");
+    if (v == nullptr) {
+      return {ErrorCode::kBadVersion, "missing field 'v' (protocol version)"};
+    }
+    if (v->type != msgpack::type::POSITIVE_INTEGER ||
+        v->via.u64 != kProtocolVersion) {
+      return {ErrorCode::kBadVersion,
+              "protocol version must be 1 (field 'v'), this peer speaks only 1"};
+    }
+    TQ_RETURN_IF_ERROR(f.Str("kind", kind));
+    return Status::Ok();
+  }
+
+ private:
+  static bool AlwaysReference(msgpack::type::object_type, std::size_t,
+                              void*) {
+    return true;  // strings and bins point into the caller's frame
+  }
+
+  msgpack::unpack_limit unpack_limits_;
+  std::size_t max_message_bytes_;
+  msgpack::zone zone_;
+  msgpack::object obj_;
+};
+
+Decoder::Decoder(Limits limits)
+    : limits_(limits), impl_(std::make_unique<Impl>(limits)) {}
+Decoder::~Decoder() = default;
+
+namespace {
+
+Status UnknownKind(std::string_view kind, std::string_view expected) {
+  return {ErrorCode::kUnknownKind, "unknown message kind '" +
+                                       Fields::Printable(kind) +
+                                       "'; expected " + std::string(expected)};
+}
+
+// Fields of the message, minus "v" and "kind" which Open() checked.
+Fields MessageFields(std::string_view context, const msgpack::object& root) {
+  Fields f(context, root);
+  (void)f.Init();  // Open() already validated the keys
+  f.Find("v");
+  f.Find("kind");
+  return f;
+}
+
+}  // namespace
+
+Result<ClientMessage> Decoder::DecodeClient(std::string_view frame) {
+  last_request_id_ = 0;
+  std::string_view kind;
+  const msgpack::object* root = nullptr;
+  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root));
+  // Note the id before anything else can fail, to address the error reply.
+  {
+    Fields peek("message", *root);
+    (void)peek.Init();
+    if (const msgpack::object* r = peek.Find("req");
+        r != nullptr && r->type == msgpack::type::POSITIVE_INTEGER) {
+      last_request_id_ = r->via.u64;
+    }
+  }
+  if (kind == "submit") {
+    Fields f = MessageFields("submit", *root);
+    SubmitRequest m;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    TQ_RETURN_IF_ERROR(ReadFunctionName(f, &m.fn));
+    TQ_RETURN_IF_ERROR(ReadArgs(f, limits_, &m.args));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return ClientMessage{m};
+  }
+  if (kind == "ping") {
+    Fields f = MessageFields("ping", *root);
+    PingRequest m;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return ClientMessage{m};
+  }
+  return UnknownKind(kind, "'submit' or 'ping'");
+}
+
+Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
+  last_request_id_ = 0;
+  std::string_view kind;
+  const msgpack::object* root = nullptr;
+  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root));
+  if (kind == "accepted") {
+    Fields f = MessageFields("accepted", *root);
+    Accepted m;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    last_request_id_ = m.request_id;
+    return DaemonMessage{m};
+  }
+  if (kind == "result") {
+    Fields f = MessageFields("result", *root);
+    TaskResult m;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+    TQ_RETURN_IF_ERROR(ReadOutcome(f, IsFinal, &m.state, &m.value, &m.error));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    last_request_id_ = m.request_id;
+    return DaemonMessage{m};
+  }
+  if (kind == "error") {
+    Fields f = MessageFields("error", *root);
+    ErrorReply m;
+    // An error about an unreadable request carries req 0.
+    TQ_RETURN_IF_ERROR(f.Uint("req", &m.request_id));
+    TQ_RETURN_IF_ERROR(f.Str("code", &m.code));
+    TQ_RETURN_IF_ERROR(f.Str("message", &m.message));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    last_request_id_ = m.request_id;
+    return DaemonMessage{m};
+  }
+  if (kind == "pong") {
+    Fields f = MessageFields("pong", *root);
+    Pong m;
+    std::uint64_t pid = 0;
+    std::uint64_t workers = 0;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    TQ_RETURN_IF_ERROR(f.Str("server", &m.server));
+    TQ_RETURN_IF_ERROR(f.Uint("pid", &pid));
+    TQ_RETURN_IF_ERROR(f.Uint("workers", &workers));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    m.pid = static_cast<std::uint32_t>(pid);
+    m.workers = static_cast<std::uint32_t>(workers);
+    last_request_id_ = m.request_id;
+    return DaemonMessage{m};
+  }
+  return UnknownKind(kind, "'accepted', 'result', 'error' or 'pong'");
+}
+
+Result<WorkerMessage> Decoder::DecodeFromWorker(std::string_view frame) {
+  last_request_id_ = 0;
+  std::string_view kind;
+  const msgpack::object* root = nullptr;
+  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root));
+  if (kind == "hello") {
+    Fields f = MessageFields("hello", *root);
+    WorkerHello m;
+    std::uint64_t pid = 0;
+    TQ_RETURN_IF_ERROR(f.Uint("pid", &pid));
+    m.pid = static_cast<std::uint32_t>(pid);
+    const msgpack::object* fns = f.Find("fns");
+    if (fns == nullptr) return f.Error(ErrorCode::kMissingField, "missing field 'fns'");
+    if (fns->type != msgpack::type::ARRAY) {
+      return f.Error(ErrorCode::kWrongType, "field 'fns' must be an array of strings");
+    }
+    m.functions.reserve(fns->via.array.size);
+    for (std::uint32_t i = 0; i < fns->via.array.size; ++i) {
+      const msgpack::object& fn = fns->via.array.ptr[i];
+      if (fn.type != msgpack::type::STR || fn.via.str.size == 0 ||
+          fn.via.str.size > kMaxFunctionNameBytes ||
+          !IsPrintableUtf8(View(fn))) {
+        return f.Error(ErrorCode::kBadValue,
+                       "field 'fns' must hold names of 1 to 128 bytes of "
+                       "printable UTF-8");
+      }
+      m.functions.push_back(View(fn));
+    }
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return WorkerMessage{std::move(m)};
+  }
+  if (kind == "result") {
+    Fields f = MessageFields("result", *root);
+    WorkerResult m;
+    TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+    TQ_RETURN_IF_ERROR(ReadOutcome(
+        f,
+        [](TaskState s) {
+          return s == TaskState::kDone || s == TaskState::kFailed;
+        },
+        &m.state, &m.value, &m.error));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return WorkerMessage{m};
+  }
+  return UnknownKind(kind, "'hello' or 'result'");
+}
+
+Result<TaskAssignment> Decoder::DecodeTask(std::string_view frame) {
+  last_request_id_ = 0;
+  std::string_view kind;
+  const msgpack::object* root = nullptr;
+  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root));
+  if (kind != "task") return UnknownKind(kind, "'task'");
+  Fields f = MessageFields("task", *root);
+  TaskAssignment m;
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  TQ_RETURN_IF_ERROR(ReadFunctionName(f, &m.fn));
+  TQ_RETURN_IF_ERROR(ReadArgs(f, limits_, &m.args));
+  TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+  return m;
+}
+
+}  // namespace tq::proto

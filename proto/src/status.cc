@@ -1,0 +1,64 @@
+// ErrorCode names and Status helpers.
+#include "tq/proto/status.h"
+
+#include <array>
+#include <cstring>
+
+namespace tq::proto {
+namespace {
+
+struct CodeName {
+  ErrorCode code;
+  std::string_view name;
+};
+
+constexpr std::array<CodeName, 15> kCodeNames{{
+    {ErrorCode::kOk, "OK"},
+    {ErrorCode::kMalformed, "MALFORMED"},
+    {ErrorCode::kBadVersion, "BAD_VERSION"},
+    {ErrorCode::kUnknownKind, "UNKNOWN_KIND"},
+    {ErrorCode::kMissingField, "MISSING_FIELD"},
+    {ErrorCode::kWrongType, "WRONG_TYPE"},
+    {ErrorCode::kBadValue, "BAD_VALUE"},
+    {ErrorCode::kUnknownField, "UNKNOWN_FIELD"},
+    {ErrorCode::kTooLarge, "TOO_LARGE"},
+    {ErrorCode::kUnknownFunction, "UNKNOWN_FUNCTION"},
+    {ErrorCode::kQueueFull, "QUEUE_FULL"},
+    {ErrorCode::kShuttingDown, "SHUTTING_DOWN"},
+    {ErrorCode::kInternal, "INTERNAL"},
+    {ErrorCode::kIo, "IO"},
+    {ErrorCode::kConfig, "CONFIG"},
+}};
+
+}  // namespace
+
+std::string_view ErrorCodeName(ErrorCode code) {
+  for (const auto& c : kCodeNames) {
+    if (c.code == code) return c.name;
+  }
+  return "INTERNAL";
+}
+
+std::optional<ErrorCode> ParseErrorCode(std::string_view name) {
+  for (const auto& c : kCodeNames) {
+    if (c.name == name) return c.code;
+  }
+  return std::nullopt;
+}
+
+Status Status::FromErrno(std::string_view what, int err) {
+  std::string msg(what);
+  msg += ": ";
+  msg += std::strerror(err);
+  return Status(ErrorCode::kIo, std::move(msg));
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  std::string s(ErrorCodeName(code_));
+  s += ": ";
+  s += message_;
+  return s;
+}
+
+}  // namespace tq::proto

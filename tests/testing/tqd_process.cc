@@ -1,0 +1,145 @@
+// TqdProcess and RawConnection.
+#include "testing/tqd_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <variant>
+
+#include "testing/wait_for.h"
+#include "tq/proto/codec.h"
+
+namespace tq::testing {
+
+std::string BinPath(const std::string& name) { return std::string(TQ_BIN_DIR) + "/" + name; }
+std::string LibPath(const std::string& name) { return std::string(TQ_LIB_DIR) + "/" + name; }
+
+bool ProcessAlive(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  const auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() &&
+         line[close + 2] != 'Z' && line[close + 2] != 'X';
+}
+
+TqdProcess::TqdProcess(TqdOptions options) {
+  endpoint_ = "ipc://" + dir_.File("s.sock");
+  base::SpawnOptions spawn;
+  spawn.argv = {BinPath("tqd"), "--endpoint", endpoint_, "--workers",
+                std::to_string(options.workers), "--log-level", "debug"};
+  for (auto& a : options.extra_args) spawn.argv.push_back(a);
+  base::Fd log(::open(dir_.File("tqd.log").c_str(),
+                      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  spawn.fd_map = {{1, log.get()}, {2, log.get()}};
+  auto p = base::Subprocess::Spawn(spawn);
+  if (!p.ok()) throw std::runtime_error(p.status().ToString());
+  process_ = std::move(*p);
+  if (options.wait_ready && !WaitReady()) {
+    throw std::runtime_error("tqd did not become ready; its log:\n" + Log());
+  }
+}
+
+TqdProcess::~TqdProcess() {
+  for (pid_t w : WorkerPids()) seen_workers_.push_back(w);
+  if (process_.running()) {
+    process_.Kill(SIGKILL);
+    process_.Wait();
+  }
+  for (pid_t w : seen_workers_) {
+    if (ProcessAlive(w)) ::kill(w, SIGKILL);
+  }
+}
+
+bool TqdProcess::WaitReady(std::chrono::milliseconds deadline) {
+  RawConnection c(endpoint_);
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (Exited()) return false;
+    if (c.Ping()) {
+      for (pid_t w : WorkerPids()) seen_workers_.push_back(w);
+      return true;
+    }
+  }
+  return false;
+}
+
+std::vector<pid_t> TqdProcess::WorkerPids() const {
+  std::vector<pid_t> out;
+  if (!process_.running()) return out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == process_.pid() && state != 'Z') out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+base::ExitStatus TqdProcess::Terminate(std::chrono::milliseconds deadline) {
+  for (pid_t w : WorkerPids()) seen_workers_.push_back(w);
+  process_.Kill(SIGTERM);
+  if (!WaitFor([&] { return process_.TryReap(); }, deadline)) {
+    process_.Kill(SIGKILL);
+  }
+  return process_.Wait();
+}
+
+std::string TqdProcess::Log() const {
+  std::ifstream in(dir_.File("tqd.log"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+RawConnection::RawConnection(const std::string& endpoint)
+    : context_(1), socket_(context_, zmq::socket_type::dealer) {
+  socket_.set(zmq::sockopt::linger, 0);
+  socket_.connect(endpoint);
+}
+
+void RawConnection::Send(std::string_view frame) {
+  socket_.send(zmq::buffer(frame.data(), frame.size()), zmq::send_flags::none);
+}
+
+std::optional<std::string> RawConnection::Recv(std::chrono::milliseconds timeout) {
+  zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+  if (zmq::poll(&item, 1, timeout) == 0) return std::nullopt;
+  zmq::message_t m;
+  if (!socket_.recv(m, zmq::recv_flags::dontwait)) return std::nullopt;
+  return m.to_string();
+}
+
+bool RawConnection::Ping(std::uint64_t request_id) {
+  proto::Buffer b;
+  proto::Encode(proto::PingRequest{request_id}, b);
+  Send(b.view());
+  proto::Decoder decoder;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (std::chrono::steady_clock::now() < until) {
+    auto frame = Recv(std::chrono::milliseconds(200));
+    if (!frame) return false;
+    auto m = decoder.DecodeDaemon(*frame);
+    if (m.ok() && std::holds_alternative<proto::Pong>(*m) &&
+        std::get<proto::Pong>(*m).request_id == request_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace tq::testing
