@@ -24,9 +24,9 @@ using proto::TaskState;
 constexpr int kMaxMessagesPerTurn = 256;
 // How often unsent replies to slow clients are retried.
 constexpr auto kOutboxRetry = 10ms;
-// Most bytes of replies held for clients that do not read; beyond it the
-// oldest are dropped with a warning.
-constexpr std::size_t kMaxOutboxBytes = 256 * proto::kMiB;
+// Most bytes of replies held for one client that does not read; beyond
+// it that client's oldest are dropped with a warning.
+constexpr std::size_t kMaxOutboxBytes = 64 * proto::kMiB;
 // Between SIGTERM and SIGKILL for workers that outlive shutdown_grace.
 constexpr auto kKillGrace = 2s;
 
@@ -58,7 +58,7 @@ Supervisor::Supervisor(Config config, base::SignalFd signals, EndpointLock lock)
       lock_(std::move(lock)),
       context_(1),
       pool_(WorkerCommand{config_.worker_program, config_.plugins,
-                          config_.limits.max_message_bytes},
+                          config_.limits, config_.worker_start_timeout},
             config_.workers, clock_, *this),
       scheduler_(config_.max_queued),
       decoder_(config_.limits) {}
@@ -96,9 +96,9 @@ int Supervisor::Run() {
     }
   }
   RetryOutbox();
-  if (!outbox_.empty()) {
-    spdlog::warn("exiting with {} replies undelivered to slow clients",
-                 outbox_.size());
+  if (!outboxes_.empty()) {
+    spdlog::warn("exiting with replies undelivered to {} slow clients",
+                 outboxes_.size());
   }
   // Let the last replies leave before the socket closes.
   router_->SetLinger(1000);
@@ -109,7 +109,7 @@ int Supervisor::Run() {
 bool Supervisor::Finished() const { return stopping_ && pool_.AllExited(); }
 
 void Supervisor::BeforeSleep() {
-  if (!outbox_.empty()) RetryOutbox();
+  if (!outboxes_.empty()) RetryOutbox();
   while (!stopping_ && scheduler_.size() > 0) {
     Worker* worker = pool_.FindIdle();
     if (worker == nullptr) break;
@@ -129,7 +129,7 @@ std::chrono::milliseconds Supervisor::NextTimeout() const {
       if (!next || d < *next) next = d;
     }
   }
-  if (!outbox_.empty() && (!next || *next > kOutboxRetry)) next = kOutboxRetry;
+  if (!outboxes_.empty() && (!next || *next > kOutboxRetry)) next = kOutboxRetry;
   if (!next) return std::chrono::milliseconds(-1);  // sleep until an event
   // Round up so a deadline 0.4 ms away does not spin with timeout 0.
   return std::chrono::ceil<std::chrono::milliseconds>(*next);
@@ -237,44 +237,47 @@ void Supervisor::BeginShutdown() {
 }
 
 void Supervisor::SendReply(std::string_view client) {
-  if (!outbox_.empty()) {
-    // Keep order per client: behind anything already waiting.
-    outbox_.push_back({std::string(client), std::string(reply_.view())});
-    outbox_bytes_ += reply_.size();
-    return;
+  auto it = outboxes_.find(std::string(client));
+  if (it == outboxes_.end()) {
+    switch (router_->Send(client, reply_.view())) {
+      case RouterSocket::SendResult::kSent:
+        return;
+      case RouterSocket::SendResult::kUnreachable:
+        spdlog::debug("client gone; dropping a {} byte reply", reply_.size());
+        return;
+      case RouterSocket::SendResult::kWouldBlock:
+        it = outboxes_.try_emplace(std::string(client)).first;
+        break;
+    }
   }
-  switch (router_->Send(client, reply_.view())) {
-    case RouterSocket::SendResult::kSent:
-      return;
-    case RouterSocket::SendResult::kUnreachable:
-      spdlog::debug("client gone; dropping a {} byte reply", reply_.size());
-      return;
-    case RouterSocket::SendResult::kWouldBlock:
-      outbox_.push_back({std::string(client), std::string(reply_.view())});
-      outbox_bytes_ += reply_.size();
-      return;
+  // Behind what is already waiting, to keep this client's order.
+  Outbox& box = it->second;
+  box.replies.emplace_back(reply_.view());
+  box.bytes += reply_.size();
+  while (box.bytes > kMaxOutboxBytes && box.replies.size() > 1) {
+    // This client has stopped reading; only its own replies are dropped.
+    spdlog::warn("a client has {} bytes of unread replies; dropping its oldest",
+                 box.bytes);
+    box.bytes -= box.replies.front().size();
+    box.replies.pop_front();
   }
 }
 
 void Supervisor::RetryOutbox() {
-  std::deque<Unsent> still;
-  std::set<std::string, std::less<>> blocked;  // keep per-client order
-  for (Unsent& u : outbox_) {
-    if (!blocked.contains(u.client)) {
-      const auto r = router_->Send(u.client, u.payload);
-      if (r != RouterSocket::SendResult::kWouldBlock) {
-        outbox_bytes_ -= u.payload.size();
-        continue;
+  for (auto it = outboxes_.begin(); it != outboxes_.end();) {
+    Outbox& box = it->second;
+    while (!box.replies.empty()) {
+      const auto r = router_->Send(it->first, box.replies.front());
+      if (r == RouterSocket::SendResult::kWouldBlock) break;
+      if (r == RouterSocket::SendResult::kUnreachable) {
+        spdlog::debug("client gone; dropping {} unsent replies", box.replies.size());
+        box.replies.clear();
+        break;
       }
-      blocked.insert(u.client);
+      box.bytes -= box.replies.front().size();
+      box.replies.pop_front();
     }
-    still.push_back(std::move(u));
-  }
-  outbox_ = std::move(still);
-  while (outbox_bytes_ > kMaxOutboxBytes && !outbox_.empty()) {
-    spdlog::warn("a client is not reading its replies; dropping one");
-    outbox_bytes_ -= outbox_.front().payload.size();
-    outbox_.pop_front();
+    it = box.replies.empty() ? outboxes_.erase(it) : std::next(it);
   }
 }
 

@@ -78,9 +78,10 @@ class Supervisor final : private WorkerPool::Listener {
   void OnTaskResult(Worker& worker, const proto::WorkerResult& result) override;
   void OnTaskLost(std::uint64_t task_id, const std::string& reason) override;
 
-  struct Unsent {
-    std::string client;
-    std::string payload;
+  // Replies a client's full queue would not take yet, oldest first.
+  struct Outbox {
+    std::deque<std::string> replies;
+    std::size_t bytes = 0;
   };
 
   // Declared in construction order; destroyed in reverse: the pool (which
@@ -101,8 +102,8 @@ class Supervisor final : private WorkerPool::Listener {
   std::uint64_t next_task_id_ = 1;
   std::set<std::string, std::less<>> functions_;  // offered by the workers
   proto::Buffer reply_;                           // reused for every reply
-  std::deque<Unsent> outbox_;                     // replies to slow clients
-  std::size_t outbox_bytes_ = 0;
+  // By client routing id; a client is here iff it has unsent replies.
+  std::unordered_map<std::string, Outbox> outboxes_;
 
   bool serving_ = false;   // the pool was ready once; clients are read
   bool stopping_ = false;  // SIGTERM/SIGINT seen

@@ -35,7 +35,7 @@ proto::Result<Worker> Worker::Spawn(int slot, const WorkerCommand& command,
   if (!process.ok()) return process.status();
   // The child's ends close here, so EOF on ours means the worker is gone.
   return Worker(slot, std::move(*process), std::move(tasks->write),
-                std::move(results->read), command.max_frame_bytes, now);
+                std::move(results->read), command.limits.max_message_bytes, now);
 }
 
 Worker::Worker(int slot, base::Subprocess process, base::Fd to_worker,

@@ -7,6 +7,7 @@
 // thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,13 +18,16 @@
 #include "base/subprocess.h"
 #include "tq/proto/buffer.h"
 #include "tq/proto/framing.h"
+#include "tq/proto/limits.h"
 
 namespace tq::daemon {
 
 struct WorkerCommand {
   std::string program;
   std::vector<std::string> plugins;
-  std::size_t max_frame_bytes = 0;
+  proto::Limits limits;  // on frames and values the worker sends
+  // A worker that has not said hello by then is killed.
+  std::chrono::milliseconds start_timeout{10000};
 };
 
 class Worker {

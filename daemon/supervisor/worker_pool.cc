@@ -31,7 +31,7 @@ WorkerPool::WorkerPool(WorkerCommand command, int size,
       clock_(clock),
       listener_(listener),
       slots_(static_cast<std::size_t>(size)),
-      decoder_(proto::Limits{command_.max_frame_bytes, command_.max_frame_bytes}) {}
+      decoder_(command_.limits) {}
 
 proto::Status WorkerPool::Start() {
   for (std::size_t i = 0; i < slots_.size(); ++i) {
@@ -185,6 +185,10 @@ void WorkerPool::RunExpired() {
     Slot& s = slots_[i];
     if (!s.worker && s.respawn_at && *s.respawn_at <= now && !shutting_down_) {
       SpawnInto(static_cast<int>(i));
+    } else if (s.worker && s.worker->state() == Worker::State::kStarting &&
+               now - s.worker->started_at() >= command_.start_timeout) {
+      Evict(s, "did not say hello within " +
+                   std::to_string(command_.start_timeout.count()) + " ms");
     }
   }
 }
@@ -192,10 +196,14 @@ void WorkerPool::RunExpired() {
 std::optional<base::Duration> WorkerPool::TimeUntilNextDeadline() const {
   std::optional<base::Duration> next;
   const auto now = clock_.Now();
+  auto consider = [&](base::TimePoint at) {
+    const auto d = std::max<base::Duration>(at - now, {});
+    if (!next || d < *next) next = d;
+  };
   for (const Slot& s : slots_) {
-    if (!s.worker && s.respawn_at) {
-      const auto d = std::max<base::Duration>(*s.respawn_at - now, {});
-      if (!next || d < *next) next = d;
+    if (!s.worker && s.respawn_at) consider(*s.respawn_at);
+    if (s.worker && s.worker->state() == Worker::State::kStarting) {
+      consider(s.worker->started_at() + command_.start_timeout);
     }
   }
   return next;

@@ -54,9 +54,10 @@ class WorkerPool {
   void OnWritable(int slot);
   // Reaps exited workers (after SIGCHLD).
   void ReapExited();
-  // Respawns workers whose backoff has elapsed.
+  // Respawns workers whose backoff has elapsed; kills workers that did not
+  // say hello within the start timeout.
   void RunExpired();
-  // Time until the next respawn is due, if any is pending.
+  // Time until the next respawn or start timeout, if any is pending.
   std::optional<base::Duration> TimeUntilNextDeadline() const;
 
   // An idle worker, or nullptr.

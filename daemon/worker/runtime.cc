@@ -8,9 +8,11 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -42,12 +44,38 @@ std::string CurrentExceptionType() {
   return t == nullptr ? std::string("unknown") : Demangle(t->name());
 }
 
-std::string Truncate(std::string s) {
-  if (s.size() > proto::kMaxErrorTextBytes) {
-    s.resize(proto::kMaxErrorTextBytes - 16);
-    s += " [truncated]";
+// Error texts travel as msgpack str, which readers expect to be UTF-8:
+// invalid bytes become '?', and a long text is cut at a character boundary.
+std::string CleanText(std::string_view in) {
+  constexpr std::size_t kMax = proto::kMaxErrorTextBytes - 16;
+  std::string out;
+  out.reserve(std::min(in.size(), kMax));
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const auto* end = p + in.size();
+  while (p < end) {
+    std::size_t len = 1;
+    bool valid = true;
+    if (*p >= 0x80) {
+      len = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+            : (*p & 0xf8) == 0xf0 ? 4 : 0;
+      valid = len != 0 && static_cast<std::size_t>(end - p) >= len;
+      for (std::size_t i = 1; valid && i < len; ++i) {
+        valid = (p[i] & 0xc0) == 0x80;
+      }
+      if (!valid) len = 1;
+    }
+    if (out.size() + len > kMax) {
+      out += " [truncated]";
+      break;
+    }
+    if (valid) {
+      out.append(reinterpret_cast<const char*>(p), len);
+    } else {
+      out += '?';
+    }
+    p += len;
   }
-  return s;
+  return out;
 }
 
 bool LoadPlugin(const std::string& path, Registry& registry) {
@@ -151,6 +179,7 @@ class Loop {
     value_.clear();
     proto::WorkerResult result;
     result.task_id = task.task_id;
+    bool failed = true;
     std::string type, message;
     const RawTask* fn = registry_.find(task.fn);
     if (fn == nullptr) {
@@ -160,6 +189,7 @@ class Loop {
       try {
         Output out(&value_);
         (*fn)(task.args, out);
+        failed = false;
       } catch (const TaskError& e) {
         type = e.type();
         message = e.what();
@@ -171,17 +201,20 @@ class Loop {
         message = "exception of non-standard type " + type;
       }
     }
-    if (type.empty() && value_.size() > limits_.max_args_bytes) {
+    if (!failed && value_.size() > limits_.max_args_bytes) {
+      failed = true;
       type = "tq.ResultTooLarge";
       message = "result is " + std::to_string(value_.size()) +
                 " bytes; the limit is " + std::to_string(limits_.max_args_bytes);
     }
-    if (type.empty()) {
+    if (!failed) {
+      if (value_.empty()) value_ = "\xc0";  // a raw task that wrote nothing: nil
       result.state = proto::TaskState::kDone;
       result.value = value_;
     } else {
-      type = Truncate(std::move(type));
-      message = Truncate(std::move(message));
+      if (type.empty()) type = "tq.TaskError";
+      type = CleanText(type);
+      message = CleanText(message);
       result.state = proto::TaskState::kFailed;
       result.error = {type, message};
     }
@@ -220,8 +253,12 @@ int Main(int argc, char** argv, Registry& registry) {
                  "open)\n");
     return 2;
   }
-  // A write to a tqd that is gone fails with EPIPE and ends the loop.
+  // A write to a tqd that is gone fails with EPIPE and ends the loop; and
+  // if tqd dies mid-task, the kernel ends us rather than leave an orphan
+  // running a task whose result nobody can receive.
   ::signal(SIGPIPE, SIG_IGN);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() == 1) return 0;  // tqd died before prctl took effect
   for (const std::string& path : plugins) {
     if (!LoadPlugin(path, registry)) return 2;
   }

@@ -128,11 +128,8 @@ class Fields {
       : context_(context), map_(map) {}
 
   Status Init() {
+    // The unpack limit already caps maps at kMaxFields entries.
     const auto& m = map_.via.map;
-    if (m.size > kMaxFields) {
-      return Error(ErrorCode::kMalformed, "has " + std::to_string(m.size) +
-                                              " fields; at most 16 allowed");
-    }
     for (std::uint32_t i = 0; i < m.size; ++i) {
       const msgpack::object& key = m.ptr[i].key;
       if (key.type != msgpack::type::STR) {
@@ -285,8 +282,9 @@ Status ReadErrorInfo(Fields& f, ErrorInfo* error) {
 // Reads "state" and then "value" or "error"; `allowed` says which states
 // this message may carry.
 template <typename Pred>
-Status ReadOutcome(Fields& f, Pred allowed, TaskState* state,
-                   std::string_view* value, ErrorInfo* error) {
+Status ReadOutcome(Fields& f, const Limits& limits, Pred allowed,
+                   TaskState* state, std::string_view* value,
+                   ErrorInfo* error) {
   std::string_view name;
   TQ_RETURN_IF_ERROR(f.Str("state", &name));
   const std::optional<TaskState> s = ParseTaskState(name);
@@ -296,7 +294,17 @@ Status ReadOutcome(Fields& f, Pred allowed, TaskState* state,
   }
   *state = *s;
   if (*s == TaskState::kDone) {
-    return f.Bin("value", value, true, "a bin holding a msgpack value");
+    TQ_RETURN_IF_ERROR(f.Bin("value", value, true, "a bin holding a msgpack value"));
+    if (value->empty()) {
+      return f.Error(ErrorCode::kBadValue, "field 'value' must hold a msgpack value");
+    }
+    if (value->size() > limits.max_args_bytes) {
+      return f.Error(ErrorCode::kTooLarge,
+                     "field 'value' is " + std::to_string(value->size()) +
+                         " bytes; the limit is " +
+                         std::to_string(limits.max_args_bytes));
+    }
+    return Status::Ok();
   }
   return ReadErrorInfo(f, error);
 }
@@ -534,7 +542,7 @@ Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
     TaskResult m;
     TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
     TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
-    TQ_RETURN_IF_ERROR(ReadOutcome(f, IsFinal, &m.state, &m.value, &m.error));
+    TQ_RETURN_IF_ERROR(ReadOutcome(f, limits_, IsFinal, &m.state, &m.value, &m.error));
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
     last_request_id_ = m.request_id;
     return DaemonMessage{m};
@@ -604,7 +612,7 @@ Result<WorkerMessage> Decoder::DecodeFromWorker(std::string_view frame) {
     WorkerResult m;
     TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
     TQ_RETURN_IF_ERROR(ReadOutcome(
-        f,
+        f, limits_,
         [](TaskState s) {
           return s == TaskState::kDone || s == TaskState::kFailed;
         },

@@ -29,7 +29,8 @@ bool ProcessAlive(pid_t pid) {
 }
 
 TqdProcess::TqdProcess(TqdOptions options) {
-  endpoint_ = "ipc://" + dir_.File("s.sock");
+  endpoint_ = options.endpoint.empty() ? "ipc://" + dir_.File("s.sock")
+                                       : options.endpoint;
   base::SpawnOptions spawn;
   spawn.argv = {BinPath("tqd"), "--endpoint", endpoint_, "--workers",
                 std::to_string(options.workers), "--log-level", "debug"};

@@ -27,6 +27,7 @@ struct TqdOptions {
   int workers = 2;
   std::vector<std::string> extra_args;  // e.g. {"--plugin", LibPath(...)}
   bool wait_ready = true;
+  std::string endpoint;  // default: ipc:// in this TqdProcess's temp dir
 };
 
 class TqdProcess {

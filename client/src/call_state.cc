@@ -1,0 +1,100 @@
+// CallState, RawResult and CompletionQueue.
+#include "call_state.h"
+
+#include <deque>
+
+namespace tq {
+namespace detail {
+
+void CallState::Complete(Outcome outcome_in) {
+  std::vector<std::function<void()>> to_run;
+  {
+    std::lock_guard lock(mu);
+    if (done) return;
+    outcome = std::move(outcome_in);
+    if (outcome.task_id == 0) outcome.task_id = task_id;
+    done = true;
+    to_run.swap(callbacks);
+  }
+  cv.notify_all();
+  if (queue) queue->Push(tag);
+  if (to_run.empty()) return;
+  std::shared_ptr<CallbackRunner> r = runner.lock();
+  for (auto& fn : to_run) {
+    if (r) {
+      r->Post(std::move(fn));
+    } else {
+      fn();  // the client is gone: nowhere else to run it
+    }
+  }
+}
+
+struct CompletionQueue::Impl {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::size_t> tags;
+};
+
+std::shared_ptr<CompletionQueue::Impl> CompletionQueue::MakeImpl() {
+  return std::make_shared<Impl>();
+}
+
+void CompletionQueue::Push(std::size_t tag) {
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->tags.push_back(tag);
+  }
+  impl_->cv.notify_one();
+}
+
+std::size_t CompletionQueue::Pop() {
+  std::unique_lock lock(impl_->mu);
+  impl_->cv.wait(lock, [&] { return !impl_->tags.empty(); });
+  const std::size_t tag = impl_->tags.front();
+  impl_->tags.pop_front();
+  return tag;
+}
+
+}  // namespace detail
+
+bool RawResult::ready() const {
+  std::lock_guard lock(state_->mu);
+  return state_->done;
+}
+
+bool RawResult::wait_for(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(state_->mu);
+  return state_->cv.wait_for(lock, timeout, [&] { return state_->done; });
+}
+
+void RawResult::wait() const {
+  std::unique_lock lock(state_->mu);
+  state_->cv.wait(lock, [&] { return state_->done; });
+}
+
+const Outcome& RawResult::outcome() const {
+  wait();
+  return state_->outcome;  // immutable once done
+}
+
+std::uint64_t RawResult::task_id() const {
+  std::lock_guard lock(state_->mu);
+  return state_->task_id;
+}
+
+void RawResult::on_done(std::function<void()> fn) const {
+  {
+    std::lock_guard lock(state_->mu);
+    if (!state_->done) {
+      state_->callbacks.push_back(std::move(fn));
+      return;
+    }
+  }
+  if (auto r = state_->runner.lock()) {
+    r->Post(std::move(fn));
+  } else {
+    fn();
+  }
+}
+
+}  // namespace tq

@@ -1,0 +1,38 @@
+// CallState: what a RawResult handle and the I/O thread share about one
+// request. Internal to libtq.
+//
+// Written by the I/O thread (task id, completion) and read by any thread;
+// everything below `mu` is guarded by it. Completion happens exactly once.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "callback_runner.h"
+#include "tq/raw_client.h"
+
+namespace tq::detail {
+
+struct CallState {
+  // Set at creation, then immutable.
+  std::shared_ptr<CompletionQueue> queue;
+  std::size_t tag = 0;
+  std::weak_ptr<CallbackRunner> runner;
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::uint64_t task_id = 0;
+  Outcome outcome;
+  ServerInfo server;  // for pings
+  std::vector<std::function<void()>> callbacks;
+
+  // Ends the call with `outcome` unless it already ended; wakes waiters,
+  // the completion queue and the callbacks.
+  void Complete(Outcome outcome_in);
+};
+
+}  // namespace tq::detail

@@ -1,0 +1,38 @@
+// Exceptions and Outcome::ThrowIfError.
+#include "tq/errors.h"
+
+#include "tq/raw_client.h"
+
+namespace tq {
+
+RemoteError::RemoteError(std::uint64_t task_id, TaskState state,
+                         std::string type, std::string message)
+    : Error("task " + std::to_string(task_id) + " " +
+            std::string(proto::TaskStateName(state)) + ": " + type + ": " +
+            message),
+      task_id_(task_id),
+      state_(state),
+      type_(std::move(type)),
+      message_(std::move(message)) {}
+
+RejectedError::RejectedError(std::string code, const std::string& message)
+    : Error("tqd refused the request: " + code + ": " + message),
+      code_(std::move(code)) {}
+
+void Outcome::ThrowIfError() const {
+  switch (kind) {
+    case Kind::kValue:
+      return;
+    case Kind::kTaskError:
+      throw RemoteError(task_id, state, error_type, message);
+    case Kind::kRejected:
+      if (error_type == "QUEUE_FULL") throw QueueFullError(error_type, message);
+      throw RejectedError(error_type, message);
+    case Kind::kConnection:
+      throw ConnectionError(message);
+    case Kind::kProtocol:
+      throw ProtocolError(message);
+  }
+}
+
+}  // namespace tq

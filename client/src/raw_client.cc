@@ -1,0 +1,436 @@
+// RawClient: the I/O thread that alone owns the DEALER socket.
+//
+// Callers encode their request on their own thread and queue it under a
+// mutex, waking the I/O thread through an eventfd only when the queue was
+// empty. The I/O thread sends (never blocking: with ZMQ_IMMEDIATE a request
+// waits in `unsent_` until a connection exists), receives and completes
+// calls, and watches connection events through a socket monitor so that
+// calls fail instead of hanging when tqd is unreachable or goes away.
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <zmq.hpp>
+
+#include "call_state.h"
+#include "tq/proto/codec.h"
+#include "tq/proto/endpoint.h"
+
+namespace tq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using detail::CallState;
+
+constexpr auto kTimeoutCheck = std::chrono::milliseconds(50);
+
+Outcome Failure(Outcome::Kind kind, std::string message) {
+  Outcome o;
+  o.kind = kind;
+  o.message = std::move(message);
+  return o;
+}
+
+// Codes that mean "this library sent something wrong" rather than "tqd
+// would not take it".
+bool IsProtocolCode(std::string_view code) {
+  return code == "MALFORMED" || code == "BAD_VERSION" ||
+         code == "UNKNOWN_KIND" || code == "MISSING_FIELD" ||
+         code == "WRONG_TYPE" || code == "UNKNOWN_FIELD" || code == "INTERNAL";
+}
+
+}  // namespace
+
+class RawClient::Impl {
+ public:
+  explicit Impl(ClientOptions options);
+  ~Impl();
+
+  RawResult Submit(std::string_view fn, std::string_view args,
+                   const std::shared_ptr<detail::CompletionQueue>& queue,
+                   std::size_t tag);
+  ServerInfo Ping();
+  const std::string& endpoint() const { return options_.endpoint; }
+
+ private:
+  struct Outgoing {
+    std::uint64_t request_id;
+    std::string frame;
+    std::shared_ptr<CallState> call;
+    Clock::time_point queued_at;
+  };
+
+  std::shared_ptr<CallState> NewCall(
+      const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag);
+  void Enqueue(Outgoing out);
+
+  // ---- I/O thread only
+  void IoLoop();
+  void TakeQueued();
+  void SendUnsent(zmq::socket_t& dealer);
+  void Receive(zmq::socket_t& dealer);
+  void Dispatch(const proto::DaemonMessage& m);
+  void OnMonitorEvent(zmq::socket_t& monitor);
+  void ExpireUnsent();
+  void FailAll(const std::string& why);
+
+  ClientOptions options_;
+  std::shared_ptr<detail::CallbackRunner> runner_;
+  zmq::context_t context_;
+  int wake_fd_ = -1;  // eventfd: queue_ became non-empty, or stopping_
+  std::atomic<std::uint64_t> next_request_id_{1};
+
+  std::mutex mu_;
+  std::deque<Outgoing> queue_;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+
+  // Owned by the I/O thread once it runs.
+  zmq::socket_t dealer_;
+  zmq::socket_t monitor_;  // connection events of dealer_
+  std::deque<Outgoing> unsent_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<CallState>> in_flight_;
+  bool connected_ = false;
+  proto::Decoder decoder_;
+
+  std::thread io_;  // last: starts after everything above exists
+};
+
+RawClient::Impl::Impl(ClientOptions options)
+    : options_(std::move(options)),
+      runner_(std::make_shared<detail::CallbackRunner>(options_.on_callback_error)),
+      context_(1),
+      dealer_(context_, zmq::socket_type::dealer),
+      monitor_(context_, zmq::socket_type::pair) {
+  if (options_.endpoint.empty()) options_.endpoint = proto::DefaultEndpoint();
+  try {
+    dealer_.set(zmq::sockopt::linger, 0);
+    // Queue nothing on a connection that is not up: requests wait in
+    // unsent_, where connect_timeout can fail them.
+    dealer_.set(zmq::sockopt::immediate, 1);
+    dealer_.set(zmq::sockopt::sndhwm, 0);
+    dealer_.set(zmq::sockopt::rcvhwm, 0);
+    // Detects a peer that vanished without closing (TCP).
+    dealer_.set(zmq::sockopt::heartbeat_ivl, 2000);
+    dealer_.set(zmq::sockopt::heartbeat_timeout, 6000);
+    const std::string monitor_endpoint =
+        "inproc://tq-monitor-" +
+        std::to_string(reinterpret_cast<std::uintptr_t>(this));
+    if (zmq_socket_monitor(dealer_.handle(), monitor_endpoint.c_str(),
+                           ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) != 0) {
+      throw zmq::error_t();
+    }
+    monitor_.connect(monitor_endpoint);
+    dealer_.connect(options_.endpoint);
+  } catch (const zmq::error_t& e) {
+    throw ConnectionError("cannot use endpoint '" + options_.endpoint +
+                          "': " + e.what());
+  }
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    throw ConnectionError(std::string("eventfd: ") + std::strerror(errno));
+  }
+  // The sockets belong to the I/O thread from here on.
+  io_ = std::thread([this] { IoLoop(); });
+}
+
+RawClient::Impl::~Impl() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  const std::uint64_t one = 1;
+  (void)::write(wake_fd_, &one, sizeof one);
+  io_.join();
+  ::close(wake_fd_);
+  // runner_ goes next: it runs the callbacks FailAll queued, then joins.
+}
+
+std::shared_ptr<CallState> RawClient::Impl::NewCall(
+    const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag) {
+  auto call = std::make_shared<CallState>();
+  call->queue = queue;
+  call->tag = tag;
+  call->runner = runner_;
+  return call;
+}
+
+void RawClient::Impl::Enqueue(Outgoing out) {
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      out.call->Complete(Failure(Outcome::Kind::kConnection, "client closed"));
+      return;
+    }
+    wake = queue_.empty();
+    queue_.push_back(std::move(out));
+  }
+  if (wake) {
+    const std::uint64_t one = 1;
+    (void)::write(wake_fd_, &one, sizeof one);
+  }
+}
+
+RawResult RawClient::Impl::Submit(
+    std::string_view fn, std::string_view args,
+    const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag) {
+  auto call = NewCall(queue, tag);
+  const proto::Limits limits;
+  if (args.size() > limits.max_args_bytes) {
+    Outcome o = Failure(Outcome::Kind::kRejected,
+                        "args are " + std::to_string(args.size()) +
+                            " bytes; the limit is " +
+                            std::to_string(limits.max_args_bytes));
+    o.error_type = "TOO_LARGE";
+    call->Complete(std::move(o));
+    return RawResult(call);
+  }
+  const std::uint64_t id = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::SubmitRequest{id, fn, args}, frame);
+  Enqueue({id, frame.Take(), call, Clock::now()});
+  return RawResult(call);
+}
+
+ServerInfo RawClient::Impl::Ping() {
+  auto call = NewCall(nullptr, 0);
+  const std::uint64_t id = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::PingRequest{id}, frame);
+  Enqueue({id, frame.Take(), call, Clock::now()});
+  RawResult result(call);
+  // Once delivered, tqd answers at once; connect_timeout bounds the rest.
+  if (!result.wait_for(options_.connect_timeout + std::chrono::seconds(5))) {
+    throw ConnectionError("tqd at " + options_.endpoint + " did not answer");
+  }
+  result.outcome().ThrowIfError();
+  return call->server;
+}
+
+// ---- I/O thread ------------------------------------------------------------
+
+void RawClient::Impl::IoLoop() {
+  zmq::socket_t& dealer = dealer_;
+  zmq::socket_t& monitor = monitor_;
+  for (;;) {
+    const bool want_send = connected_ && !unsent_.empty();
+    zmq::pollitem_t items[] = {
+        {dealer.handle(), 0,
+         static_cast<short>(ZMQ_POLLIN | (want_send ? ZMQ_POLLOUT : 0)), 0},
+        {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+        {monitor.handle(), 0, ZMQ_POLLIN, 0},
+    };
+    const auto timeout = unsent_.empty() ? std::chrono::milliseconds(-1)
+                                         : std::chrono::milliseconds(kTimeoutCheck);
+    try {
+      zmq::poll(items, 3, timeout);
+    } catch (const zmq::error_t&) {
+      continue;  // EINTR
+    }
+    if (items[1].revents & ZMQ_POLLIN) {
+      std::uint64_t n;
+      (void)::read(wake_fd_, &n, sizeof n);
+      bool stop;
+      {
+        std::lock_guard lock(mu_);
+        stop = stopping_;
+      }
+      TakeQueued();
+      if (stop) break;
+    }
+    if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent(monitor);
+    if (items[0].revents & ZMQ_POLLIN) Receive(dealer);
+    if (!unsent_.empty()) {
+      SendUnsent(dealer);
+      ExpireUnsent();
+    }
+  }
+  FailAll("client closed");
+  zmq_socket_monitor(dealer.handle(), nullptr, 0);
+  monitor.close();
+  dealer.close();
+}
+
+void RawClient::Impl::TakeQueued() {
+  std::deque<Outgoing> taken;
+  {
+    std::lock_guard lock(mu_);
+    taken.swap(queue_);
+  }
+  for (Outgoing& o : taken) unsent_.push_back(std::move(o));
+}
+
+void RawClient::Impl::SendUnsent(zmq::socket_t& dealer) {
+  while (!unsent_.empty()) {
+    Outgoing& o = unsent_.front();
+    zmq::send_result_t sent;
+    try {
+      sent = dealer.send(zmq::buffer(o.frame), zmq::send_flags::dontwait);
+    } catch (const zmq::error_t& e) {
+      o.call->Complete(Failure(Outcome::Kind::kConnection,
+                               std::string("send: ") + e.what()));
+      unsent_.pop_front();
+      continue;
+    }
+    if (!sent) return;  // no connection up yet
+    in_flight_.emplace(o.request_id, std::move(o.call));
+    unsent_.pop_front();
+  }
+}
+
+void RawClient::Impl::ExpireUnsent() {
+  const auto now = Clock::now();
+  while (!unsent_.empty() &&
+         now - unsent_.front().queued_at >= options_.connect_timeout) {
+    const auto ms = options_.connect_timeout.count();
+    unsent_.front().call->Complete(Failure(
+        Outcome::Kind::kConnection,
+        "cannot reach tqd at " + options_.endpoint + " (no connection within " +
+            std::to_string(ms) + " ms; is tqd running?)"));
+    unsent_.pop_front();
+  }
+}
+
+void RawClient::Impl::Receive(zmq::socket_t& dealer) {
+  zmq::message_t msg;
+  for (;;) {
+    try {
+      if (!dealer.recv(msg, zmq::recv_flags::dontwait)) return;
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    if (msg.more()) continue;  // tqd sends single frames; skip the rest
+    auto decoded = decoder_.DecodeDaemon(msg.to_string_view());
+    if (!decoded.ok()) {
+      auto it = in_flight_.find(decoder_.last_request_id());
+      if (it != in_flight_.end()) {
+        it->second->Complete(Failure(Outcome::Kind::kProtocol,
+                                     "bad reply from tqd: " +
+                                         decoded.status().ToString()));
+        in_flight_.erase(it);
+      }
+      continue;
+    }
+    Dispatch(*decoded);
+  }
+}
+
+void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
+  std::visit(
+      [&](const auto& msg) {
+        using M = std::decay_t<decltype(msg)>;
+        auto it = in_flight_.find(msg.request_id);
+        if (it == in_flight_.end()) return;  // e.g. failed on disconnect
+        CallState& call = *it->second;
+        if constexpr (std::is_same_v<M, proto::Accepted>) {
+          std::lock_guard lock(call.mu);
+          call.task_id = msg.task_id;
+          return;
+        } else if constexpr (std::is_same_v<M, proto::TaskResult>) {
+          Outcome o;
+          o.task_id = msg.task_id;
+          o.state = msg.state;
+          if (msg.state == TaskState::kDone) {
+            o.kind = Outcome::Kind::kValue;
+            o.value.assign(msg.value);
+          } else {
+            o.kind = Outcome::Kind::kTaskError;
+            o.error_type.assign(msg.error.type);
+            o.message.assign(msg.error.message);
+          }
+          call.Complete(std::move(o));
+        } else if constexpr (std::is_same_v<M, proto::ErrorReply>) {
+          Outcome o;
+          o.error_type.assign(msg.code);
+          if (IsProtocolCode(msg.code)) {
+            o.kind = Outcome::Kind::kProtocol;
+            o.message = "tqd refused the request as " + o.error_type + ": " +
+                        std::string(msg.message);
+          } else {
+            o.kind = Outcome::Kind::kRejected;
+            o.message.assign(msg.message);
+          }
+          call.Complete(std::move(o));
+        } else {
+          {
+            std::lock_guard lock(call.mu);
+            call.server = {std::string(msg.server), msg.pid, msg.workers};
+          }
+          Outcome o;
+          o.kind = Outcome::Kind::kValue;
+          call.Complete(std::move(o));
+        }
+        in_flight_.erase(it);
+      },
+      m);
+}
+
+void RawClient::Impl::OnMonitorEvent(zmq::socket_t& monitor) {
+  for (;;) {
+    zmq::message_t event;
+    try {
+      if (!monitor.recv(event, zmq::recv_flags::dontwait)) return;
+      zmq::message_t address;
+      if (event.more()) (void)monitor.recv(address, zmq::recv_flags::none);
+    } catch (const zmq::error_t&) {
+      return;
+    }
+    if (event.size() < sizeof(std::uint16_t)) continue;
+    std::uint16_t id;
+    std::memcpy(&id, event.data(), sizeof id);
+    if (id == ZMQ_EVENT_CONNECTED) {
+      connected_ = true;
+    } else if (id == ZMQ_EVENT_DISCONNECTED) {
+      connected_ = false;
+      // Requests sent on that connection got no answer and never will:
+      // tqd routes a result only to the connection that submitted it.
+      for (auto& [id_, call] : in_flight_) {
+        call->Complete(Failure(Outcome::Kind::kConnection,
+                               "lost the connection to tqd at " +
+                                   options_.endpoint +
+                                   " before the result arrived"));
+      }
+      in_flight_.clear();
+    }
+  }
+}
+
+void RawClient::Impl::FailAll(const std::string& why) {
+  for (Outgoing& o : unsent_) {
+    o.call->Complete(Failure(Outcome::Kind::kConnection, why));
+  }
+  unsent_.clear();
+  for (auto& [id, call] : in_flight_) {
+    call->Complete(Failure(Outcome::Kind::kConnection, why));
+  }
+  in_flight_.clear();
+}
+
+// ---- RawClient -------------------------------------------------------------
+
+RawClient::RawClient(ClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+RawClient::~RawClient() = default;
+
+RawResult RawClient::Submit(std::string_view fn, std::string_view args) {
+  return impl_->Submit(fn, args, nullptr, 0);
+}
+
+RawResult RawClient::Submit(
+    std::string_view fn, std::string_view args,
+    const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag) {
+  return impl_->Submit(fn, args, queue, tag);
+}
+
+ServerInfo RawClient::Ping() { return impl_->Ping(); }
+
+const std::string& RawClient::endpoint() const { return impl_->endpoint(); }
+
+}  // namespace tq

@@ -1,0 +1,42 @@
+# Shared by scripts/*: installing Debian packages idempotently and building.
+# Source it; it sets ROOT to the repository's top directory.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# What building tq needs on Debian 12, and what running its tests adds.
+TQ_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache
+  libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev libcli11-dev
+  nlohmann-json3-dev)
+TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev)
+
+log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+# ensure_packages PKG...: installs whichever are missing; does nothing (not
+# even apt-get update) when all are present.
+ensure_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "need root (or sudo) to install: ${missing[*]}" >&2; return 1; }
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# configure BUILD_DIR [cmake args...]
+configure() {
+  local dir=$1
+  shift
+  cmake -S "$ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+}
+
+# Two cores on the build machines: one job per core.
+jobs() { nproc 2>/dev/null || echo 2; }

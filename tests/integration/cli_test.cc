@@ -1,0 +1,121 @@
+// The tq CLI as a user runs it: output, stderr and exit codes.
+#include <gtest/gtest.h>
+
+#include "testing/run_command.h"
+#include "testing/tqd_process.h"
+
+namespace tq {
+namespace {
+
+using testing::BinPath;
+using testing::LibPath;
+using testing::RunCommand;
+using testing::TqdProcess;
+
+class CliTest : public ::testing::Test {
+ protected:
+  testing::CommandResult Tq(std::vector<std::string> args, const std::string& in = "") {
+    args.insert(args.begin(), BinPath("tq"));
+    return RunCommand(args, in, {"TQ_ENDPOINT=" + tqd_.endpoint()});
+  }
+  TqdProcess tqd_{{.extra_args = {"--plugin", LibPath("libtq_example_tasks.so")}}};
+};
+
+TEST_F(CliTest, CallPrintsTheValueAsJson) {
+  auto r = Tq({"call", "echo", "1", "\"a\"", "{\"k\":[true,null]}"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, "[1,\"a\",{\"k\":[true,null]}]\n");
+  EXPECT_EQ(Tq({"call", "square", "12"}).out, "144\n");
+}
+
+TEST_F(CliTest, EndpointFlagOverridesTheEnvironment) {
+  auto r = RunCommand({BinPath("tq"), "--endpoint", tqd_.endpoint(), "call", "square", "3"},
+                      "", {"TQ_ENDPOINT=ipc:///nonexistent/tq.sock"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, "9\n");
+}
+
+TEST_F(CliTest, ARemoteFailureExitsOneWithTheErrorOnStderr) {
+  auto r = Tq({"call", "divide", "1", "0"});
+  EXPECT_EQ(r.code(), 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("std::invalid_argument: division by zero"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, UnknownFunctionExitsRejected) {
+  auto r = Tq({"call", "nope"});
+  EXPECT_EQ(r.code(), 121);
+  EXPECT_NE(r.err.find("UNKNOWN_FUNCTION"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, BadJsonAndBadFlagsExitUsage) {
+  auto r = Tq({"call", "echo", "bob"});
+  EXPECT_EQ(r.code(), 125);
+  EXPECT_NE(r.err.find("not JSON"), std::string::npos) << r.err;
+  EXPECT_EQ(Tq({"frobnicate"}).code(), 125);
+  EXPECT_EQ(Tq({"call"}).code(), 125);
+}
+
+TEST_F(CliTest, NoDaemonExitsUnreachable) {
+  testing::TempDir dir;
+  auto r = RunCommand({BinPath("tq"), "--endpoint", "ipc://" + dir.File("none.sock"),
+                       "--connect-timeout", "0.2", "call", "echo"});
+  EXPECT_EQ(r.code(), 122);
+  EXPECT_NE(r.err.find("cannot reach tqd"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, TimeoutExits124) {
+  auto r = Tq({"call", "--timeout", "0.1", "sleep", "5000"});
+  EXPECT_EQ(r.code(), 124);
+}
+
+TEST_F(CliTest, MapPrintsResultsInInputOrder) {
+  std::string in, want;
+  for (int i = 0; i < 300; ++i) {
+    in += std::to_string(i) + "\n";
+    want += std::to_string(i * i) + "\n";
+  }
+  auto r = Tq({"map", "square", "--window", "17"}, in);
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, want);
+}
+
+TEST_F(CliTest, MapKeepsOrderWhenDurationsAreShuffled) {
+  auto r = Tq({"map", "sleep"}, "300\n1\n150\n0\n");
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, "null\nnull\nnull\nnull\n");
+  auto e = Tq({"map", "echo"}, "\"c\"\n\"a\"\n\"b\"\n");
+  EXPECT_EQ(e.out, "[\"c\"]\n[\"a\"]\n[\"b\"]\n");
+}
+
+TEST_F(CliTest, MapExitStatusCountsFailures) {
+  auto r = Tq({"map", "checked_sqrt"}, "4\n-1\n9\n-4\n");
+  EXPECT_EQ(r.code(), 2);
+  // msgpack-c packs an integral double compactly; either spelling is 2, 3.
+  EXPECT_TRUE(r.out == "2\n3\n" || r.out == "2.0\n3.0\n") << r.out;
+  EXPECT_NE(r.err.find("item 2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("item 4"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, MapWithInvalidJsonInputExitsUsage) {
+  auto r = Tq({"map", "square"}, "1\nnot json\n3\n");
+  EXPECT_EQ(r.code(), 125);
+  EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, PingNamesTheDaemon) {
+  auto r = Tq({"ping"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_NE(r.out.find("tqd "), std::string::npos);
+  EXPECT_NE(r.out.find("pid " + std::to_string(tqd_.pid())), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, HelpListsTheExitCodes) {
+  auto r = Tq({"--help"});
+  EXPECT_EQ(r.code(), 0);
+  EXPECT_NE(r.out.find("122"), std::string::npos);
+  EXPECT_NE(r.out.find("cannot reach tqd"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tq

@@ -1,0 +1,258 @@
+// libtq against a real tqd: apply, apply_async, map, imap_unordered,
+// plugin functions, and every kind of error reaching the caller typed.
+#include <gtest/gtest.h>
+#include <tq/client.h>
+
+#include <atomic>
+#include <numeric>
+#include <set>
+
+#include "testing/tqd_process.h"
+#include "testing/wait_for.h"
+
+namespace tq {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::LibPath;
+using testing::TqdOptions;
+using testing::TqdProcess;
+
+TqdOptions WithPlugin() {
+  TqdOptions o;
+  o.extra_args = {"--plugin", LibPath("libtq_example_tasks.so")};
+  return o;
+}
+
+class ClientApiTest : public ::testing::Test {
+ protected:
+  TqdProcess tqd_{WithPlugin()};
+  Client client_{tqd_.endpoint()};
+};
+
+TEST_F(ClientApiTest, ApplyReturnsThePluginFunctionsValue) {
+  EXPECT_EQ(client_.apply<long>("square", 12), 144);
+  EXPECT_DOUBLE_EQ(client_.apply<double>("add", 1.25, 2.5), 3.75);
+}
+
+TEST_F(ClientApiTest, EchoReturnsItsArgumentsOfMixedTypes) {
+  using Row = std::tuple<int, std::string, std::vector<int>>;
+  const Row row = client_.apply<Row>("echo", 7, std::string("seven"), std::vector<int>{7, 7});
+  EXPECT_EQ(row, Row(7, "seven", std::vector<int>{7, 7}));
+}
+
+TEST_F(ClientApiTest, ContainersConvertBothWays) {
+  const auto counts =
+      client_.apply<std::map<std::string, int>>("word_count", std::string("b a b"));
+  EXPECT_EQ(counts, (std::map<std::string, int>{{"a", 1}, {"b", 2}}));
+}
+
+TEST_F(ClientApiTest, ApplyAsyncReturnsBeforeTheTaskEnds) {
+  AsyncResult<void> slow = client_.apply_async<void>("sleep", 300);
+  EXPECT_FALSE(slow.ready());
+  EXPECT_THROW(slow.successful(), std::logic_error);
+  slow.get(20s);
+  EXPECT_TRUE(slow.ready());
+  EXPECT_TRUE(slow.successful());
+  EXPECT_GT(slow.task_id(), 0u);
+}
+
+TEST_F(ClientApiTest, GetWithTimeoutThrowsTimeoutErrorAndTheTaskGoesOn) {
+  auto r = client_.apply_async<void>("sleep", 400);
+  EXPECT_THROW(r.get(10ms), TimeoutError);
+  EXPECT_NO_THROW(r.get(20s));
+}
+
+TEST_F(ClientApiTest, MapOfTenThousandReturnsResultsInInputOrder) {
+  std::vector<long> xs(10000);
+  std::iota(xs.begin(), xs.end(), 0);
+  const std::vector<long> ys = client_.map<long>("square", xs, MapOptions{500});
+  ASSERT_EQ(ys.size(), xs.size());
+  for (std::size_t i = 0; i < xs.size(); ++i) ASSERT_EQ(ys[i], xs[i] * xs[i]) << i;
+}
+
+TEST_F(ClientApiTest, StarmapUnpacksTuplesIntoArguments) {
+  std::vector<std::pair<double, double>> pairs{{1, 2}, {3, 4}};
+  EXPECT_EQ(client_.starmap<double>("add", pairs), (std::vector<double>{3, 7}));
+}
+
+TEST_F(ClientApiTest, ImapUnorderedYieldsEveryInputOnceEvenFromATemporary) {
+  std::set<std::size_t> seen;
+  for (const auto& item : client_.imap_unordered<long>("inc", std::vector<long>{10, 20, 30})) {
+    EXPECT_EQ(item.value, 10 * static_cast<long>(item.index + 1) + 1);
+    EXPECT_TRUE(seen.insert(item.index).second);
+  }
+  EXPECT_EQ(seen, (std::set<std::size_t>{0, 1, 2}));
+}
+
+TEST_F(ClientApiTest, ImapUnorderedYieldsFastTasksBeforeSlowOnes) {
+  // Two workers: the 1 ms sleeps finish while the long one runs.
+  std::vector<int> ms{1500, 1, 1, 1};
+  std::vector<std::size_t> order;
+  for (const auto& item : client_.imap_unordered<msgpack::type::nil_t>("sleep", ms)) {
+    order.push_back(item.index);
+  }
+  ASSERT_EQ(order.size(), 4u);
+  EXPECT_EQ(order.back(), 0u);
+}
+
+TEST_F(ClientApiTest, RemoteExceptionArrivesWithItsTypeAndMessage) {
+  try {
+    client_.apply<double>("divide", 1.0, 0.0);
+    FAIL() << "no exception";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.type(), "std::invalid_argument");
+    EXPECT_EQ(e.message(), "division by zero");
+    EXPECT_EQ(e.state(), TaskState::kFailed);
+    EXPECT_NE(std::string(e.what()).find("division by zero"), std::string::npos);
+  }
+}
+
+TEST_F(ClientApiTest, TaskErrorChoosesTheRemoteType) {
+  try {
+    client_.apply<double>("checked_sqrt", -1.0);
+    FAIL() << "no exception";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.type(), "ValueError");
+    EXPECT_EQ(e.message(), "math domain error");
+  }
+}
+
+TEST_F(ClientApiTest, BuiltinFailRaisesRuntimeError) {
+  try {
+    client_.apply<int>("fail", std::string("boom"));
+    FAIL() << "no exception";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.type(), "std::runtime_error");
+    EXPECT_EQ(e.message(), "boom");
+  }
+}
+
+TEST_F(ClientApiTest, WrongArgumentsFailWithBadArguments) {
+  try {
+    client_.apply<long>("square", std::string("seven"));
+    FAIL() << "no exception";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.type(), "tq.BadArguments");
+  }
+  try {
+    client_.apply<long>("square", 1, 2);
+    FAIL() << "no exception";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.type(), "tq.BadArguments");
+    EXPECT_NE(e.message().find("takes 1 argument"), std::string::npos);
+  }
+}
+
+TEST_F(ClientApiTest, UnknownFunctionIsRejectedWithItsCode) {
+  try {
+    client_.apply<int>("no_such_function");
+    FAIL() << "no exception";
+  } catch (const RejectedError& e) {
+    EXPECT_EQ(e.code(), "UNKNOWN_FUNCTION");
+    EXPECT_NE(std::string(e.what()).find("no_such_function"), std::string::npos);
+  }
+}
+
+TEST_F(ClientApiTest, AValueOfAnotherTypeThrowsResultTypeError) {
+  EXPECT_THROW(client_.apply<std::string>("square", 3), ResultTypeError);
+}
+
+TEST_F(ClientApiTest, ACrashedWorkerLosesOnlyItsTaskAndIsReplaced) {
+  try {
+    client_.apply<int>("crash");
+    FAIL() << "no exception";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.state(), TaskState::kLost);
+    EXPECT_EQ(e.type(), "tq.WorkerLost");
+    EXPECT_NE(e.message().find("SIGABRT"), std::string::npos) << e.message();
+  }
+  // The pool is whole again: two tasks run side by side.
+  auto a = client_.apply_async<void>("sleep", 200);
+  auto b = client_.apply_async<void>("sleep", 200);
+  EXPECT_NO_THROW(a.get(20s));
+  EXPECT_NO_THROW(b.get(20s));
+  EXPECT_TRUE(testing::WaitFor([&] { return tqd_.WorkerPids().size() == 2; }));
+}
+
+TEST_F(ClientApiTest, CallbacksRunWithTheResult) {
+  std::atomic<long> got{0};
+  auto r = client_.apply_async<long>("square", 9);
+  r.on_done([&](const AsyncResult<long>& done) { got = done.get(); });
+  EXPECT_TRUE(testing::WaitFor([&] { return got.load() == 81; }));
+  // Registered after the end: runs as well.
+  std::atomic<bool> late{false};
+  r.on_done([&](const AsyncResult<long>&) { late = true; });
+  EXPECT_TRUE(testing::WaitFor([&] { return late.load(); }));
+}
+
+TEST(ClientCallbackTest, AThrowingCallbackNeitherWedgesTheClientNorLosesResults) {
+  TqdProcess tqd(WithPlugin());
+  std::atomic<int> errors{0};
+  ClientOptions options;
+  options.endpoint = tqd.endpoint();
+  options.on_callback_error = [&](std::exception_ptr) { ++errors; };
+  Client client(options);
+  std::atomic<int> ran{0};
+  std::vector<AsyncResult<long>> results;
+  for (int i = 0; i < 50; ++i) {
+    results.push_back(client.apply_async<long>("square", i));
+    results.back().on_done([&](const AsyncResult<long>&) {
+      ++ran;
+      throw std::runtime_error("callback bug");
+    });
+  }
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(results[i].get(20s), i * i);
+  EXPECT_TRUE(testing::WaitFor([&] { return ran.load() == 50 && errors.load() == 50; }));
+  // A callback may itself use the client.
+  std::atomic<long> nested{0};
+  client.apply_async<long>("square", 3).on_done(
+      [&](const AsyncResult<long>& r) { nested = client.apply<long>("inc", r.get()); });
+  EXPECT_TRUE(testing::WaitFor([&] { return nested.load() == 10; }));
+}
+
+TEST(ClientConnectionTest, NoDaemonGivesConnectionErrorInsteadOfHanging) {
+  testing::TempDir dir;
+  ClientOptions options;
+  options.endpoint = "ipc://" + dir.File("nobody.sock");
+  options.connect_timeout = 200ms;
+  Client client(options);
+  EXPECT_THROW(client.apply<int>("echo"), ConnectionError);
+  EXPECT_THROW(client.ping(), ConnectionError);
+}
+
+TEST(ClientConnectionTest, AnInvalidEndpointIsAConnectionError) {
+  ClientOptions options;
+  options.endpoint = "carrier-pigeon://home";
+  EXPECT_THROW(Client{options}, ConnectionError);
+}
+
+TEST(ClientConnectionTest, PendingCallsFailWhenTqdDiesAndANewTqdIsPickedUp) {
+  TqdProcess tqd;
+  Client client(tqd.endpoint());
+  auto pending = client.apply_async<void>("sleep", 60000);
+  ASSERT_TRUE(testing::WaitFor([&] { return pending.task_id() != 0; }));
+  tqd.Kill(SIGKILL);
+  EXPECT_THROW(pending.get(20s), ConnectionError);
+
+  TqdOptions again;
+  again.endpoint = tqd.endpoint();
+  TqdProcess successor(again);
+  EXPECT_EQ(client.apply<std::vector<int>>("echo", 5), std::vector<int>{5});
+}
+
+TEST(ClientConnectionTest, ArgsOverTheLimitAreRejectedBeforeSending) {
+  TqdProcess tqd;
+  Client client(tqd.endpoint());
+  const std::string big(49 * 1024 * 1024, 'x');
+  try {
+    client.apply<int>("echo", big);
+    FAIL() << "no exception";
+  } catch (const RejectedError& e) {
+    EXPECT_EQ(e.code(), "TOO_LARGE");
+  }
+  EXPECT_EQ(client.ping().workers, 2u);
+}
+
+}  // namespace
+}  // namespace tq
