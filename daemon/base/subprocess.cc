@@ -31,6 +31,9 @@ struct SpawnAttrs {
 }  // namespace
 
 Result<Subprocess> Subprocess::Spawn(const SpawnOptions& options) {
+  if (options.argv.empty()) {
+    return Status(proto::ErrorCode::kConfig, "spawn: argv is empty");
+  }
   SpawnAttrs a;
   sigset_t empty;
   sigemptyset(&empty);

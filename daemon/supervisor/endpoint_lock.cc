@@ -31,34 +31,43 @@ Status MakeParents(const std::string& path) {
 
 proto::Result<EndpointLock> EndpointLock::Acquire(const std::string& socket_path) {
   TQ_RETURN_IF_ERROR(MakeParents(socket_path));
-  EndpointLock lock;
-  lock.socket_path_ = socket_path;
-  lock.lock_path_ = socket_path + ".lock";
-  lock.fd_ = base::Fd(::open(lock.lock_path_.c_str(),
-                             O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock.fd_) return Status::FromErrno("open " + lock.lock_path_, errno);
-  if (::flock(lock.fd_.get(), LOCK_EX | LOCK_NB) < 0) {
-    if (errno != EWOULDBLOCK) {
-      return Status::FromErrno("flock " + lock.lock_path_, errno);
+  const std::string lock_path = socket_path + ".lock";
+  // The holder deletes the lock file on exit while still holding it, so a
+  // waiter may lock a file that is no longer at the path: only a lock on
+  // the file the path names now counts. Retry until that is what we hold.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    base::Fd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd) return Status::FromErrno("open " + lock_path, errno);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) < 0) {
+      if (errno != EWOULDBLOCK) return Status::FromErrno("flock " + lock_path, errno);
+      char buf[32] = {};
+      const ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
+      std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) {
+        holder.pop_back();
+      }
+      return Status(ErrorCode::kConfig,
+                    "another tqd (pid " + holder + ") is already serving ipc://" +
+                        socket_path + " (lock " + lock_path + ")");
     }
-    char buf[32] = {};
-    const ssize_t n = ::pread(lock.fd_.get(), buf, sizeof buf - 1, 0);
-    std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : "?";
-    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) {
-      holder.pop_back();
+    struct stat held, named;
+    if (::fstat(fd.get(), &held) < 0) return Status::FromErrno("fstat " + lock_path, errno);
+    if (::stat(lock_path.c_str(), &named) < 0 || held.st_ino != named.st_ino ||
+        held.st_dev != named.st_dev) {
+      continue;  // we locked a file its holder just removed
     }
-    lock.lock_path_.clear();  // not ours: do not remove on destruction
-    lock.socket_path_.clear();
-    return Status(ErrorCode::kConfig,
-                  "another tqd (pid " + holder + ") is already serving ipc://" +
-                      socket_path + " (lock " + socket_path + ".lock)");
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd.get(), 0) < 0 ||
+        ::pwrite(fd.get(), pid.data(), pid.size(), 0) < 0) {
+      return Status::FromErrno("write " + lock_path, errno);
+    }
+    EndpointLock lock;
+    lock.socket_path_ = socket_path;
+    lock.lock_path_ = lock_path;
+    lock.fd_ = std::move(fd);
+    return lock;
   }
-  const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(lock.fd_.get(), 0) < 0 ||
-      ::pwrite(lock.fd_.get(), pid.data(), pid.size(), 0) < 0) {
-    return Status::FromErrno("write " + lock.lock_path_, errno);
-  }
-  return lock;
+  return Status(ErrorCode::kConfig, "cannot lock " + lock_path + ": it keeps being replaced");
 }
 
 void EndpointLock::RemoveFiles() {

@@ -9,6 +9,7 @@
 #include <msgpack.hpp>
 
 #include <array>
+#include <cstdint>
 #include <string>
 
 namespace tq::proto {
@@ -122,6 +123,8 @@ bool IsPrintableUtf8(std::string_view s) {
 // read so that anything else can be reported as unknown.
 class Fields {
  public:
+  // Also the unpack limit on map sizes, which is what guarantees that
+  // used_ below is big enough for any map that gets this far.
   static constexpr std::size_t kMaxFields = 16;
 
   Fields(std::string_view context, const msgpack::object& map)
@@ -403,13 +406,16 @@ class Decoder::Impl {
       : unpack_limits_(/*array=*/kMaxFunctions, /*map=*/Fields::kMaxFields,
                        /*str=*/limits.max_message_bytes,
                        /*bin=*/limits.max_message_bytes, /*ext=*/0,
-                       /*depth=*/3),
+                       // No message nests deeper than its map holding one
+                       // array or map; each level lets msgpack-c reserve 24
+                       // bytes per claimed element before the elements come.
+                       /*depth=*/2),
         max_message_bytes_(limits.max_message_bytes) {}
 
   // Parses `frame` as one msgpack map and checks "v"; on success *kind is
   // the message kind and *fields reads the rest.
   Status Open(std::string_view frame, std::string_view* kind,
-              const msgpack::object** root) {
+              const msgpack::object** root, std::uint64_t* request_id) {
     if (frame.empty()) return {ErrorCode::kMalformed, "empty frame"};
     if (frame.size() > max_message_bytes_) {
       return {ErrorCode::kTooLarge,
@@ -442,6 +448,11 @@ class Decoder::Impl {
     *root = &obj_;
     Fields f("message", obj_);
     TQ_RETURN_IF_ERROR(f.Init());
+    // Noted before anything else can fail, to address the error reply.
+    if (const msgpack::object* r = f.Find("req");
+        r != nullptr && r->type == msgpack::type::POSITIVE_INTEGER) {
+      *request_id = r->via.u64;
+    }
     const msgpack::object* v = f.Find("v");
     if (v == nullptr) {
       return {ErrorCode::kBadVersion, "missing field 'v' (protocol version)"};
@@ -494,16 +505,7 @@ Result<ClientMessage> Decoder::DecodeClient(std::string_view frame) {
   last_request_id_ = 0;
   std::string_view kind;
   const msgpack::object* root = nullptr;
-  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root));
-  // Note the id before anything else can fail, to address the error reply.
-  {
-    Fields peek("message", *root);
-    (void)peek.Init();
-    if (const msgpack::object* r = peek.Find("req");
-        r != nullptr && r->type == msgpack::type::POSITIVE_INTEGER) {
-      last_request_id_ = r->via.u64;
-    }
-  }
+  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root, &last_request_id_));
   if (kind == "submit") {
     Fields f = MessageFields("submit", *root);
     SubmitRequest m;
@@ -527,14 +529,13 @@ Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
   last_request_id_ = 0;
   std::string_view kind;
   const msgpack::object* root = nullptr;
-  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root));
+  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root, &last_request_id_));
   if (kind == "accepted") {
     Fields f = MessageFields("accepted", *root);
     Accepted m;
     TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
     TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
-    last_request_id_ = m.request_id;
     return DaemonMessage{m};
   }
   if (kind == "result") {
@@ -544,7 +545,6 @@ Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
     TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
     TQ_RETURN_IF_ERROR(ReadOutcome(f, limits_, IsFinal, &m.state, &m.value, &m.error));
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
-    last_request_id_ = m.request_id;
     return DaemonMessage{m};
   }
   if (kind == "error") {
@@ -555,7 +555,6 @@ Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
     TQ_RETURN_IF_ERROR(f.Str("code", &m.code));
     TQ_RETURN_IF_ERROR(f.Str("message", &m.message));
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
-    last_request_id_ = m.request_id;
     return DaemonMessage{m};
   }
   if (kind == "pong") {
@@ -568,9 +567,11 @@ Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
     TQ_RETURN_IF_ERROR(f.Uint("pid", &pid));
     TQ_RETURN_IF_ERROR(f.Uint("workers", &workers));
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    if (pid > UINT32_MAX || workers > UINT32_MAX) {
+      return f.Error(ErrorCode::kBadValue, "fields 'pid' and 'workers' must fit 32 bits");
+    }
     m.pid = static_cast<std::uint32_t>(pid);
     m.workers = static_cast<std::uint32_t>(workers);
-    last_request_id_ = m.request_id;
     return DaemonMessage{m};
   }
   return UnknownKind(kind, "'accepted', 'result', 'error' or 'pong'");
@@ -580,12 +581,15 @@ Result<WorkerMessage> Decoder::DecodeFromWorker(std::string_view frame) {
   last_request_id_ = 0;
   std::string_view kind;
   const msgpack::object* root = nullptr;
-  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root));
+  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root, &last_request_id_));
   if (kind == "hello") {
     Fields f = MessageFields("hello", *root);
     WorkerHello m;
     std::uint64_t pid = 0;
     TQ_RETURN_IF_ERROR(f.Uint("pid", &pid));
+    if (pid > UINT32_MAX) {
+      return f.Error(ErrorCode::kBadValue, "field 'pid' must fit 32 bits");
+    }
     m.pid = static_cast<std::uint32_t>(pid);
     const msgpack::object* fns = f.Find("fns");
     if (fns == nullptr) return f.Error(ErrorCode::kMissingField, "missing field 'fns'");
@@ -627,7 +631,7 @@ Result<TaskAssignment> Decoder::DecodeTask(std::string_view frame) {
   last_request_id_ = 0;
   std::string_view kind;
   const msgpack::object* root = nullptr;
-  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root));
+  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root, &last_request_id_));
   if (kind != "task") return UnknownKind(kind, "'task'");
   Fields f = MessageFields("task", *root);
   TaskAssignment m;

@@ -41,7 +41,9 @@ std::string_view ErrorCodeName(ErrorCode code) {
 
 std::optional<ErrorCode> ParseErrorCode(std::string_view name) {
   for (const auto& c : kCodeNames) {
-    if (c.name == name) return c.code;
+    const bool wire = c.code != ErrorCode::kOk && c.code != ErrorCode::kIo &&
+                      c.code != ErrorCode::kConfig;
+    if (wire && c.name == name) return c.code;
   }
   return std::nullopt;
 }

@@ -111,6 +111,12 @@ TEST(SubprocessTest, FailsToSpawnAMissingProgram) {
             "posix_spawn /nonexistent/tq-worker: No such file or directory");
 }
 
+TEST(SubprocessTest, RefusesAnEmptyArgv) {
+  auto p = Subprocess::Spawn(Options({}));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("argv is empty"), std::string::npos);
+}
+
 TEST(SubprocessTest, MapsAPipeOntoFd3InTheChild) {
   Pipe pipe = MakePipe();
   auto p = Subprocess::Spawn(

@@ -686,6 +686,15 @@ TEST(DecoderBombTest, RejectsNestingDeeperThanAllowed) {
                       "beyond limits"));
 }
 
+TEST(DecoderBombTest, RejectsAThirdContainerLevel) {
+  Decoder decoder;
+  // {"a": [[nil]]}: no message needs a container inside a container inside
+  // the message map, and allowing one let a 16 MiB frame reserve 400 MiB.
+  const std::string frame = "\x81\xa1" "a\x91\x91\xc0"s;
+  EXPECT_TRUE(IsError(decoder.DecodeClient(frame), ErrorCode::kMalformed,
+                      "beyond limits"));
+}
+
 TEST(DecoderBombTest, RejectsExtensionTypes) {
   Decoder decoder;
   // {"v": fixext1}: protocol v1 uses no ext types.
@@ -694,6 +703,13 @@ TEST(DecoderBombTest, RejectsExtensionTypes) {
 }
 
 // ---- last_request_id -------------------------------------------------------
+
+TEST(DecoderTest, RemembersTheRequestIdEvenWhenTheVersionIsWrong) {
+  Decoder decoder;
+  const std::string frame = ValidSubmit().Set("req", PackedUint(43)).Set("v", PackedUint(2)).Build();
+  EXPECT_TRUE(IsError(decoder.DecodeClient(frame), ErrorCode::kBadVersion));
+  EXPECT_EQ(decoder.last_request_id(), 43u);
+}
 
 TEST(DecoderTest, RemembersTheRequestIdWhenALaterFieldFails) {
   Decoder decoder;

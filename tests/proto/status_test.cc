@@ -49,6 +49,13 @@ TEST(ErrorCodeTest, ParsesNoUnknownOrMiscasedName) {
   EXPECT_EQ(ParseErrorCode("MALFORMED "), std::nullopt);
 }
 
+TEST(ErrorCodeTest, ParsesNoLocalOnlyName) {
+  // A peer's ERROR with code "OK" must not turn into an OK Status.
+  EXPECT_EQ(ParseErrorCode("OK"), std::nullopt);
+  EXPECT_EQ(ParseErrorCode("IO"), std::nullopt);
+  EXPECT_EQ(ParseErrorCode("CONFIG"), std::nullopt);
+}
+
 TEST(StatusTest, DefaultsToOk) {
   const Status s;
   EXPECT_TRUE(s.ok());
