@@ -1,6 +1,8 @@
 // tq call, tq map, tq ping.
 #include "commands.h"
 
+#include <ctime>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -47,25 +49,9 @@ std::string Describe(const Outcome& o) {
   }
 }
 
-}  // namespace
 
-int Call(const Common& common, const std::string& fn,
-         const std::vector<std::string>& json_args,
-         std::optional<std::chrono::milliseconds> timeout) {
-  std::string error;
-  const std::optional<std::string> args = JsonArgsToMsgpack(json_args, &error);
-  if (!args) {
-    std::cerr << "tq: " << error << "\n";
-    return kUsage;
-  }
-  RawClient client(Options(common));
-  RawResult result = client.Submit(fn, *args);
-  if (timeout && !result.wait_for(*timeout)) {
-    std::cerr << "tq: task " << result.task_id() << " did not finish within "
-              << timeout->count() << " ms (it keeps running)\n";
-    return kTimeout;
-  }
-  const Outcome& o = result.outcome();
+// Prints the outcome as `call` does and returns the exit code.
+int Report(const Outcome& o) {
   if (!o.ok()) {
     std::cerr << "tq: " << Describe(o) << "\n";
     return ExitCodeFor(o);
@@ -74,7 +60,41 @@ int Call(const Common& common, const std::string& fn,
   return kOk;
 }
 
-int Map(const Common& common, const std::string& fn, std::size_t window) {
+std::optional<std::string> ArgsOrComplain(const std::vector<std::string>& json_args) {
+  std::string error;
+  std::optional<std::string> args = JsonArgsToMsgpack(json_args, &error);
+  if (!args) std::cerr << "tq: " << error << "\n";
+  return args;
+}
+
+}  // namespace
+
+int Call(const Common& common, const std::string& fn,
+         const std::vector<std::string>& json_args, const SubmitOptions& options) {
+  const std::optional<std::string> args = ArgsOrComplain(json_args);
+  if (!args) return kUsage;
+  RawClient client(Options(common));
+  return Report(client.Submit(fn, *args, options).outcome());
+}
+
+int Submit(const Common& common, const std::string& fn,
+           const std::vector<std::string>& json_args,
+           const SubmitOptions& options, bool wait) {
+  const std::optional<std::string> args = ArgsOrComplain(json_args);
+  if (!args) return kUsage;
+  RawClient client(Options(common));
+  RawResult result = client.Submit(fn, *args, options);
+  const std::uint64_t id = result.wait_accepted();
+  if (id == 0) return Report(result.outcome());  // refused or unreachable
+  if (!wait) {
+    std::cout << id << "\n";
+    return kOk;
+  }
+  return Report(result.outcome());
+}
+
+int Map(const Common& common, const std::string& fn, std::size_t window,
+        const SubmitOptions& options) {
   RawClient client(Options(common));
   auto queue = std::make_shared<detail::CompletionQueue>();
   // Results are printed in input order as soon as each next one is known;
@@ -120,7 +140,7 @@ int Map(const Common& common, const std::string& fn, std::size_t window) {
         tool_error = kUsage;
         break;
       }
-      in_flight.emplace(submitted, client.Submit(fn, *args, queue, submitted));
+      in_flight.emplace(submitted, client.Submit(fn, *args, options, queue, submitted));
       ++submitted;
     }
     if (in_flight.empty()) break;
@@ -130,6 +150,127 @@ int Map(const Common& common, const std::string& fn, std::size_t window) {
   }
   if (tool_error != kOk) return tool_error;
   return failed > 100 ? kMaxFailedCount : static_cast<int>(failed);
+}
+
+int Wait(const Common& common, const std::vector<std::uint64_t>& ids,
+         std::optional<std::chrono::milliseconds> timeout) {
+  RawClient client(Options(common));
+  std::vector<RawResult> waits;
+  for (std::uint64_t id : ids) waits.push_back(client.Wait(id));
+  const auto until = std::chrono::steady_clock::now() +
+                     timeout.value_or(std::chrono::hours(24 * 365));
+  int rc = kOk;
+  for (std::size_t i = 0; i < waits.size(); ++i) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
+    if (!waits[i].wait_for(std::max(left, std::chrono::milliseconds(0)))) {
+      std::cerr << "tq: task " << ids[i] << " did not end in time (it goes on)\n";
+      return kTimeout;
+    }
+    const int r = Report(waits[i].outcome());
+    // A tool error outranks a task failure, which outranks success.
+    if (r != kOk && (rc == kOk || rc == kTaskFailed)) rc = r;
+  }
+  return rc;
+}
+
+namespace {
+
+std::string FormatTime(std::int64_t unix_ms) {
+  if (unix_ms == 0) return "-";
+  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  char out[80];
+  std::snprintf(out, sizeof out, "%s.%03d", buf, static_cast<int>(unix_ms % 1000));
+  return out;
+}
+
+void PrintStatus(const TaskInfo& t) {
+  std::cout << "task " << t.task_id << "\n"
+            << "  state     " << proto::TaskStateName(t.state) << "\n"
+            << "  function  " << t.fn << "\n"
+            << "  attempts  " << t.attempts << "\n"
+            << "  priority  " << t.priority << "\n"
+            << "  worker    " << (t.worker_pid ? "pid " + std::to_string(t.worker_pid) : "-") << "\n"
+            << "  queued    " << FormatTime(t.queued_at_ms) << "\n"
+            << "  started   " << FormatTime(t.started_at_ms) << "\n"
+            << "  finished  " << FormatTime(t.finished_at_ms) << "\n";
+  if (t.error_type) {
+    std::cout << "  error     " << *t.error_type << ": " << t.error_message << "\n";
+    if (!t.error.cause.empty()) std::cout << "  cause     " << t.error.cause << "\n";
+    if (!t.error.stack.empty()) {
+      std::cout << "  stack\n";
+      std::string line;
+      for (char c : t.error.stack) {
+        if (c != '\n') {
+          line += c;
+          continue;
+        }
+        std::cout << "    " << line << "\n";
+        line.clear();
+      }
+      if (!line.empty()) std::cout << "    " << line << "\n";
+    }
+  }
+}
+
+// Runs `ask` for each id, printing what `print` makes of each answer.
+template <typename Ask, typename Print>
+int ForEachTask(const Common& common, const std::vector<std::uint64_t>& ids,
+                Ask ask, Print print) {
+  RawClient client(Options(common));
+  int rc = kOk;
+  for (std::uint64_t id : ids) {
+    try {
+      print(ask(client, id));
+    } catch (const QueueFullError& e) {
+      std::cerr << "tq: " << e.what() << "\n";
+      rc = kQueueFull;
+    } catch (const RejectedError& e) {
+      std::cerr << "tq: task " << id << ": " << e.code() << ": " << e.message() << "\n";
+      if (rc == kOk) rc = kRejected;
+    } catch (const ConnectionError& e) {
+      std::cerr << "tq: " << e.what() << "\n";
+      return kUnreachable;
+    } catch (const Error& e) {
+      std::cerr << "tq: " << e.what() << "\n";
+      return kProtocol;
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
+int Status(const Common& common, const std::vector<std::uint64_t>& ids, bool json) {
+  return ForEachTask(
+      common, ids, [](RawClient& c, std::uint64_t id) { return c.Status(id); },
+      [json](const TaskInfo& t) {
+        if (json) {
+          std::cout << TaskInfoToJson(t) << "\n";
+        } else {
+          PrintStatus(t);
+        }
+      });
+}
+
+int Cancel(const Common& common, const std::vector<std::uint64_t>& ids) {
+  return ForEachTask(
+      common, ids, [](RawClient& c, std::uint64_t id) { return c.Cancel(id); },
+      [](const TaskInfo& t) {
+        std::cout << "task " << t.task_id << ": " << proto::TaskStateName(t.state) << "\n";
+      });
+}
+
+int Kick(const Common& common, const std::vector<std::uint64_t>& ids) {
+  return ForEachTask(
+      common, ids, [](RawClient& c, std::uint64_t id) { return c.Kick(id); },
+      [](const TaskInfo& t) {
+        std::cout << "task " << t.task_id << ": " << proto::TaskStateName(t.state) << "\n";
+      });
 }
 
 int Ping(const Common& common) {

@@ -14,19 +14,21 @@ inline constexpr int kQueueFull = 120;     // tqd's queue is full: retry later
 inline constexpr int kRejected = 121;      // tqd refused: unknown function, too large...
 inline constexpr int kUnreachable = 122;   // no tqd at the endpoint, or it went away
 inline constexpr int kProtocol = 123;      // tqd and tq disagree on the protocol
-inline constexpr int kTimeout = 124;       // --timeout ran out
+inline constexpr int kTimeout = 124;       // wait --timeout ran out
 inline constexpr int kUsage = 125;         // bad flags or bad input
 
 inline constexpr const char* kExitCodeHelp =
     "Exit status:\n"
     "  0        success\n"
-    "  1        call: the task failed, was lost or cancelled\n"
+    "  1        call, submit --wait, wait: a task failed, timed out, was lost,\n"
+    "           cancelled or buried\n"
     "  1-101    map: number of failed items (101: more than 100)\n"
     "  120      tqd's queue is full; retry later\n"
-    "  121      tqd refused the request (unknown function, too large, shutting down)\n"
+    "  121      tqd refused the request (unknown function, too large, shutting\n"
+    "           down, no such task id, kick of a task that is not buried)\n"
     "  122      cannot reach tqd, or the connection was lost\n"
     "  123      protocol error between tq and tqd\n"
-    "  124      --timeout expired\n"
+    "  124      wait --timeout expired (the tasks go on)\n"
     "  125      usage error or invalid input\n";
 
 // The exit code for an outcome that is not ok().

@@ -48,4 +48,30 @@ std::string MsgpackToJson(std::string_view msgpack) {
   }
 }
 
+std::string TaskInfoToJson(const TaskInfo& t) {
+  nlohmann::json j = {
+      {"task", t.task_id},
+      {"state", std::string(proto::TaskStateName(t.state))},
+      {"fn", t.fn},
+      {"priority", t.priority},
+      {"attempts", t.attempts},
+      {"worker_pid", t.worker_pid},
+      {"queued_at_ms", t.queued_at_ms},
+      {"started_at_ms", t.started_at_ms},
+      {"finished_at_ms", t.finished_at_ms},
+  };
+  if (t.error_type) {
+    nlohmann::json e = {{"type", *t.error_type}, {"message", t.error_message}};
+    if (!t.error.cause.empty()) e["cause"] = t.error.cause;
+    if (t.error.pid != 0) e["pid"] = t.error.pid;
+    if (t.error.exit_code) e["exit_code"] = *t.error.exit_code;
+    if (t.error.signal) e["signal"] = *t.error.signal;
+    if (t.error.rss_bytes != 0) e["rss_bytes"] = t.error.rss_bytes;
+    if (t.error.timeout_ms != 0) e["timeout_ms"] = t.error.timeout_ms;
+    if (!t.error.stack.empty()) e["stack"] = t.error.stack;
+    j["error"] = std::move(e);
+  }
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace tq::cli

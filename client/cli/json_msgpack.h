@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tq/raw_client.h"
+
 namespace tq::cli {
 
 // Encodes the JSON texts as one msgpack array. On invalid JSON returns
@@ -19,5 +21,8 @@ std::optional<std::string> JsonLineToArgs(std::string_view line, std::string* er
 
 // One line of JSON for a msgpack value (bin values become arrays of bytes).
 std::string MsgpackToJson(std::string_view msgpack);
+
+// One line of JSON for `tq status --json`.
+std::string TaskInfoToJson(const TaskInfo& t);
 
 }  // namespace tq::cli

@@ -82,6 +82,23 @@ std::uint64_t RawResult::task_id() const {
   return state_->task_id;
 }
 
+std::uint64_t RawResult::wait_accepted() const {
+  std::unique_lock lock(state_->mu);
+  state_->cv.wait(lock, [&] { return state_->done || state_->task_id != 0; });
+  return state_->task_id;
+}
+
+bool RawResult::cancel() const {
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->done) return false;
+  }
+  std::shared_ptr<detail::CallOwner> owner = state_->owner.lock();
+  if (!owner) return false;
+  owner->CancelCall(state_);
+  return true;
+}
+
 void RawResult::on_done(std::function<void()> fn) const {
   {
     std::lock_guard lock(state_->mu);

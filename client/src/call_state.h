@@ -21,6 +21,7 @@ struct CallState {
   std::shared_ptr<CompletionQueue> queue;
   std::size_t tag = 0;
   std::weak_ptr<CallbackRunner> runner;
+  std::weak_ptr<CallOwner> owner;
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -28,6 +29,8 @@ struct CallState {
   std::uint64_t task_id = 0;
   Outcome outcome;
   ServerInfo server;  // for pings
+  TaskInfo status;    // for status, cancel and kick
+  bool cancel_requested = false;  // before tqd said which task it is
   std::vector<std::function<void()>> callbacks;
 
   // Ends the call with `outcome` unless it already ended; wakes waiters,

@@ -6,25 +6,29 @@
 namespace tq {
 
 RemoteError::RemoteError(std::uint64_t task_id, TaskState state,
-                         std::string type, std::string message)
+                         std::uint32_t attempts, std::string type,
+                         std::string message, ErrorDetails details)
     : Error("task " + std::to_string(task_id) + " " +
             std::string(proto::TaskStateName(state)) + ": " + type + ": " +
             message),
       task_id_(task_id),
       state_(state),
+      attempts_(attempts),
       type_(std::move(type)),
-      message_(std::move(message)) {}
+      message_(std::move(message)),
+      details_(std::move(details)) {}
 
-RejectedError::RejectedError(std::string code, const std::string& message)
+RejectedError::RejectedError(std::string code, std::string message)
     : Error("tqd refused the request: " + code + ": " + message),
-      code_(std::move(code)) {}
+      code_(std::move(code)),
+      message_(std::move(message)) {}
 
 void Outcome::ThrowIfError() const {
   switch (kind) {
     case Kind::kValue:
       return;
     case Kind::kTaskError:
-      throw RemoteError(task_id, state, error_type, message);
+      throw RemoteError(task_id, state, attempts, error_type, message, details);
     case Kind::kRejected:
       if (error_type == "QUEUE_FULL") throw QueueFullError(error_type, message);
       throw RejectedError(error_type, message);

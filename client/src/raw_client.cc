@@ -38,6 +38,18 @@ Outcome Failure(Outcome::Kind kind, std::string message) {
   return o;
 }
 
+ErrorDetails Details(const proto::ErrorInfo& e) {
+  ErrorDetails d;
+  d.cause.assign(e.cause);
+  d.pid = e.pid;
+  d.exit_code = e.exit_code;
+  d.signal = e.signal;
+  d.rss_bytes = e.rss_bytes;
+  d.timeout_ms = e.timeout_ms;
+  d.stack.assign(e.stack);
+  return d;
+}
+
 // Codes that mean "this library sent something wrong" rather than "tqd
 // would not take it".
 bool IsProtocolCode(std::string_view code) {
@@ -48,15 +60,22 @@ bool IsProtocolCode(std::string_view code) {
 
 }  // namespace
 
-class RawClient::Impl {
+class RawClient::Impl final : public detail::CallOwner,
+                              public std::enable_shared_from_this<RawClient::Impl> {
  public:
   explicit Impl(ClientOptions options);
-  ~Impl();
+  ~Impl() override;
 
   RawResult Submit(std::string_view fn, std::string_view args,
+                   const SubmitOptions& options,
                    const std::shared_ptr<detail::CompletionQueue>& queue,
                    std::size_t tag);
+  std::shared_ptr<CallState> StartTaskRequest(proto::TaskVerb verb,
+                                              std::uint64_t task_id);
+  RawResult SendTaskRequest(proto::TaskVerb verb, std::uint64_t task_id);
+  TaskInfo AskTask(proto::TaskVerb verb, std::uint64_t task_id);
   ServerInfo Ping();
+  void CancelCall(const std::shared_ptr<CallState>& call) override;
   const std::string& endpoint() const { return options_.endpoint; }
 
  private:
@@ -158,6 +177,7 @@ std::shared_ptr<CallState> RawClient::Impl::NewCall(
   call->queue = queue;
   call->tag = tag;
   call->runner = runner_;
+  call->owner = weak_from_this();
   return call;
 }
 
@@ -179,7 +199,7 @@ void RawClient::Impl::Enqueue(Outgoing out) {
 }
 
 RawResult RawClient::Impl::Submit(
-    std::string_view fn, std::string_view args,
+    std::string_view fn, std::string_view args, const SubmitOptions& options,
     const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag) {
   auto call = NewCall(queue, tag);
   const proto::Limits limits;
@@ -193,10 +213,59 @@ RawResult RawClient::Impl::Submit(
     return RawResult(call);
   }
   const std::uint64_t id = next_request_id_++;
+  proto::SubmitRequest m;
+  m.request_id = id;
+  m.fn = fn;
+  m.args = args;
+  m.priority = options.priority;
+  m.timeout_ms = static_cast<std::uint64_t>(options.timeout.count());
+  m.delay_ms = static_cast<std::uint64_t>(options.delay.count());
+  m.max_retries = options.max_retries;
+  for (TaskState s : options.retry_on) {
+    if (s == TaskState::kFailed) m.retry_on |= proto::kRetryFailed;
+    if (s == TaskState::kLost) m.retry_on |= proto::kRetryLost;
+    if (s == TaskState::kTimedOut) m.retry_on |= proto::kRetryTimedOut;
+  }
+  m.retry_backoff_ms = static_cast<std::uint64_t>(options.retry_backoff.count());
+  m.key = options.key;
   proto::Buffer frame;
-  proto::Encode(proto::SubmitRequest{id, fn, args}, frame);
+  proto::Encode(m, frame);
   Enqueue({id, frame.Take(), call, Clock::now()});
   return RawResult(call);
+}
+
+std::shared_ptr<CallState> RawClient::Impl::StartTaskRequest(
+    proto::TaskVerb verb, std::uint64_t task_id) {
+  auto call = NewCall(nullptr, 0);
+  const std::uint64_t id = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::TaskRequest{id, verb, task_id}, frame);
+  Enqueue({id, frame.Take(), call, Clock::now()});
+  return call;
+}
+
+RawResult RawClient::Impl::SendTaskRequest(proto::TaskVerb verb,
+                                           std::uint64_t task_id) {
+  return RawResult(StartTaskRequest(verb, task_id));
+}
+
+TaskInfo RawClient::Impl::AskTask(proto::TaskVerb verb, std::uint64_t task_id) {
+  std::shared_ptr<CallState> call = StartTaskRequest(verb, task_id);
+  RawResult(call).outcome().ThrowIfError();
+  std::lock_guard lock(call->mu);
+  return call->status;
+}
+
+void RawClient::Impl::CancelCall(const std::shared_ptr<CallState>& call) {
+  std::uint64_t task_id = 0;
+  {
+    std::lock_guard lock(call->mu);
+    if (call->done) return;
+    task_id = call->task_id;
+    // Not accepted yet: the I/O thread cancels it when ACCEPTED arrives.
+    if (task_id == 0) call->cancel_requested = true;
+  }
+  if (task_id != 0) (void)SendTaskRequest(proto::TaskVerb::kCancel, task_id);
 }
 
 ServerInfo RawClient::Impl::Ping() {
@@ -330,13 +399,44 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
         if (it == in_flight_.end()) return;  // e.g. failed on disconnect
         CallState& call = *it->second;
         if constexpr (std::is_same_v<M, proto::Accepted>) {
-          std::lock_guard lock(call.mu);
-          call.task_id = msg.task_id;
+          bool cancel = false;
+          {
+            std::lock_guard lock(call.mu);
+            call.task_id = msg.task_id;
+            cancel = call.cancel_requested;
+          }
+          call.cv.notify_all();  // wait_accepted()
+          if (cancel) (void)SendTaskRequest(proto::TaskVerb::kCancel, msg.task_id);
           return;
+        } else if constexpr (std::is_same_v<M, proto::TaskStatus>) {
+          TaskInfo info;
+          info.task_id = msg.task_id;
+          info.state = msg.state;
+          info.fn.assign(msg.fn);
+          info.priority = msg.priority;
+          info.attempts = msg.attempts;
+          info.worker_pid = msg.worker_pid;
+          info.queued_at_ms = msg.queued_at_ms;
+          info.started_at_ms = msg.started_at_ms;
+          info.finished_at_ms = msg.finished_at_ms;
+          if (msg.error) {
+            info.error_type.emplace(msg.error->type);
+            info.error_message.assign(msg.error->message);
+            info.error = Details(*msg.error);
+          }
+          {
+            std::lock_guard lock(call.mu);
+            call.status = std::move(info);
+          }
+          Outcome o;
+          o.kind = Outcome::Kind::kValue;
+          o.task_id = msg.task_id;
+          call.Complete(std::move(o));
         } else if constexpr (std::is_same_v<M, proto::TaskResult>) {
           Outcome o;
           o.task_id = msg.task_id;
           o.state = msg.state;
+          o.attempts = msg.attempts;
           if (msg.state == TaskState::kDone) {
             o.kind = Outcome::Kind::kValue;
             o.value.assign(msg.value);
@@ -344,6 +444,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
             o.kind = Outcome::Kind::kTaskError;
             o.error_type.assign(msg.error.type);
             o.message.assign(msg.error.message);
+            o.details = Details(msg.error);
           }
           call.Complete(std::move(o));
         } else if constexpr (std::is_same_v<M, proto::ErrorReply>) {
@@ -416,17 +517,34 @@ void RawClient::Impl::FailAll(const std::string& why) {
 // ---- RawClient -------------------------------------------------------------
 
 RawClient::RawClient(ClientOptions options)
-    : impl_(std::make_unique<Impl>(std::move(options))) {}
+    : impl_(std::make_shared<Impl>(std::move(options))) {}
 RawClient::~RawClient() = default;
 
-RawResult RawClient::Submit(std::string_view fn, std::string_view args) {
-  return impl_->Submit(fn, args, nullptr, 0);
+RawResult RawClient::Submit(std::string_view fn, std::string_view args,
+                            const SubmitOptions& options) {
+  return impl_->Submit(fn, args, options, nullptr, 0);
 }
 
 RawResult RawClient::Submit(
-    std::string_view fn, std::string_view args,
+    std::string_view fn, std::string_view args, const SubmitOptions& options,
     const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag) {
-  return impl_->Submit(fn, args, queue, tag);
+  return impl_->Submit(fn, args, options, queue, tag);
+}
+
+RawResult RawClient::Wait(std::uint64_t task_id) {
+  return impl_->SendTaskRequest(proto::TaskVerb::kWait, task_id);
+}
+
+TaskInfo RawClient::Status(std::uint64_t task_id) {
+  return impl_->AskTask(proto::TaskVerb::kStatus, task_id);
+}
+
+TaskInfo RawClient::Cancel(std::uint64_t task_id) {
+  return impl_->AskTask(proto::TaskVerb::kCancel, task_id);
+}
+
+TaskInfo RawClient::Kick(std::uint64_t task_id) {
+  return impl_->AskTask(proto::TaskVerb::kKick, task_id);
 }
 
 ServerInfo RawClient::Ping() { return impl_->Ping(); }

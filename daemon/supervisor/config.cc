@@ -35,6 +35,10 @@ Status Config::Validate() const {
     }
   }
   if (max_queued < 1) return {ErrorCode::kConfig, "max_queued must be >= 1"};
+  if (bury_after < 1) return {ErrorCode::kConfig, "bury_after must be >= 1"};
+  if (retention.max_results < 1) {
+    return {ErrorCode::kConfig, "max_results must be >= 1"};
+  }
   return Status::Ok();
 }
 

@@ -1,7 +1,10 @@
-// Config: everything tqd's behaviour depends on, fixed at start-up.
+// Config: everything tqd's behaviour depends on.
 //
-// Built from the command line in tqd_main.cc; Validate() is the one place
-// that decides what is acceptable, with a sentence for what is not.
+// Built by tqd_main.cc from defaults, then the TOML file (--config), then
+// explicit flags; SIGHUP rebuilds it the same way and the supervisor
+// applies what may change at run time (see Supervisor::Reload).
+// Validate() is the one place that decides what is acceptable, with a
+// sentence for what is not.
 #pragma once
 
 #include <chrono>
@@ -9,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "task_table.h"
 #include "tq/proto/limits.h"
 #include "tq/proto/status.h"
 
@@ -26,7 +30,22 @@ struct Config {
   // How long a new worker may take to say hello.
   std::chrono::milliseconds worker_start_timeout{10000};
 
+  // Supervision.
+  std::chrono::milliseconds task_timeout{0};  // default per task; 0: none
+  std::chrono::milliseconds stop_grace{2000};  // SIGTERM -> SIGKILL a worker
+  std::uint64_t max_tasks_per_worker = 0;      // recycle after; 0: never
+  std::uint64_t max_rss_per_worker = 0;        // bytes; recycle above; 0: never
+  std::uint32_t bury_after = 3;  // worker deaths before a task is buried
+  bool capture_stacks = true;    // gdb/eu-stack a timed-out task's worker
+  RetentionLimits retention;     // the result store
+
+  std::string config_file;  // re-read on SIGHUP; "" for none
+
   proto::Status Validate() const;
 };
+
+// Sets the fields that `path`'s TOML table names; every other field keeps
+// its value. Unknown keys and wrong types are errors naming the key.
+proto::Status ApplyConfigFile(const std::string& path, Config* config);
 
 }  // namespace tq::daemon

@@ -1,14 +1,23 @@
-// Scheduler: which queued task runs next. Pure logic: no I/O, no clock.
+// Scheduler: which queued task runs next. Pure logic: no I/O, and time
+// comes in as arguments, so it is tested without a clock or processes.
 //
-// Strict FIFO over task ids, bounded by max_queued so that a full queue is
-// refused at submit (QUEUE_FULL) instead of growing without limit.
+// Ready tasks run highest priority first, FIFO within a priority. A task
+// with a not-before time (delay, retry backoff) waits apart until then.
+// Bounded by max_queued, counting ready and waiting tasks alike, so a full
+// queue is refused at submit (QUEUE_FULL) instead of growing without limit.
+// Removal (cancel) is lazy: the id is skipped when it comes up.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <optional>
+#include <unordered_set>
 #include <vector>
+
+#include "base/clock.h"
 
 namespace tq::daemon {
 
@@ -16,29 +25,36 @@ class Scheduler {
  public:
   explicit Scheduler(std::size_t max_queued) : max_queued_(max_queued) {}
 
-  bool full() const { return queue_.size() >= max_queued_; }
-  std::size_t size() const { return queue_.size(); }
+  bool full() const { return size_ >= max_queued_; }
+  std::size_t size() const { return size_; }
   std::size_t max_queued() const { return max_queued_; }
+  void set_max_queued(std::size_t n) { max_queued_ = n; }
 
-  // Callers check full() first.
-  void Push(std::uint64_t task_id) { queue_.push_back(task_id); }
-  // The next task to run, if any.
-  std::optional<std::uint64_t> Pop() {
-    if (queue_.empty()) return std::nullopt;
-    const std::uint64_t id = queue_.front();
-    queue_.pop_front();
-    return id;
-  }
-  // Empties the queue, oldest first.
-  std::vector<std::uint64_t> TakeAll() {
-    std::vector<std::uint64_t> all(queue_.begin(), queue_.end());
-    queue_.clear();
-    return all;
-  }
+  // Queues a task to become ready at `ready_at` (now or earlier: at once).
+  // Callers check full() first when the push comes from a client.
+  void Push(std::uint64_t task_id, std::int32_t priority,
+            base::TimePoint ready_at, base::TimePoint now);
+  // The next task to run at `now`, if any.
+  std::optional<std::uint64_t> Pop(base::TimePoint now);
+  // Forgets a queued task. False if it is not queued here.
+  bool Remove(std::uint64_t task_id);
+  // When the earliest waiting task becomes ready, if any waits.
+  std::optional<base::TimePoint> NextReadyAt() const;
+  // Empties the queue, ready tasks first in run order, then waiting ones.
+  std::vector<std::uint64_t> TakeAll();
 
  private:
+  struct Delayed {
+    std::uint64_t task_id;
+    std::int32_t priority;
+  };
+  void Promote(base::TimePoint now);
+
   std::size_t max_queued_;
-  std::deque<std::uint64_t> queue_;
+  std::size_t size_ = 0;  // live entries: queued minus removed
+  std::map<std::int32_t, std::deque<std::uint64_t>, std::greater<>> ready_;
+  std::multimap<base::TimePoint, Delayed> waiting_;
+  std::unordered_set<std::uint64_t> queued_;  // live ids, for Remove
 };
 
 }  // namespace tq::daemon

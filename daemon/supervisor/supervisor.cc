@@ -9,6 +9,7 @@
 #include <chrono>
 #include <vector>
 
+#include "proc_stats.h"
 #include "tq/proto/endpoint.h"
 
 namespace tq::daemon {
@@ -30,9 +31,17 @@ constexpr std::size_t kMaxOutboxBytes = 64 * proto::kMiB;
 // Between SIGTERM and SIGKILL for workers that outlive shutdown_grace.
 constexpr auto kKillGrace = 2s;
 
+// gdb, else eu-stack, for the stacks of timed-out tasks.
+std::string FindStackTool() {
+  std::string tool = FindOnPath("gdb");
+  if (tool.empty()) tool = FindOnPath("eu-stack");
+  return tool;
+}
+
 }  // namespace
 
-proto::Result<std::unique_ptr<Supervisor>> Supervisor::Create(Config config) {
+proto::Result<std::unique_ptr<Supervisor>> Supervisor::Create(
+    Config config, ConfigLoader reload) {
   TQ_RETURN_IF_ERROR(config.Validate());
   // Before the ZeroMQ context exists, so its threads inherit the mask and
   // every signal arrives on the signalfd.
@@ -46,22 +55,43 @@ proto::Result<std::unique_ptr<Supervisor>> Supervisor::Create(Config config) {
     if (!acquired.ok()) return acquired.status();
     lock = std::move(*acquired);
   }
-  std::unique_ptr<Supervisor> s(
-      new Supervisor(std::move(config), std::move(*signals), std::move(lock)));
+  std::unique_ptr<Supervisor> s(new Supervisor(
+      std::move(config), std::move(reload), std::move(*signals), std::move(lock)));
   TQ_RETURN_IF_ERROR(s->Init());
   return s;
 }
 
-Supervisor::Supervisor(Config config, base::SignalFd signals, EndpointLock lock)
+Supervisor::Supervisor(Config config, ConfigLoader reload,
+                       base::SignalFd signals, EndpointLock lock)
     : config_(std::move(config)),
+      reload_(std::move(reload)),
+      stack_tool_(FindStackTool()),
       signals_(std::move(signals)),
       lock_(std::move(lock)),
       context_(1),
-      pool_(WorkerCommand{config_.worker_program, config_.plugins,
-                          config_.limits, config_.worker_start_timeout},
-            config_.workers, clock_, *this),
+      pool_(MakeWorkerCommand(), config_.workers, MakePoolSettings(), clock_,
+            *this),
       scheduler_(config_.max_queued),
+      tasks_(config_.retention),
       decoder_(config_.limits) {}
+
+WorkerCommand Supervisor::MakeWorkerCommand() const {
+  WorkerCommand c;
+  c.program = config_.worker_program;
+  c.plugins = config_.plugins;
+  c.limits = config_.limits;
+  c.start_timeout = config_.worker_start_timeout;
+  return c;
+}
+
+PoolSettings Supervisor::MakePoolSettings() const {
+  PoolSettings p;
+  p.max_tasks_per_worker = config_.max_tasks_per_worker;
+  p.max_rss_bytes = config_.max_rss_per_worker;
+  p.stop_grace = config_.stop_grace;
+  p.stack_tool = config_.capture_stacks ? stack_tool_ : "";
+  return p;
+}
 
 Supervisor::~Supervisor() = default;
 
@@ -81,6 +111,10 @@ Status Supervisor::Init() {
 int Supervisor::Run() {
   spdlog::info("tqd {} starting {} workers on {}", TQ_VERSION, config_.workers,
                config_.endpoint);
+  if (config_.capture_stacks && stack_tool_.empty()) {
+    spdlog::warn("neither gdb nor eu-stack is installed: timed-out tasks will "
+                 "be reported without their stack");
+  }
   while (!Finished()) {
     BeforeSleep();
     Poll();
@@ -110,20 +144,26 @@ bool Supervisor::Finished() const { return stopping_ && pool_.AllExited(); }
 
 void Supervisor::BeforeSleep() {
   if (!outboxes_.empty()) RetryOutbox();
-  while (!stopping_ && scheduler_.size() > 0) {
-    Worker* worker = pool_.FindIdle();
-    if (worker == nullptr) break;
-    const std::uint64_t id = *scheduler_.Pop();
-    Task& task = tasks_.at(id);
-    task.state = TaskState::kRunning;
-    pool_.Dispatch(*worker, proto::TaskAssignment{id, task.fn, task.args});
+  if (stopping_ || scheduler_.size() == 0) return;
+  const auto now = clock_.Now();
+  while (Worker* worker = pool_.FindIdle()) {
+    const std::optional<std::uint64_t> id = scheduler_.Pop(now);
+    if (!id) break;
+    Task* task = tasks_.Find(*id);
+    if (task == nullptr || task->state != TaskState::kQueued) continue;
+    task->state = TaskState::kRunning;
+    ++task->attempts;
+    task->started_at_ms = WallMs();
+    task->worker_pid = worker->pid();
+    pool_.Dispatch(*worker, proto::TaskAssignment{task->id, task->fn, task->args},
+                   task->timeout);
   }
 }
 
 std::chrono::milliseconds Supervisor::NextTimeout() const {
   std::optional<base::Duration> next = pool_.TimeUntilNextDeadline();
   const auto now = clock_.Now();
-  for (const auto& at : {term_at_, kill_at_}) {
+  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt()}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
       if (!next || d < *next) next = d;
@@ -155,6 +195,11 @@ void Supervisor::Poll() {
       items.push_back({nullptr, fd, events, 0});
       slots.push_back(w.slot());
     }
+    if (w.capture()) {
+      // Told apart from the worker's own pipe by POLLPRI in `events`.
+      items.push_back({nullptr, w.capture()->fd(), ZMQ_POLLIN | ZMQ_POLLPRI, 0});
+      slots.push_back(w.slot());
+    }
   });
 
   try {
@@ -170,6 +215,8 @@ void Supervisor::Poll() {
     const int slot = slots[i - first_worker];
     if (items[i].events & ZMQ_POLLOUT) {
       pool_.OnWritable(slot);
+    } else if (items[i].events & ZMQ_POLLPRI) {
+      pool_.OnCaptureReadable(slot);
     } else {
       pool_.OnReadable(slot);
     }
@@ -195,7 +242,7 @@ void Supervisor::HandleSignals() {
         }
         break;
       case SIGHUP:
-        spdlog::info("SIGHUP received; configuration reload is not supported yet");
+        Reload();
         break;
       default:
         break;
@@ -213,6 +260,7 @@ void Supervisor::DrainRouter() {
 void Supervisor::RunExpired() {
   pool_.RunExpired();
   const auto now = clock_.Now();
+  tasks_.Evict(now);
   if (term_at_ && now >= *term_at_) {
     term_at_.reset();
     spdlog::warn("shutdown grace of {} ms is over; terminating running tasks",
@@ -229,8 +277,10 @@ void Supervisor::RunExpired() {
 void Supervisor::BeginShutdown() {
   stopping_ = true;
   for (std::uint64_t id : scheduler_.TakeAll()) {
-    Complete(id, TaskState::kCancelled, {},
-             {"tq.Cancelled", "daemon shutting down"});
+    if (Task* task = tasks_.Find(id)) {
+      Finish(*task, TaskState::kCancelled, {},
+             TaskError{"tq.Cancelled", "daemon shutting down", "shutdown"});
+    }
   }
   pool_.BeginShutdown();
   term_at_ = clock_.Now() + config_.shutdown_grace;
@@ -288,40 +338,36 @@ void Supervisor::SendError(std::string_view client, std::uint64_t request_id,
   SendReply(client);
 }
 
-void Supervisor::Complete(std::uint64_t task_id, TaskState state,
-                          std::string_view value, const proto::ErrorInfo& error) {
-  auto it = tasks_.find(task_id);
-  if (it == tasks_.end()) {
-    spdlog::error("result for unknown task {}", task_id);
+void Supervisor::Reload() {
+  if (!reload_) return;
+  spdlog::info("SIGHUP received; reloading the configuration");
+  proto::Result<Config> next = reload_();
+  if (next.ok()) {
+    if (proto::Status v = next->Validate(); !v.ok()) next = v;
+  }
+  if (!next.ok()) {
+    spdlog::error("new configuration rejected, keeping the old one: {}",
+                  next.status().message());
     return;
   }
-  Task& task = it->second;
-  reply_.clear();
-  proto::Encode(proto::TaskResult{task.request_id, task.id, state, value, error},
-                reply_);
-  spdlog::debug("task {} {}", task.id, proto::TaskStateName(state));
-  SendReply(task.client);
-  tasks_.erase(it);
-}
-
-void Supervisor::OnWorkerReady(Worker&, const proto::WorkerHello& hello) {
-  for (std::string_view fn : hello.functions) {
-    if (!functions_.contains(fn)) functions_.emplace(fn);
+  Config& c = *next;
+  if (c.endpoint != config_.endpoint) {
+    spdlog::warn("endpoint cannot change on reload; still serving {}",
+                 config_.endpoint);
+    c.endpoint = config_.endpoint;
   }
-}
-
-void Supervisor::OnTaskResult(Worker&, const proto::WorkerResult& result) {
-  Complete(result.task_id, result.state, result.value, result.error);
-}
-
-void Supervisor::OnTaskLost(std::uint64_t task_id, const std::string& reason) {
-  if (stopping_) {
-    Complete(task_id, TaskState::kCancelled, {},
-             {"tq.Cancelled", "daemon shutting down (" + reason + ")"});
-    return;
+  if (c.worker_program != config_.worker_program || c.plugins != config_.plugins) {
+    spdlog::info("worker program or plugins changed: workers started from now "
+                 "on use them");
   }
-  spdlog::warn("task {} lost: {}", task_id, reason);
-  Complete(task_id, TaskState::kLost, {}, {"tq.WorkerLost", reason});
+  config_ = std::move(c);
+  pool_.set_command(MakeWorkerCommand());
+  pool_.set_settings(MakePoolSettings());
+  pool_.Resize(config_.workers);
+  scheduler_.set_max_queued(config_.max_queued);
+  tasks_.set_limits(config_.retention);
+  spdlog::info("reloaded: {} workers, max_queued {}, task_timeout {} ms",
+               config_.workers, config_.max_queued, config_.task_timeout.count());
 }
 
 }  // namespace tq::daemon

@@ -2,21 +2,26 @@
 // a signalfd and every worker's pipes; it owns all state.
 //
 //   while (!finished) {
-//     BeforeSleep();        dispatch queued tasks to idle workers, retry sends
+//     BeforeSleep();        dispatch ready tasks to idle workers, retry sends
 //     Poll(next deadline);
 //     signals first (SIGCHLD frees workers), then worker pipes, then clients
-//     timers: respawns, shutdown grace
+//     timers: respawns, task deadlines, kill graces, result TTLs
 //   }
+//
+// Every accepted task ends exactly once: done, failed, timed_out, cancelled,
+// lost or buried (retries happen before that, inside the task's life), and
+// each request waiting on it (the submitter, a duplicate submit, a WAIT)
+// gets one RESULT. Ended tasks stay in the result store for status/wait.
 //
 // Lifecycle: Create() takes the endpoint lock, binds, and starts the pool;
 // clients are read only once every worker has said hello (so the function
 // list is known). SIGTERM/SIGINT stop intake, answer queued tasks
 // "cancelled", let running tasks finish within shutdown_grace, reap every
-// worker and remove the socket file. Not thread-safe: Run() is the only
-// entry point after Create().
+// worker and remove the socket file. SIGHUP reloads the configuration. Not
+// thread-safe: Run() is the only entry point after Create().
 #pragma once
 
-#include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -30,22 +35,27 @@
 #include "endpoint_lock.h"
 #include "router_socket.h"
 #include "scheduler.h"
-#include "task.h"
+#include "task_table.h"
 #include "tq/proto/codec.h"
 #include "worker_pool.h"
 
 namespace tq::daemon {
 
+// Builds the configuration anew (file and flags), for SIGHUP.
+using ConfigLoader = std::function<proto::Result<Config>()>;
+
 class Supervisor final : private WorkerPool::Listener {
  public:
-  static proto::Result<std::unique_ptr<Supervisor>> Create(Config config);
+  static proto::Result<std::unique_ptr<Supervisor>> Create(Config config,
+                                                           ConfigLoader reload);
   ~Supervisor() override;
 
   // Serves until shut down. Returns the process exit code.
   int Run();
 
  private:
-  Supervisor(Config config, base::SignalFd signals, EndpointLock lock);
+  Supervisor(Config config, ConfigLoader reload, base::SignalFd signals,
+             EndpointLock lock);
   proto::Status Init();
 
   // ---- the loop (supervisor.cc)
@@ -57,26 +67,44 @@ class Supervisor final : private WorkerPool::Listener {
   void RunExpired();
   bool Finished() const;
   void BeginShutdown();
+  void Reload();
 
   // ---- requests (handlers/*.cc)
   void HandleMessage(const Incoming& in);
   void HandleSubmit(std::string_view client, const proto::SubmitRequest& m);
   void HandlePing(std::string_view client, const proto::PingRequest& m);
+  void HandleTaskRequest(std::string_view client, const proto::TaskRequest& m);
+  void Cancel(Task& task, const std::string& why);
+  void Kick(Task& task);
+
+  // ---- task lifecycle (task_lifecycle.cc)
+  // Queues a task to run at `ready_at`.
+  void Enqueue(Task& task, base::TimePoint ready_at);
+  // An attempt ended without a value: retry, bury or end the task.
+  void AttemptFailed(Task& task, proto::TaskState state, TaskError error);
+  // Ends the task: RESULT to every waiter, then into the result store.
+  void Finish(Task& task, proto::TaskState state, std::string value,
+              TaskError error);
+  void SendResult(const Task& task, const Waiter& to);
+  void SendStatus(const Task& task, std::string_view client,
+                  std::uint64_t request_id);
 
   // ---- replies (supervisor.cc)
   // Sends what reply_ holds to `client`, queueing it if the client is slow.
   void SendReply(std::string_view client);
   void SendError(std::string_view client, std::uint64_t request_id,
                  const proto::Status& status);
-  // Routes a task's final result to its submitter and forgets the task.
-  void Complete(std::uint64_t task_id, proto::TaskState state,
-                std::string_view value, const proto::ErrorInfo& error);
   void RetryOutbox();
 
-  // ---- WorkerPool::Listener
+  // ---- WorkerPool::Listener (task_lifecycle.cc)
   void OnWorkerReady(Worker& worker, const proto::WorkerHello& hello) override;
   void OnTaskResult(Worker& worker, const proto::WorkerResult& result) override;
-  void OnTaskLost(std::uint64_t task_id, const std::string& reason) override;
+  void OnTaskLost(std::uint64_t task_id, const DeathCause& cause) override;
+  void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t rss_bytes,
+                      base::Duration ran_for, std::string stack) override;
+
+  PoolSettings MakePoolSettings() const;
+  WorkerCommand MakeWorkerCommand() const;
 
   // Replies a client's full queue would not take yet, oldest first.
   struct Outbox {
@@ -88,18 +116,19 @@ class Supervisor final : private WorkerPool::Listener {
   // kills and reaps any remaining worker) and the socket go before the
   // context, and the endpoint lock removes the socket file after the
   // socket is closed.
-  const Config config_;
+  Config config_;
+  ConfigLoader reload_;
   base::SteadyClock clock_;
+  std::string stack_tool_;  // gdb or eu-stack, found once at start
   base::SignalFd signals_;
   EndpointLock lock_;
   zmq::context_t context_;
   std::optional<RouterSocket> router_;
   WorkerPool pool_;
   Scheduler scheduler_;
+  TaskTable tasks_;
   proto::Decoder decoder_;
 
-  std::unordered_map<std::uint64_t, Task> tasks_;
-  std::uint64_t next_task_id_ = 1;
   std::set<std::string, std::less<>> functions_;  // offered by the workers
   proto::Buffer reply_;                           // reused for every reply
   // By client routing id; a client is here iff it has unsent replies.

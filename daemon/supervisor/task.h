@@ -1,20 +1,79 @@
-// Task: what tqd keeps about one accepted task until its result is routed.
+// Task: what tqd keeps about one accepted task, from SUBMIT until its
+// result is evicted from the result store.
 #pragma once
 
-#include <cstdint>
-#include <string>
+#include <sys/types.h>
 
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
 #include "tq/proto/messages.h"
 
 namespace tq::daemon {
 
+// Now as Unix time in milliseconds, for the times status reports.
+inline std::int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A request that gets the task's RESULT when the task ends: the submitter,
+// a duplicate submit with the same key, or a WAIT.
+struct Waiter {
+  std::string client;  // ZeroMQ routing id
+  std::uint64_t request_id = 0;
+};
+
+// An owning copy of proto::ErrorInfo.
+struct TaskError {
+  std::string type;
+  std::string message;
+  std::string cause;
+  std::uint32_t pid = 0;
+  std::optional<std::int32_t> exit_code;
+  std::optional<std::int32_t> signal;
+  std::uint64_t rss_bytes = 0;
+  std::uint64_t timeout_ms = 0;
+  std::string stack;
+
+  static TaskError From(const proto::ErrorInfo& e);
+  proto::ErrorInfo View() const;
+};
+
 struct Task {
   std::uint64_t id = 0;
-  std::string client;            // ZeroMQ routing id of the submitter
-  std::uint64_t request_id = 0;  // the submitter's, echoed in the result
   std::string fn;
-  std::string args;              // msgpack array, as the client sent it
+  std::string args;  // msgpack array, as the client sent it
+  std::string key;   // idempotency key, "" for none
+
+  // Options from SUBMIT, defaults applied.
+  std::int32_t priority = 0;
+  std::chrono::milliseconds timeout{0};  // 0: none
+  std::uint32_t max_retries = 0;
+  std::uint8_t retry_on = 0;             // proto::RetryOn bits
+  std::chrono::milliseconds retry_backoff{1000};
+
   proto::TaskState state = proto::TaskState::kQueued;
+  std::uint32_t attempts = 0;       // runs started
+  std::uint32_t worker_deaths = 0;  // runs that killed their worker
+  pid_t worker_pid = 0;             // current or last worker
+  std::int64_t queued_at_ms = 0;    // Unix time
+  std::int64_t started_at_ms = 0;
+  std::int64_t finished_at_ms = 0;
+  base::TimePoint finished_at{};    // steady clock, for the result TTL
+
+  std::vector<Waiter> waiters;
+  // Set when the task ends: the value (done) or the error (otherwise).
+  std::string value;
+  TaskError error;
+
+  // Bytes this task holds beyond sizeof(Task), for the result store bound.
+  std::size_t HeapBytes() const;
 };
 
 }  // namespace tq::daemon

@@ -1,6 +1,7 @@
 // Worker.
 #include "worker.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,6 +30,7 @@ proto::Result<Worker> Worker::Spawn(int slot, const WorkerCommand& command,
     options.argv.push_back("--plugin");
     options.argv.push_back(p);
   }
+  for (const std::string& a : command.extra_args) options.argv.push_back(a);
   options.fd_map = {{kTaskFd, tasks->read.get()},
                     {kResultFd, results->write.get()}};
   auto process = base::Subprocess::Spawn(options);
@@ -88,6 +90,12 @@ void Worker::CloseInput() {
   to_worker_.Close();
   out_.clear();
   out_offset_ = 0;
+}
+
+void Worker::Stop(base::TimePoint kill_at) {
+  process_.Kill(SIGTERM);
+  kill_at_ = kill_at;
+  Detach();
 }
 
 void Worker::Detach() {

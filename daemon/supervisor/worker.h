@@ -1,11 +1,13 @@
 // Worker: one tq-worker process as tqd sees it: the process, its two pipes,
-// what is buffered each way, and which task it runs.
+// what is buffered each way, which task it runs and until when.
 //
 // The pipe ends on our side are non-blocking: Flush() writes what the pipe
 // takes and keeps the rest, and ReadFrames() hands out only complete frames,
 // so a slow or stuck worker never blocks the loop. Owned by WorkerPool; not
 // thread-safe.
 #pragma once
+
+#include <signal.h>
 
 #include <chrono>
 #include <cstdint>
@@ -16,6 +18,7 @@
 #include "base/clock.h"
 #include "base/fd.h"
 #include "base/subprocess.h"
+#include "stack_capture.h"
 #include "tq/proto/buffer.h"
 #include "tq/proto/framing.h"
 #include "tq/proto/limits.h"
@@ -25,6 +28,7 @@ namespace tq::daemon {
 struct WorkerCommand {
   std::string program;
   std::vector<std::string> plugins;
+  std::vector<std::string> extra_args;  // appended to the worker's argv
   proto::Limits limits;  // on frames and values the worker sends
   // A worker that has not said hello by then is killed.
   std::chrono::milliseconds start_timeout{10000};
@@ -33,10 +37,11 @@ struct WorkerCommand {
 class Worker {
  public:
   enum class State {
-    kStarting,  // spawned, hello not yet read
+    kStarting,   // spawned, hello not yet read
     kIdle,
-    kBusy,      // running task()
-    kExiting,   // pipes closed or process killed; waiting to reap it
+    kBusy,       // running task()
+    kCapturing,  // its task timed out; its stack is being captured
+    kExiting,    // told to stop or gone; waiting to reap it
   };
   enum class ReadStatus { kOk, kClosed, kTooLarge };
 
@@ -51,9 +56,16 @@ class Worker {
   pid_t pid() const { return process_.pid(); }
   State state() const { return state_; }
   base::TimePoint started_at() const { return started_at_; }
-  // Non-null iff state() == kBusy.
+  // Set iff state() is kBusy or kCapturing.
   const std::optional<std::uint64_t>& task() const { return task_; }
   std::uint64_t tasks_done() const { return tasks_done_; }
+  // The task's deadline, when it has a timeout.
+  const std::optional<base::TimePoint>& deadline() const { return deadline_; }
+  base::TimePoint task_started_at() const { return task_started_at_; }
+  // When to SIGKILL a worker that was told to stop, if it was.
+  const std::optional<base::TimePoint>& kill_at() const { return kill_at_; }
+  std::uint64_t rss_bytes() const { return rss_bytes_; }
+  void set_rss_bytes(std::uint64_t rss) { rss_bytes_ = rss; }
 
   int read_fd() const { return from_worker_.get(); }
   int write_fd() const { return to_worker_.get(); }
@@ -69,13 +81,17 @@ class Worker {
   ReadStatus ReadFrames(OnFrame&& on_frame);
 
   void MarkIdle() { state_ = State::kIdle; }
-  void Assign(std::uint64_t task_id) {
+  void Assign(std::uint64_t task_id, base::TimePoint now,
+              std::optional<base::TimePoint> deadline) {
     state_ = State::kBusy;
     task_ = task_id;
+    task_started_at_ = now;
+    deadline_ = deadline;
   }
   // Frees the worker after its task's result arrived.
   void Finish() {
     task_.reset();
+    deadline_.reset();
     ++tasks_done_;
     state_ = State::kIdle;
   }
@@ -83,13 +99,29 @@ class Worker {
   std::optional<std::uint64_t> TakeTask() {
     auto t = task_;
     task_.reset();
+    deadline_.reset();
     return t;
   }
+  // Starts capturing its stack; the task stays assigned meanwhile.
+  void BeginCapture(StackCapture capture) {
+    state_ = State::kCapturing;
+    capture_.emplace(std::move(capture));
+  }
+  std::optional<StackCapture>& capture() { return capture_; }
+  const std::optional<StackCapture>& capture() const { return capture_; }
   // Closes our end of the task pipe: an idle worker exits on EOF.
   void CloseInput();
+  // SIGTERM now, SIGKILL at `kill_at` if it is still there; stops reading
+  // and writing.
+  void Stop(base::TimePoint kill_at);
   // Stops reading and writing; the process is left to be reaped.
   void Detach();
   void Kill(int signal) { process_.Kill(signal); }
+  // The grace after Stop() is over.
+  void KillNow() {
+    process_.Kill(SIGKILL);
+    kill_at_.reset();
+  }
   bool TryReap() { return process_.TryReap(); }
   const std::optional<base::ExitStatus>& exit_status() const {
     return process_.exit_status();
@@ -112,7 +144,12 @@ class Worker {
   proto::FrameReader reader_;
   State state_ = State::kStarting;
   std::optional<std::uint64_t> task_;
+  base::TimePoint task_started_at_{};
+  std::optional<base::TimePoint> deadline_;
+  std::optional<base::TimePoint> kill_at_;
+  std::optional<StackCapture> capture_;
   std::uint64_t tasks_done_ = 0;
+  std::uint64_t rss_bytes_ = 0;  // last sample
   base::TimePoint started_at_;
 };
 

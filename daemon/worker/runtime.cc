@@ -259,6 +259,9 @@ int Main(int argc, char** argv, Registry& registry) {
   ::signal(SIGPIPE, SIG_IGN);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() == 1) return 0;  // tqd died before prctl took effect
+  // tqd runs gdb on a worker whose task timed out; gdb is tqd's child, not
+  // ours, so Yama's ptrace_scope=1 would refuse it without this.
+  ::prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY);
   for (const std::string& path : plugins) {
     if (!LoadPlugin(path, registry)) return 2;
   }

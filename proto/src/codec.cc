@@ -49,6 +49,29 @@ void PackStrField(Packer& pk, std::string_view key, std::string_view v) {
   PackStr(pk, v);
 }
 
+void PackInt(Packer& pk, std::string_view key, std::int64_t v) {
+  PackStr(pk, key);
+  pk.pack_int64(v);
+}
+
+// An error map: type and message, then only the cause fields that are set.
+void PackError(Packer& pk, const ErrorInfo& e) {
+  const std::uint32_t n = 2 + !e.cause.empty() + (e.pid != 0) +
+                          e.exit_code.has_value() + e.signal.has_value() +
+                          (e.rss_bytes != 0) + (e.timeout_ms != 0) +
+                          !e.stack.empty();
+  pk.pack_map(n);
+  PackStrField(pk, "type", e.type);
+  PackStrField(pk, "message", e.message);
+  if (!e.cause.empty()) PackStrField(pk, "cause", e.cause);
+  if (e.pid != 0) PackUint(pk, "pid", e.pid);
+  if (e.exit_code) PackInt(pk, "exit_code", *e.exit_code);
+  if (e.signal) PackInt(pk, "signal", *e.signal);
+  if (e.rss_bytes != 0) PackUint(pk, "rss_bytes", e.rss_bytes);
+  if (e.timeout_ms != 0) PackUint(pk, "timeout_ms", e.timeout_ms);
+  if (!e.stack.empty()) PackStrField(pk, "stack", e.stack);
+}
+
 void PackOutcome(Packer& pk, TaskState state, std::string_view value,
                  const ErrorInfo& error) {
   PackStrField(pk, "state", TaskStateName(state));
@@ -57,9 +80,7 @@ void PackOutcome(Packer& pk, TaskState state, std::string_view value,
     PackBin(pk, value);
   } else {
     PackStr(pk, "error");
-    pk.pack_map(2);
-    PackStrField(pk, "type", error.type);
-    PackStrField(pk, "message", error.message);
+    PackError(pk, error);
   }
 }
 
@@ -170,6 +191,36 @@ class Fields {
     return Status::Ok();
   }
 
+  // Leaves *out alone when the field is absent and !required.
+  Status OptUint(std::string_view key, std::uint64_t* out) {
+    if (Find(key) == nullptr) return Status::Ok();
+    return Uint(key, out);
+  }
+
+  Status Int(std::string_view key, std::int64_t* out, bool required) {
+    const msgpack::object* o = Find(key);
+    if (o == nullptr) return required ? Missing(key) : Status::Ok();
+    if (o->type == msgpack::type::POSITIVE_INTEGER) {
+      if (o->via.u64 > static_cast<std::uint64_t>(INT64_MAX)) {
+        return Error(ErrorCode::kBadValue, "field '" + std::string(key) + "' is too large");
+      }
+      *out = static_cast<std::int64_t>(o->via.u64);
+    } else if (o->type == msgpack::type::NEGATIVE_INTEGER) {
+      *out = o->via.i64;
+    } else {
+      return WrongType(key, "an integer", *o);
+    }
+    return Status::Ok();
+  }
+
+  Status Bool(std::string_view key, bool* out) {
+    const msgpack::object* o = Find(key);
+    if (o == nullptr) return Status::Ok();
+    if (o->type != msgpack::type::BOOLEAN) return WrongType(key, "a bool", *o);
+    *out = o->via.boolean;
+    return Status::Ok();
+  }
+
   Status Str(std::string_view key, std::string_view* out,
              bool required = true) {
     const msgpack::object* o = Find(key);
@@ -264,6 +315,50 @@ Status ReadArgs(Fields& f, const Limits& limits, std::string_view* args) {
   return Status::Ok();
 }
 
+Status ReadSubmitOptions(Fields& f, SubmitRequest* m) {
+  std::int64_t priority = 0;
+  TQ_RETURN_IF_ERROR(f.Int("priority", &priority, false));
+  if (priority < -1000 || priority > 1000) {
+    return f.Error(ErrorCode::kBadValue, "field 'priority' must be in -1000..1000");
+  }
+  m->priority = static_cast<std::int32_t>(priority);
+  TQ_RETURN_IF_ERROR(f.OptUint("timeout_ms", &m->timeout_ms));
+  TQ_RETURN_IF_ERROR(f.OptUint("delay_ms", &m->delay_ms));
+  TQ_RETURN_IF_ERROR(f.OptUint("retry_backoff_ms", &m->retry_backoff_ms));
+  constexpr std::uint64_t kMaxMs = 366ull * 24 * 3600 * 1000;  // a year
+  if (m->timeout_ms > kMaxMs || m->delay_ms > kMaxMs || m->retry_backoff_ms > kMaxMs) {
+    return f.Error(ErrorCode::kBadValue, "durations may be at most a year");
+  }
+  std::uint64_t retries = 0;
+  TQ_RETURN_IF_ERROR(f.OptUint("max_retries", &retries));
+  if (retries > 100) {
+    return f.Error(ErrorCode::kBadValue, "field 'max_retries' must be at most 100");
+  }
+  m->max_retries = static_cast<std::uint32_t>(retries);
+  if (const msgpack::object* o = f.Find("retry_on")) {
+    if (o->type != msgpack::type::ARRAY) {
+      return f.Error(ErrorCode::kWrongType, "field 'retry_on' must be an array of states");
+    }
+    for (std::uint32_t i = 0; i < o->via.array.size; ++i) {
+      const msgpack::object& s = o->via.array.ptr[i];
+      const std::string_view name = s.type == msgpack::type::STR ? View(s) : "";
+      if (name == "failed") m->retry_on |= kRetryFailed;
+      else if (name == "lost") m->retry_on |= kRetryLost;
+      else if (name == "timed_out") m->retry_on |= kRetryTimedOut;
+      else {
+        return f.Error(ErrorCode::kBadValue,
+                       "field 'retry_on' may hold only \"failed\", \"lost\" and \"timed_out\"");
+      }
+    }
+  }
+  TQ_RETURN_IF_ERROR(f.Str("key", &m->key, false));
+  if (f.Find("key") != nullptr &&
+      (m->key.empty() || m->key.size() > 256 || !IsPrintableUtf8(m->key))) {
+    return f.Error(ErrorCode::kBadValue, "field 'key' must be 1 to 256 bytes of printable UTF-8");
+  }
+  return Status::Ok();
+}
+
 Status ReadErrorInfo(Fields& f, ErrorInfo* error) {
   const msgpack::object* o = f.Find("error");
   if (o == nullptr) return f.Error(ErrorCode::kMissingField, "missing field 'error'");
@@ -275,9 +370,28 @@ Status ReadErrorInfo(Fields& f, ErrorInfo* error) {
   TQ_RETURN_IF_ERROR(e.Init());
   TQ_RETURN_IF_ERROR(e.Str("type", &error->type));
   TQ_RETURN_IF_ERROR(e.Str("message", &error->message));
+  TQ_RETURN_IF_ERROR(e.Str("cause", &error->cause, false));
+  std::uint64_t pid = 0;
+  TQ_RETURN_IF_ERROR(e.OptUint("pid", &pid));
+  if (pid > UINT32_MAX) return e.Error(ErrorCode::kBadValue, "field 'pid' must fit 32 bits");
+  error->pid = static_cast<std::uint32_t>(pid);
+  for (auto [key, slot] : {std::pair{"exit_code", &error->exit_code},
+                           std::pair{"signal", &error->signal}}) {
+    std::int64_t v = 0;
+    if (e.Find(key) == nullptr) continue;
+    TQ_RETURN_IF_ERROR(e.Int(key, &v, true));
+    if (v < INT32_MIN || v > INT32_MAX) {
+      return e.Error(ErrorCode::kBadValue, std::string("field '") + key + "' must fit 32 bits");
+    }
+    *slot = static_cast<std::int32_t>(v);
+  }
+  TQ_RETURN_IF_ERROR(e.OptUint("rss_bytes", &error->rss_bytes));
+  TQ_RETURN_IF_ERROR(e.OptUint("timeout_ms", &error->timeout_ms));
+  TQ_RETURN_IF_ERROR(e.Str("stack", &error->stack, false));
   if (error->type.size() > kMaxErrorTextBytes ||
-      error->message.size() > kMaxErrorTextBytes) {
-    return e.Error(ErrorCode::kTooLarge, "type or message longer than 64 KiB");
+      error->message.size() > kMaxErrorTextBytes ||
+      error->stack.size() > kMaxErrorTextBytes) {
+    return e.Error(ErrorCode::kTooLarge, "type, message or stack longer than 64 KiB");
   }
   return e.NoUnknownFields();
 }
@@ -318,8 +432,28 @@ Status ReadOutcome(Fields& f, const Limits& limits, Pred allowed,
 
 void Encode(const SubmitRequest& m, Buffer& out) {
   Packer pk(out);
-  BeginMessage(pk, "submit", 3);
+  const std::uint32_t options = (m.priority != 0) + (m.timeout_ms != 0) +
+                                (m.delay_ms != 0) + (m.max_retries != 0) +
+                                (m.retry_on != 0) + (m.retry_backoff_ms != 0) +
+                                !m.key.empty();
+  BeginMessage(pk, "submit", 3 + options);
   PackUint(pk, "req", m.request_id);
+  if (m.priority != 0) PackInt(pk, "priority", m.priority);
+  if (m.timeout_ms != 0) PackUint(pk, "timeout_ms", m.timeout_ms);
+  if (m.delay_ms != 0) PackUint(pk, "delay_ms", m.delay_ms);
+  if (m.max_retries != 0) PackUint(pk, "max_retries", m.max_retries);
+  if (m.retry_on != 0) {
+    PackStr(pk, "retry_on");
+    const std::uint32_t n = ((m.retry_on & kRetryFailed) != 0) +
+                            ((m.retry_on & kRetryLost) != 0) +
+                            ((m.retry_on & kRetryTimedOut) != 0);
+    pk.pack_array(n);
+    if (m.retry_on & kRetryFailed) PackStr(pk, "failed");
+    if (m.retry_on & kRetryLost) PackStr(pk, "lost");
+    if (m.retry_on & kRetryTimedOut) PackStr(pk, "timed_out");
+  }
+  if (m.retry_backoff_ms != 0) PackUint(pk, "retry_backoff_ms", m.retry_backoff_ms);
+  if (!m.key.empty()) PackStrField(pk, "key", m.key);
   PackStrField(pk, "fn", m.fn);
   PackStr(pk, "args");
   if (m.args.empty()) {
@@ -330,6 +464,13 @@ void Encode(const SubmitRequest& m, Buffer& out) {
   }
 }
 
+void Encode(const TaskRequest& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, TaskVerbName(m.verb), 2);
+  PackUint(pk, "req", m.request_id);
+  PackUint(pk, "task", m.task_id);
+}
+
 void Encode(const PingRequest& m, Buffer& out) {
   Packer pk(out);
   BeginMessage(pk, "ping", 1);
@@ -338,17 +479,41 @@ void Encode(const PingRequest& m, Buffer& out) {
 
 void Encode(const Accepted& m, Buffer& out) {
   Packer pk(out);
-  BeginMessage(pk, "accepted", 2);
+  BeginMessage(pk, "accepted", 2 + m.duplicate);
   PackUint(pk, "req", m.request_id);
   PackUint(pk, "task", m.task_id);
+  if (m.duplicate) {
+    PackStr(pk, "duplicate");
+    pk.pack_true();
+  }
 }
 
 void Encode(const TaskResult& m, Buffer& out) {
   Packer pk(out);
-  BeginMessage(pk, "result", 4);
+  BeginMessage(pk, "result", 5);
   PackUint(pk, "req", m.request_id);
   PackUint(pk, "task", m.task_id);
+  PackUint(pk, "attempts", m.attempts);
   PackOutcome(pk, m.state, m.value, m.error);
+}
+
+void Encode(const TaskStatus& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "task_status", 10 + m.error.has_value());
+  PackUint(pk, "req", m.request_id);
+  PackUint(pk, "task", m.task_id);
+  PackStrField(pk, "state", TaskStateName(m.state));
+  PackStrField(pk, "fn", m.fn);
+  PackInt(pk, "priority", m.priority);
+  PackUint(pk, "attempts", m.attempts);
+  PackUint(pk, "worker_pid", m.worker_pid);
+  PackInt(pk, "queued_at_ms", m.queued_at_ms);
+  PackInt(pk, "started_at_ms", m.started_at_ms);
+  PackInt(pk, "finished_at_ms", m.finished_at_ms);
+  if (m.error) {
+    PackStr(pk, "error");
+    PackError(pk, *m.error);
+  }
 }
 
 void Encode(const ErrorReply& m, Buffer& out) {
@@ -512,6 +677,7 @@ Result<ClientMessage> Decoder::DecodeClient(std::string_view frame) {
     TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
     TQ_RETURN_IF_ERROR(ReadFunctionName(f, &m.fn));
     TQ_RETURN_IF_ERROR(ReadArgs(f, limits_, &m.args));
+    TQ_RETURN_IF_ERROR(ReadSubmitOptions(f, &m));
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
     return ClientMessage{m};
   }
@@ -522,7 +688,19 @@ Result<ClientMessage> Decoder::DecodeClient(std::string_view frame) {
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
     return ClientMessage{m};
   }
-  return UnknownKind(kind, "'submit' or 'ping'");
+  for (TaskVerb verb : {TaskVerb::kCancel, TaskVerb::kKick, TaskVerb::kStatus,
+                        TaskVerb::kWait}) {
+    if (kind != TaskVerbName(verb)) continue;
+    Fields f = MessageFields(TaskVerbName(verb), *root);
+    TaskRequest m;
+    m.verb = verb;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return ClientMessage{m};
+  }
+  return UnknownKind(kind,
+                     "'submit', 'ping', 'cancel', 'kick', 'status' or 'wait'");
 }
 
 Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
@@ -535,6 +713,36 @@ Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
     Accepted m;
     TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
     TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+    TQ_RETURN_IF_ERROR(f.Bool("duplicate", &m.duplicate));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return DaemonMessage{m};
+  }
+  if (kind == "task_status") {
+    Fields f = MessageFields("task_status", *root);
+    TaskStatus m;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+    std::string_view state;
+    TQ_RETURN_IF_ERROR(f.Str("state", &state));
+    const auto parsed = ParseTaskState(state);
+    if (!parsed) return f.Error(ErrorCode::kBadValue, "unknown state");
+    m.state = *parsed;
+    TQ_RETURN_IF_ERROR(f.Str("fn", &m.fn));
+    std::int64_t priority = 0;
+    TQ_RETURN_IF_ERROR(f.Int("priority", &priority, true));
+    m.priority = static_cast<std::int32_t>(priority);
+    std::uint64_t attempts = 0, pid = 0;
+    TQ_RETURN_IF_ERROR(f.Uint("attempts", &attempts));
+    TQ_RETURN_IF_ERROR(f.Uint("worker_pid", &pid));
+    m.attempts = static_cast<std::uint32_t>(attempts);
+    m.worker_pid = static_cast<std::uint32_t>(pid);
+    TQ_RETURN_IF_ERROR(f.Int("queued_at_ms", &m.queued_at_ms, true));
+    TQ_RETURN_IF_ERROR(f.Int("started_at_ms", &m.started_at_ms, true));
+    TQ_RETURN_IF_ERROR(f.Int("finished_at_ms", &m.finished_at_ms, true));
+    if (f.Find("error") != nullptr) {
+      m.error.emplace();
+      TQ_RETURN_IF_ERROR(ReadErrorInfo(f, &*m.error));
+    }
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
     return DaemonMessage{m};
   }
@@ -543,6 +751,9 @@ Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
     TaskResult m;
     TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
     TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+    std::uint64_t attempts = 0;
+    TQ_RETURN_IF_ERROR(f.OptUint("attempts", &attempts));
+    m.attempts = static_cast<std::uint32_t>(attempts);
     TQ_RETURN_IF_ERROR(ReadOutcome(f, limits_, IsFinal, &m.state, &m.value, &m.error));
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
     return DaemonMessage{m};
@@ -574,7 +785,8 @@ Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
     m.workers = static_cast<std::uint32_t>(workers);
     return DaemonMessage{m};
   }
-  return UnknownKind(kind, "'accepted', 'result', 'error' or 'pong'");
+  return UnknownKind(kind,
+                     "'accepted', 'result', 'task_status', 'error' or 'pong'");
 }
 
 Result<WorkerMessage> Decoder::DecodeFromWorker(std::string_view frame) {

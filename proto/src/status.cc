@@ -12,7 +12,7 @@ struct CodeName {
   std::string_view name;
 };
 
-constexpr std::array<CodeName, 15> kCodeNames{{
+constexpr std::array<CodeName, 17> kCodeNames{{
     {ErrorCode::kOk, "OK"},
     {ErrorCode::kMalformed, "MALFORMED"},
     {ErrorCode::kBadVersion, "BAD_VERSION"},
@@ -26,6 +26,8 @@ constexpr std::array<CodeName, 15> kCodeNames{{
     {ErrorCode::kQueueFull, "QUEUE_FULL"},
     {ErrorCode::kShuttingDown, "SHUTTING_DOWN"},
     {ErrorCode::kInternal, "INTERNAL"},
+    {ErrorCode::kNotFound, "NOT_FOUND"},
+    {ErrorCode::kWrongState, "WRONG_STATE"},
     {ErrorCode::kIo, "IO"},
     {ErrorCode::kConfig, "CONFIG"},
 }};

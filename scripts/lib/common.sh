@@ -3,11 +3,16 @@
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-# What building tq needs on Debian 12, and what running its tests adds.
+# What building tq needs on Debian 12 (gdb: tqd uses it for the stacks of
+# timed-out tasks), and what running its tests adds.
 TQ_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev libcli11-dev
-  nlohmann-json3-dev)
+  nlohmann-json3-dev libtomlplusplus-dev gdb)
 TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev)
+# The thumbnail example's plugin and test (examples/thumbnails), and what
+# its benchmark (bench/thumbnails/run) compares it with.
+TQ_THUMBNAIL_PACKAGES=(libjpeg62-turbo-dev)
+TQ_THUMBNAIL_BENCH_PACKAGES=(libvips-dev imagemagick python3-pil)
 
 log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 

@@ -64,9 +64,15 @@ TEST_F(CliTest, NoDaemonExitsUnreachable) {
   EXPECT_NE(r.err.find("cannot reach tqd"), std::string::npos) << r.err;
 }
 
-TEST_F(CliTest, TimeoutExits124) {
-  auto r = Tq({"call", "--timeout", "0.1", "sleep", "5000"});
+TEST_F(CliTest, WaitTimeoutExits124AndTheTaskGoesOn) {
+  auto submitted = Tq({"submit", "sleep", "3000"});
+  ASSERT_EQ(submitted.code(), 0) << submitted.err;
+  const std::string id = submitted.out.substr(0, submitted.out.find('\n'));
+  auto r = Tq({"wait", "--timeout", "0.1", id});
   EXPECT_EQ(r.code(), 124);
+  // Idle workers were free: it runs, and ends after the wait gave up.
+  const auto status = Tq({"status", "--json", id});
+  EXPECT_NE(status.out.find("\"state\":\"running\""), std::string::npos) << status.out;
 }
 
 TEST_F(CliTest, MapPrintsResultsInInputOrder) {

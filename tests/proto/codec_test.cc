@@ -563,8 +563,8 @@ TEST(DecoderTest, RejectsAFrameOverMaxMessageBytes) {
 TEST(DecoderTest, RejectsAnUnknownField) {
   Decoder decoder;
   EXPECT_TRUE(IsError(decoder.DecodeClient(
-                          ValidSubmit().Set("priority", PackedUint(1)).Build()),
-                      ErrorCode::kUnknownField, "unknown field 'priority'"));
+                          ValidSubmit().Set("colour", PackedUint(1)).Build()),
+                      ErrorCode::kUnknownField, "unknown field 'colour'"));
 }
 
 TEST(DecoderTest, DoesNotEchoUnprintableFieldNames) {
@@ -604,10 +604,10 @@ TEST(DecoderTest, RejectsAFailedResultWithAMalformedError) {
                       ErrorCode::kWrongType, "field 'error' must be a map"));
   const std::string extra = PackedMap({{"type", PackedStr("E")},
                                        {"message", PackedStr("m")},
-                                       {"stack", PackedStr("s")}});
+                                       {"colour", PackedStr("s")}});
   EXPECT_TRUE(IsError(
       decoder.DecodeFromWorker(RawMap(failed).Set("error", extra).Build()),
-      ErrorCode::kUnknownField, "error: unknown field 'stack'"));
+      ErrorCode::kUnknownField, "error: unknown field 'colour'"));
   const std::string long_message = PackedMap(
       {{"type", PackedStr("E")},
        {"message", PackedStr(std::string(kMaxErrorTextBytes + 1, 'm'))}});

@@ -113,6 +113,9 @@ class AsyncResult {
   }
   // The id tqd gave the task; 0 until tqd accepted it.
   std::uint64_t task_id() const { return raw_.task_id(); }
+  // Asks tqd to cancel the task (see RawResult::cancel); get() then throws
+  // RemoteError with state() == TaskState::kCancelled. Returns at once.
+  bool cancel() const { return raw_.cancel(); }
   // The raw outcome (waits): state, error type and message without throwing.
   const Outcome& outcome() const { return raw_.outcome(); }
 
@@ -133,6 +136,8 @@ struct MapOptions {
   // Most tasks submitted and not yet finished at any time; bounds memory
   // on both sides, and lets the input be a lazily produced range.
   std::size_t window = 1000;
+  // Applied to every task of the map (its key, if any, is ignored).
+  SubmitOptions submit;
 };
 
 // One result of imap_unordered: the input's position and the value.
@@ -149,11 +154,15 @@ template <typename R, typename Range, typename Pack>
 class ImapUnordered {
  public:
   ImapUnordered(RawClient& raw, std::string fn, Range&& inputs, Pack pack,
-                std::size_t window)
+                MapOptions options)
       : raw_(raw), fn_(std::move(fn)), inputs_(std::forward<Range>(inputs)),
         next_(std::begin(inputs_)), last_(std::end(inputs_)),
-        pack_(std::move(pack)), window_(window == 0 ? 1 : window),
-        queue_(std::make_shared<detail::CompletionQueue>()) {}
+        pack_(std::move(pack)),
+        window_(options.window == 0 ? 1 : options.window),
+        submit_(std::move(options.submit)),
+        queue_(std::make_shared<detail::CompletionQueue>()) {
+    submit_.key.clear();  // one key cannot name many tasks
+  }
   // Iterators point at their ImapUnordered: neither copy nor move it once
   // iteration has begun (returning it from imap_unordered is fine).
   ImapUnordered(const ImapUnordered&) = delete;
@@ -216,7 +225,7 @@ class ImapUnordered {
         free_.pop_back();
       }
       indexes_[tag] = submitted_++;
-      calls_[tag] = raw_.Submit(fn_, pack_(*next_), queue_, tag);
+      calls_[tag] = raw_.Submit(fn_, pack_(*next_), submit_, queue_, tag);
       ++next_;
       ++in_flight_;
     }
@@ -229,6 +238,7 @@ class ImapUnordered {
   decltype(std::end(std::declval<Range&>())) last_;
   Pack pack_;
   std::size_t window_;
+  SubmitOptions submit_;
   std::shared_ptr<detail::CompletionQueue> queue_;
   std::vector<RawResult> calls_;       // by tag; tags are reused
   std::vector<std::size_t> indexes_;   // by tag: input position
@@ -254,6 +264,30 @@ class Client {
     return apply_async<R>(fn, args...).get();
   }
 
+  // The same with options: priority, timeout, delay, retries, key.
+  //   client.apply_async<int>({.priority = 5, .timeout = 2s}, "fn", x);
+  template <typename R, typename... Args>
+  AsyncResult<R> apply_async(const SubmitOptions& options, std::string_view fn,
+                             const Args&... args) {
+    return AsyncResult<R>(raw_.Submit(fn, detail::PackArgs(args...), options));
+  }
+  template <typename R, typename... Args>
+  R apply(const SubmitOptions& options, std::string_view fn, const Args&... args) {
+    return apply_async<R>(options, fn, args...).get();
+  }
+
+  // A task by id, also one submitted by another client or process, while
+  // tqd keeps its result (result_ttl): get() waits for it.
+  template <typename R>
+  AsyncResult<R> wait(std::uint64_t task_id) {
+    return AsyncResult<R>(raw_.Wait(task_id));
+  }
+  // What tqd knows of a task; cancel a queued or running task; requeue a
+  // buried one. Blocking; RejectedError NOT_FOUND for an unknown id.
+  TaskInfo status(std::uint64_t task_id) { return raw_.Status(task_id); }
+  TaskInfo cancel(std::uint64_t task_id) { return raw_.Cancel(task_id); }
+  TaskInfo kick(std::uint64_t task_id) { return raw_.Kick(task_id); }
+
   // fn(x) for every x of `inputs`, results in input order. At most
   // options.window tasks are in flight. The first failure (in completion
   // order) is thrown once seen; tasks already submitted still run.
@@ -271,8 +305,7 @@ class Client {
                          MapOptions options = {}) {
     auto pack = [](const auto& t) { return detail::PackTuple(t); };
     ImapUnordered<R, Range, decltype(pack)> results(
-        raw_, std::string(fn), std::forward<Range>(inputs), pack,
-        options.window);
+        raw_, std::string(fn), std::forward<Range>(inputs), pack, options);
     return Collect<R>(results);
   }
 
@@ -285,8 +318,7 @@ class Client {
                       MapOptions options = {}) {
     auto pack = [](const auto& x) { return detail::PackArgs(x); };
     return ImapUnordered<R, Range, decltype(pack)>(
-        raw_, std::string(fn), std::forward<Range>(inputs), pack,
-        options.window);
+        raw_, std::string(fn), std::forward<Range>(inputs), pack, options);
   }
 
   // Who is serving: throws ConnectionError if nobody answers.

@@ -20,7 +20,9 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "tq/errors.h"
 
@@ -38,6 +40,37 @@ struct ClientOptions {
   std::function<void(std::exception_ptr)> on_callback_error;
 };
 
+// How a task is to be run. Zero/empty fields take tqd's defaults.
+struct SubmitOptions {
+  int priority = 0;                       // -1000..1000, higher runs first
+  std::chrono::milliseconds timeout{0};   // 0: tqd's --task-timeout
+  std::chrono::milliseconds delay{0};     // run no earlier than now + delay
+  unsigned max_retries = 0;               // further attempts after a failure
+  // States that are retried; empty: lost and timed_out.
+  std::vector<TaskState> retry_on;
+  std::chrono::milliseconds retry_backoff{0};  // 0: 1 s, doubling each time
+  // Idempotency key: a second submit with the same key while the first
+  // task is known to tqd returns the first task instead of a new one.
+  std::string key;
+};
+
+// What tqd knows of a task (status, cancel, kick).
+struct TaskInfo {
+  std::uint64_t task_id = 0;
+  TaskState state = TaskState::kQueued;
+  std::string fn;
+  int priority = 0;
+  std::uint32_t attempts = 0;
+  std::uint32_t worker_pid = 0;     // current or last worker; 0: none yet
+  std::int64_t queued_at_ms = 0;    // Unix time in ms; 0: not yet
+  std::int64_t started_at_ms = 0;
+  std::int64_t finished_at_ms = 0;
+  // When it failed (or while a retry waits): type, message and details.
+  std::optional<std::string> error_type;
+  std::string error_message;
+  ErrorDetails error;
+};
+
 // How a call ended.
 struct Outcome {
   enum class Kind {
@@ -50,9 +83,11 @@ struct Outcome {
   Kind kind = Kind::kConnection;
   TaskState state = TaskState::kQueued;  // for kValue / kTaskError
   std::uint64_t task_id = 0;             // 0 until tqd accepted the task
+  std::uint32_t attempts = 0;            // runs started, retries included
   std::string value;                     // msgpack bytes, for kValue
   std::string error_type;                // remote type, or the wire code
   std::string message;
+  ErrorDetails details;                  // for kTaskError
 
   bool ok() const { return kind == Kind::kValue; }
   // Throws the tq::Error subclass this outcome stands for; returns if ok().
@@ -69,6 +104,12 @@ struct ServerInfo {
 namespace detail {
 struct CallState;
 class CompletionQueue;
+// What a call needs of its client after submission: cancellation.
+class CallOwner {
+ public:
+  virtual ~CallOwner() = default;
+  virtual void CancelCall(const std::shared_ptr<CallState>& call) = 0;
+};
 }  // namespace detail
 
 // A handle to one request in flight. Cheap to copy; all copies share the
@@ -89,9 +130,17 @@ class RawResult {
   const Outcome& outcome() const;
   // The id tqd gave the task; 0 until ACCEPTED arrived.
   std::uint64_t task_id() const;
+  // Blocks until tqd accepted the task (its id) or the call ended without
+  // that (0: refused or unreachable; see outcome()).
+  std::uint64_t wait_accepted() const;
   // Runs `fn` on the callback thread once the call has ended (at once if
   // it already has). Requires the RawClient that made the call to be alive.
   void on_done(std::function<void()> fn) const;
+  // Asks tqd to cancel the task: a queued task ends at once, a running one
+  // has its worker stopped. The call then ends "cancelled" (unless the task
+  // ended first). Returns at once; false if the call had already ended or
+  // its client is gone.
+  bool cancel() const;
 
  private:
   std::shared_ptr<detail::CallState> state_;
@@ -107,11 +156,23 @@ class RawClient {
 
   // Submits `fn` with `args`, a msgpack-encoded array ("" means no
   // arguments). Never blocks on the network.
-  RawResult Submit(std::string_view fn, std::string_view args);
+  RawResult Submit(std::string_view fn, std::string_view args,
+                   const SubmitOptions& options = {});
   // Like Submit, and also pushes `tag` into `queue` when the call ends.
   RawResult Submit(std::string_view fn, std::string_view args,
+                   const SubmitOptions& options,
                    const std::shared_ptr<detail::CompletionQueue>& queue,
                    std::size_t tag);
+
+  // The result of any task by id, also one another client submitted, as
+  // long as tqd keeps it (result_ttl). Fails with RejectedError NOT_FOUND
+  // for an unknown or expired id.
+  RawResult Wait(std::uint64_t task_id);
+  // These block for tqd's answer and throw on failure (NOT_FOUND for an
+  // unknown id, WRONG_STATE to kick a task that is not buried).
+  TaskInfo Status(std::uint64_t task_id);
+  TaskInfo Cancel(std::uint64_t task_id);
+  TaskInfo Kick(std::uint64_t task_id);
   // Asks tqd who it is. Throws ConnectionError if it does not answer
   // within connect_timeout.
   ServerInfo Ping();
@@ -120,7 +181,7 @@ class RawClient {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // shared: calls hold it weakly, to cancel
 };
 
 namespace detail {

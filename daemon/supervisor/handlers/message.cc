@@ -26,8 +26,10 @@ void Supervisor::HandleMessage(const Incoming& in) {
         using M = std::decay_t<decltype(m)>;
         if constexpr (std::is_same_v<M, proto::SubmitRequest>) {
           HandleSubmit(client, m);
-        } else {
+        } else if constexpr (std::is_same_v<M, proto::PingRequest>) {
           HandlePing(client, m);
+        } else {
+          HandleTaskRequest(client, m);
         }
       },
       *message);

@@ -35,6 +35,22 @@ void Supervisor::HandleSubmit(std::string_view client,
                    "'; this tqd offers: " + FunctionList(functions_)});
     return;
   }
+  if (!m.key.empty()) {
+    // A retried SUBMIT whose ACCEPTED was lost: the same task, not a new
+    // one. This request also gets its RESULT.
+    if (Task* existing = tasks_.FindByKey(std::string(m.key))) {
+      reply_.clear();
+      proto::Encode(proto::Accepted{m.request_id, existing->id, true}, reply_);
+      SendReply(client);
+      const Waiter w{std::string(client), m.request_id};
+      if (proto::IsFinal(existing->state)) {
+        SendResult(*existing, w);
+      } else {
+        existing->waiters.push_back(w);
+      }
+      return;
+    }
+  }
   if (scheduler_.full()) {
     SendError(client, m.request_id,
               {ErrorCode::kQueueFull,
@@ -43,18 +59,26 @@ void Supervisor::HandleSubmit(std::string_view client,
                    " tasks; retry later"});
     return;
   }
-  const std::uint64_t id = next_task_id_++;
-  Task& task = tasks_[id];
-  task.id = id;
-  task.client.assign(client);
-  task.request_id = m.request_id;
+  Task& task = tasks_.Create();
   task.fn.assign(m.fn);
   task.args.assign(m.args);
-  scheduler_.Push(id);
-  spdlog::debug("task {} queued: {}", id, task.fn);
+  task.key.assign(m.key);
+  task.priority = m.priority;
+  task.timeout = m.timeout_ms != 0 ? std::chrono::milliseconds(m.timeout_ms)
+                                   : config_.task_timeout;
+  task.max_retries = m.max_retries;
+  task.retry_on = m.retry_on;
+  if (m.retry_backoff_ms != 0) {
+    task.retry_backoff = std::chrono::milliseconds(m.retry_backoff_ms);
+  }
+  task.queued_at_ms = WallMs();
+  task.waiters.push_back({std::string(client), m.request_id});
+  tasks_.IndexKey(task);
+  Enqueue(task, clock_.Now() + std::chrono::milliseconds(m.delay_ms));
+  spdlog::debug("task {} queued: {}", task.id, task.fn);
 
   reply_.clear();
-  proto::Encode(proto::Accepted{m.request_id, id}, reply_);
+  proto::Encode(proto::Accepted{m.request_id, task.id}, reply_);
   SendReply(client);
 }
 

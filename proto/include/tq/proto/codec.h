@@ -24,9 +24,11 @@ namespace tq::proto {
 // client -> tqd
 void Encode(const SubmitRequest& m, Buffer& out);
 void Encode(const PingRequest& m, Buffer& out);
+void Encode(const TaskRequest& m, Buffer& out);
 // tqd -> client
 void Encode(const Accepted& m, Buffer& out);
 void Encode(const TaskResult& m, Buffer& out);
+void Encode(const TaskStatus& m, Buffer& out);
 void Encode(const ErrorReply& m, Buffer& out);
 void Encode(const Pong& m, Buffer& out);
 // tq-worker <-> tqd

@@ -23,20 +23,40 @@ enum class TaskState : std::uint8_t {
   kTimedOut,
   kCancelled,
   kLost,
+  kBuried,  // parked after killing its worker too often; `kick` requeues
 };
 
-// "queued", "running", "done", "failed", "timed_out", "cancelled", "lost".
+// "queued", "running", "done", "failed", "timed_out", "cancelled", "lost",
+// "buried".
 std::string_view TaskStateName(TaskState state);
 std::optional<TaskState> ParseTaskState(std::string_view name);
-// True for the states a task ends in.
+// True for the states in which a task has ended (buried included: it has
+// ended unless someone kicks it).
 inline bool IsFinal(TaskState s) {
   return s != TaskState::kQueued && s != TaskState::kRunning;
 }
 
-// Why a task did not produce a value.
+// Why a task did not produce a value. type and message always; the rest
+// when they apply.
 struct ErrorInfo {
   std::string_view type;     // e.g. "std::runtime_error", "tq.WorkerLost"
   std::string_view message;  // a human sentence
+  // Machine-readable cause: "exception", "exit", "signal", "oom",
+  // "timeout", "cancelled", "shutdown", "protocol", "buried"; "" if unset.
+  std::string_view cause;
+  std::uint32_t pid = 0;                 // the worker involved, if any
+  std::optional<std::int32_t> exit_code;  // cause "exit"
+  std::optional<std::int32_t> signal;     // cause "signal" / "oom"
+  std::uint64_t rss_bytes = 0;           // the worker's RSS last seen
+  std::uint64_t timeout_ms = 0;          // cause "timeout"
+  std::string_view stack;                // where a timed-out task was
+};
+
+// Which final states a task is retried from (bits).
+enum RetryOn : std::uint8_t {
+  kRetryFailed = 1,
+  kRetryLost = 2,
+  kRetryTimedOut = 4,
 };
 
 // ---- client -> tqd --------------------------------------------------------
@@ -45,27 +65,62 @@ struct SubmitRequest {
   std::uint64_t request_id = 0;  // chosen by the client, non-zero, echoed
   std::string_view fn;
   std::string_view args;  // msgpack array, encoded; empty means []
+  // Options; zero/empty means the daemon's default.
+  std::int32_t priority = 0;       // higher runs first; -1000..1000
+  std::uint64_t timeout_ms = 0;    // 0: tqd's --task-timeout
+  std::uint64_t delay_ms = 0;      // not before now + delay
+  std::uint32_t max_retries = 0;   // further attempts after a failure
+  std::uint8_t retry_on = 0;       // RetryOn bits; 0: lost | timed_out
+  std::uint64_t retry_backoff_ms = 0;  // 0: 1000, doubling per attempt
+  std::string_view key;            // idempotency key; "" for none
 };
 
 struct PingRequest {
   std::uint64_t request_id = 0;
 };
 
-using ClientMessage = std::variant<SubmitRequest, PingRequest>;
+// cancel, kick, status and wait all name one task.
+enum class TaskVerb : std::uint8_t { kCancel, kKick, kStatus, kWait };
+std::string_view TaskVerbName(TaskVerb verb);  // "cancel", ...
+
+struct TaskRequest {
+  std::uint64_t request_id = 0;
+  TaskVerb verb = TaskVerb::kStatus;
+  std::uint64_t task_id = 0;
+};
+
+using ClientMessage = std::variant<SubmitRequest, PingRequest, TaskRequest>;
 
 // ---- tqd -> client --------------------------------------------------------
 
 struct Accepted {
   std::uint64_t request_id = 0;
   std::uint64_t task_id = 0;
+  bool duplicate = false;  // the key named a task submitted earlier
 };
 
 struct TaskResult {
   std::uint64_t request_id = 0;
   std::uint64_t task_id = 0;
   TaskState state = TaskState::kDone;  // final
+  std::uint32_t attempts = 0;          // runs started, retries included
   std::string_view value;              // msgpack, when state == kDone
   ErrorInfo error;                     // when state != kDone
+};
+
+// What tqd knows of a task: the reply to status, cancel and kick.
+struct TaskStatus {
+  std::uint64_t request_id = 0;
+  std::uint64_t task_id = 0;
+  TaskState state = TaskState::kQueued;
+  std::string_view fn;
+  std::int32_t priority = 0;
+  std::uint32_t attempts = 0;
+  std::uint32_t worker_pid = 0;      // while running, else the last one
+  std::int64_t queued_at_ms = 0;     // Unix time, ms
+  std::int64_t started_at_ms = 0;    // 0 if it never started
+  std::int64_t finished_at_ms = 0;   // 0 until final
+  std::optional<ErrorInfo> error;    // when final and not done
 };
 
 struct ErrorReply {
@@ -81,7 +136,8 @@ struct Pong {
   std::uint32_t workers = 0;  // configured pool size
 };
 
-using DaemonMessage = std::variant<Accepted, TaskResult, ErrorReply, Pong>;
+using DaemonMessage =
+    std::variant<Accepted, TaskResult, TaskStatus, ErrorReply, Pong>;
 
 // ---- tq-worker <-> tqd (pipe frames) ---------------------------------------
 

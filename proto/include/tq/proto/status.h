@@ -41,6 +41,10 @@ enum class ErrorCode : std::uint8_t {
   kShuttingDown,
   // wire: a bug in tqd; the request was not carried out.
   kInternal,
+  // wire: no task has that id (never submitted, or its result expired).
+  kNotFound,
+  // wire: the task is not in a state the request applies to (kick).
+  kWrongState,
   // local only: a system call failed.
   kIo,
   // local only: invalid configuration.

@@ -1,0 +1,75 @@
+// CANCEL, KICK, STATUS and WAIT: requests about one task by id.
+#include <spdlog/spdlog.h>
+
+#include "supervisor.h"
+
+namespace tq::daemon {
+
+using proto::ErrorCode;
+using proto::TaskState;
+
+void Supervisor::HandleTaskRequest(std::string_view client,
+                                   const proto::TaskRequest& m) {
+  Task* task = tasks_.Find(m.task_id);
+  if (task == nullptr) {
+    SendError(client, m.request_id,
+              {ErrorCode::kNotFound,
+               "no task " + std::to_string(m.task_id) +
+                   " (never submitted, or its result has expired)"});
+    return;
+  }
+  switch (m.verb) {
+    case proto::TaskVerb::kStatus:
+      break;
+    case proto::TaskVerb::kWait:
+      if (proto::IsFinal(task->state)) {
+        SendResult(*task, {std::string(client), m.request_id});
+      } else {
+        task->waiters.push_back({std::string(client), m.request_id});
+      }
+      return;
+    case proto::TaskVerb::kCancel:
+      if (!proto::IsFinal(task->state) || task->state == TaskState::kBuried) {
+        Cancel(*task, "cancelled by request");
+      }
+      break;
+    case proto::TaskVerb::kKick:
+      if (task->state != TaskState::kBuried) {
+        SendError(client, m.request_id,
+                  {ErrorCode::kWrongState,
+                   "task " + std::to_string(task->id) + " is " +
+                       std::string(proto::TaskStateName(task->state)) +
+                       ", not buried"});
+        return;
+      }
+      if (stopping_) {
+        SendError(client, m.request_id,
+                  {ErrorCode::kShuttingDown, "tqd is shutting down"});
+        return;
+      }
+      Kick(*task);
+      break;
+  }
+  SendStatus(*task, client, m.request_id);
+}
+
+void Supervisor::Cancel(Task& task, const std::string& why) {
+  if (task.state == TaskState::kRunning) {
+    // Its worker is stopped and replaced; whatever it would have answered
+    // is ignored.
+    pool_.StopTask(task.id);
+  }
+  if (task.state == TaskState::kBuried) tasks_.Revive(task);
+  spdlog::debug("task {} {}", task.id, why);
+  Finish(task, TaskState::kCancelled, {}, TaskError{"tq.Cancelled", why, "cancelled"});
+}
+
+void Supervisor::Kick(Task& task) {
+  tasks_.Revive(task);
+  task.worker_deaths = 0;
+  task.finished_at_ms = 0;
+  spdlog::info("task {} ({}) kicked: queued again", task.id, task.fn);
+  Enqueue(task, clock_.Now());
+}
+
+}  // namespace tq::daemon

@@ -1,0 +1,43 @@
+// TaskError conversions and Task accounting.
+#include "task.h"
+
+namespace tq::daemon {
+
+TaskError TaskError::From(const proto::ErrorInfo& e) {
+  TaskError t;
+  t.type.assign(e.type);
+  t.message.assign(e.message);
+  t.cause.assign(e.cause);
+  t.pid = e.pid;
+  t.exit_code = e.exit_code;
+  t.signal = e.signal;
+  t.rss_bytes = e.rss_bytes;
+  t.timeout_ms = e.timeout_ms;
+  t.stack.assign(e.stack);
+  return t;
+}
+
+proto::ErrorInfo TaskError::View() const {
+  proto::ErrorInfo e;
+  e.type = type;
+  e.message = message;
+  e.cause = cause;
+  e.pid = pid;
+  e.exit_code = exit_code;
+  e.signal = signal;
+  e.rss_bytes = rss_bytes;
+  e.timeout_ms = timeout_ms;
+  e.stack = stack;
+  return e;
+}
+
+std::size_t Task::HeapBytes() const {
+  std::size_t n = fn.capacity() + args.capacity() + key.capacity() +
+                  value.capacity() + error.type.capacity() +
+                  error.message.capacity() + error.cause.capacity() +
+                  error.stack.capacity();
+  for (const Waiter& w : waiters) n += sizeof(Waiter) + w.client.capacity();
+  return n;
+}
+
+}  // namespace tq::daemon

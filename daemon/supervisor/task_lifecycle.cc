@@ -1,0 +1,185 @@
+// A task's life after SUBMIT: queued, running, retried, ended; and the
+// worker pool's reports that drive it.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "supervisor.h"
+
+namespace tq::daemon {
+
+using proto::TaskState;
+
+namespace {
+
+bool RetriesOn(const Task& t, TaskState state) {
+  const std::uint8_t bits = t.retry_on != 0
+                                ? t.retry_on
+                                : (proto::kRetryLost | proto::kRetryTimedOut);
+  switch (state) {
+    case TaskState::kFailed: return bits & proto::kRetryFailed;
+    case TaskState::kLost: return bits & proto::kRetryLost;
+    case TaskState::kTimedOut: return bits & proto::kRetryTimedOut;
+    default: return false;
+  }
+}
+
+// "2.000 s"
+std::string Seconds(base::Duration d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f s",
+                std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+}  // namespace
+
+void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
+  task.state = TaskState::kQueued;
+  scheduler_.Push(task.id, task.priority, ready_at, clock_.Now());
+}
+
+void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
+  if (state == TaskState::kLost) ++task.worker_deaths;
+  if (stopping_) {
+    Finish(task, TaskState::kCancelled, {},
+           TaskError{"tq.Cancelled", "daemon shutting down (" + error.message + ")",
+                     "shutdown", error.pid});
+    return;
+  }
+  if (state == TaskState::kLost && task.worker_deaths >= config_.bury_after) {
+    // A poison task: it would kill worker after worker. Park it.
+    spdlog::warn("task {} ({}) killed its worker {} times; buried", task.id,
+                 task.fn, task.worker_deaths);
+    error.message = "killed its worker " + std::to_string(task.worker_deaths) +
+                    " times, last: " + error.message +
+                    "; buried (tq kick " + std::to_string(task.id) +
+                    " runs it again)";
+    error.type = "tq.Buried";
+    error.cause = "buried";
+    Finish(task, TaskState::kBuried, {}, std::move(error));
+    return;
+  }
+  if (task.attempts <= task.max_retries && RetriesOn(task, state)) {
+    const auto backoff = task.retry_backoff * (1u << std::min(task.attempts - 1, 16u));
+    spdlog::debug("task {} {} (attempt {}); retrying in {} ms", task.id,
+                  proto::TaskStateName(state), task.attempts, backoff.count());
+    task.error = std::move(error);  // shown by status while it waits
+    Enqueue(task, clock_.Now() + backoff);
+    return;
+  }
+  Finish(task, state, {}, std::move(error));
+}
+
+void Supervisor::Finish(Task& task, TaskState state, std::string value,
+                        TaskError error) {
+  if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
+  task.state = state;
+  task.value = std::move(value);
+  task.error = std::move(error);
+  task.finished_at_ms = WallMs();
+  spdlog::debug("task {} {}", task.id, proto::TaskStateName(state));
+  for (const Waiter& w : task.waiters) SendResult(task, w);
+  task.waiters.clear();
+  task.waiters.shrink_to_fit();
+  if (state != TaskState::kBuried) {  // a kick runs a buried task again
+    task.args.clear();
+    task.args.shrink_to_fit();  // never needed again: not kept in the store
+  }
+  tasks_.Retain(task, clock_.Now());
+}
+
+void Supervisor::SendResult(const Task& task, const Waiter& to) {
+  reply_.clear();
+  proto::TaskResult r;
+  r.request_id = to.request_id;
+  r.task_id = task.id;
+  r.state = task.state;
+  r.attempts = task.attempts;
+  if (task.state == TaskState::kDone) {
+    r.value = task.value;
+  } else {
+    r.error = task.error.View();
+  }
+  proto::Encode(r, reply_);
+  SendReply(to.client);
+}
+
+void Supervisor::SendStatus(const Task& task, std::string_view client,
+                            std::uint64_t request_id) {
+  proto::TaskStatus s;
+  s.request_id = request_id;
+  s.task_id = task.id;
+  s.state = task.state;
+  s.fn = task.fn;
+  s.priority = task.priority;
+  s.attempts = task.attempts;
+  s.worker_pid = static_cast<std::uint32_t>(task.worker_pid);
+  s.queued_at_ms = task.queued_at_ms;
+  s.started_at_ms = task.started_at_ms;
+  s.finished_at_ms = task.finished_at_ms;
+  // The last attempt's error also while a retry waits.
+  if (task.state != TaskState::kDone && !task.error.type.empty()) {
+    s.error = task.error.View();
+  }
+  reply_.clear();
+  proto::Encode(s, reply_);
+  SendReply(client);
+}
+
+void Supervisor::OnWorkerReady(Worker&, const proto::WorkerHello& hello) {
+  for (std::string_view fn : hello.functions) {
+    if (!functions_.contains(fn)) functions_.emplace(fn);
+  }
+}
+
+void Supervisor::OnTaskResult(Worker&, const proto::WorkerResult& result) {
+  Task* task = tasks_.Find(result.task_id);
+  if (task == nullptr || task->state != TaskState::kRunning) {
+    spdlog::error("result for task {} which is not running", result.task_id);
+    return;
+  }
+  if (result.state == TaskState::kDone) {
+    Finish(*task, TaskState::kDone, std::string(result.value), {});
+    return;
+  }
+  TaskError error = TaskError::From(result.error);
+  if (error.cause.empty()) error.cause = "exception";
+  AttemptFailed(*task, TaskState::kFailed, std::move(error));
+}
+
+void Supervisor::OnTaskLost(std::uint64_t task_id, const DeathCause& cause) {
+  Task* task = tasks_.Find(task_id);
+  if (task == nullptr || task->state != TaskState::kRunning) return;
+  if (!stopping_) spdlog::warn("task {} lost: {}", task_id, cause.message);
+  TaskError error;
+  error.type = "tq.WorkerLost";
+  error.message = cause.message;
+  error.cause = cause.cause;
+  error.pid = static_cast<std::uint32_t>(cause.pid);
+  error.exit_code = cause.exit_code;
+  error.signal = cause.signal;
+  error.rss_bytes = cause.rss_bytes;
+  AttemptFailed(*task, TaskState::kLost, std::move(error));
+}
+
+void Supervisor::OnTaskTimedOut(std::uint64_t task_id, pid_t pid,
+                                std::uint64_t rss_bytes, base::Duration ran_for,
+                                std::string stack) {
+  Task* task = tasks_.Find(task_id);
+  if (task == nullptr || task->state != TaskState::kRunning) return;
+  spdlog::warn("task {} ({}) timed out after {}; stopping worker {}", task_id,
+               task->fn, Seconds(task->timeout), pid);
+  TaskError error;
+  error.type = "tq.TimedOut";
+  error.message = "timed out after " + Seconds(task->timeout) + " (ran " +
+                  Seconds(ran_for) + ")";
+  error.cause = "timeout";
+  error.pid = static_cast<std::uint32_t>(pid);
+  error.rss_bytes = rss_bytes;
+  error.timeout_ms = static_cast<std::uint64_t>(task->timeout.count());
+  error.stack = std::move(stack);
+  AttemptFailed(*task, TaskState::kTimedOut, std::move(error));
+}
+
+}  // namespace tq::daemon
