@@ -80,7 +80,12 @@ class Worker {
   template <typename OnFrame>
   ReadStatus ReadFrames(OnFrame&& on_frame);
 
-  void MarkIdle() { state_ = State::kIdle; }
+  void MarkIdle() {
+    state_ = State::kIdle;
+    greeted_ = true;
+  }
+  // It said hello (this process, not the slot).
+  bool greeted() const { return greeted_; }
   void Assign(std::uint64_t task_id, base::TimePoint now,
               std::optional<base::TimePoint> deadline) {
     state_ = State::kBusy;
@@ -149,6 +154,7 @@ class Worker {
   std::optional<base::TimePoint> kill_at_;
   std::optional<StackCapture> capture_;
   std::uint64_t tasks_done_ = 0;
+  bool greeted_ = false;
   std::uint64_t rss_bytes_ = 0;  // last sample
   base::TimePoint started_at_;
 };

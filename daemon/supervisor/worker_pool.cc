@@ -13,8 +13,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A worker that dies sooner than this after its start counts as a crash
-// loop; its successor waits kFirstBackoff, doubling up to kMaxBackoff.
+// A worker that dies on its own sooner than this after its start (or before
+// its hello) counts as a crash loop; its successor waits kFirstBackoff,
+// doubling up to kMaxBackoff.
 constexpr auto kQuickDeath = 1s;
 constexpr auto kFirstBackoff = 100ms;
 constexpr auto kMaxBackoff = 10s;
@@ -187,7 +188,9 @@ void WorkerPool::Retire(Slot& s, const char* why) {
     spdlog::info("worker {} (pid {}): {}", s.worker->slot(), s.worker->pid(), why);
   }
   s.expected_exit = true;
-  s.worker->CloseInput();
+  // It exits on EOF; SIGCHLD reports it. Not idle any more: nothing may be
+  // dispatched to it, and there is nothing left to read from it.
+  s.worker->Detach();
 }
 
 void WorkerPool::Evict(Slot& s, const std::string& reason) {
@@ -279,8 +282,19 @@ void WorkerPool::Bury(int slot) {
   Worker& w = *s.worker;
   if (w.capture()) (void)w.capture()->Finish();
   const DeathCause cause = CauseOfDeath(s, w);
-  const auto lived = clock_.Now() - w.started_at();
-  if (auto task = w.TakeTask()) listener_.OnTaskLost(*task, cause);
+  // A crash loop: it died before saying hello, or went on its own (not
+  // killed from outside) soon after. More of the same would only spin.
+  const bool quick = clock_.Now() - w.started_at() < kQuickDeath;
+  const bool on_its_own = !(cause.signal && *cause.signal == SIGKILL);
+  const bool crash_loop = !w.greeted() || (quick && on_its_own);
+  // A worker that a task killed is replaced at once: the task is to blame
+  // (and is buried if it keeps doing it). Backoff is for workers that die
+  // on their own, which more workers would only repeat.
+  bool task_killed_it = false;
+  if (auto task = w.TakeTask()) {
+    task_killed_it = true;
+    listener_.OnTaskLost(*task, cause);
+  }
   s.kill_reason.clear();
   s.worker.reset();
 
@@ -295,10 +309,11 @@ void WorkerPool::Bury(int slot) {
     return;
   }
   base::Duration delay{0};
-  if (s.expected_exit) {
+  if (s.expected_exit || task_killed_it) {
     s.quick_deaths = 0;
+    if (task_killed_it) spdlog::info("worker {} ({}); replacing it", slot, cause.message);
   } else {
-    s.quick_deaths = lived < kQuickDeath ? s.quick_deaths + 1 : 0;
+    s.quick_deaths = crash_loop ? s.quick_deaths + 1 : 0;
     if (s.quick_deaths > 0) {
       delay = std::min<base::Duration>(
           kFirstBackoff * (1 << std::min(s.quick_deaths - 1, 7)), kMaxBackoff);

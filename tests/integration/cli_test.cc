@@ -116,6 +116,69 @@ TEST_F(CliTest, PingNamesTheDaemon) {
   EXPECT_NE(r.out.find("pid " + std::to_string(tqd_.pid())), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, SubmitPrintsAnIdThatWaitAndStatusUseFromAnotherProcess) {
+  auto submitted = Tq({"submit", "square", "9"});
+  ASSERT_EQ(submitted.code(), 0) << submitted.err;
+  const std::string id = submitted.out.substr(0, submitted.out.find('\n'));
+  ASSERT_FALSE(id.empty());
+  auto waited = Tq({"wait", id});
+  EXPECT_EQ(waited.code(), 0) << waited.err;
+  EXPECT_EQ(waited.out, "81\n");
+  auto status = Tq({"status", id});
+  EXPECT_EQ(status.code(), 0) << status.err;
+  EXPECT_NE(status.out.find("state     done"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("function  square"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("attempts  1"), std::string::npos) << status.out;
+  auto json = Tq({"status", "--json", id});
+  EXPECT_NE(json.out.find("\"state\":\"done\""), std::string::npos) << json.out;
+}
+
+TEST_F(CliTest, SubmitWaitBehavesLikeCall) {
+  auto r = Tq({"submit", "--wait", "divide", "1", "0"});
+  EXPECT_EQ(r.code(), 1);
+  EXPECT_NE(r.err.find("division by zero"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, CancelEndsATaskAndStatusShowsWhy) {
+  auto submitted = Tq({"submit", "sleep", "30000"});
+  const std::string id = submitted.out.substr(0, submitted.out.find('\n'));
+  auto cancelled = Tq({"cancel", id});
+  EXPECT_EQ(cancelled.code(), 0) << cancelled.err;
+  EXPECT_EQ(cancelled.out, "task " + id + ": cancelled\n");
+  auto waited = Tq({"wait", id});
+  EXPECT_EQ(waited.code(), 1);
+  EXPECT_NE(waited.err.find("cancelled"), std::string::npos) << waited.err;
+  auto status = Tq({"status", id});
+  EXPECT_NE(status.out.find("cause     cancelled"), std::string::npos) << status.out;
+}
+
+TEST_F(CliTest, UnknownIdsExitRejected) {
+  auto r = Tq({"status", "999999"});
+  EXPECT_EQ(r.code(), 121);
+  EXPECT_NE(r.err.find("NOT_FOUND"), std::string::npos) << r.err;
+  EXPECT_EQ(Tq({"kick", "999999"}).code(), 121);
+  EXPECT_EQ(Tq({"wait", "999999"}).code(), 121);
+}
+
+TEST_F(CliTest, CallTimeoutEndsTheTaskTimedOut) {
+  auto r = Tq({"call", "--timeout", "0.2", "sleep", "30000"});
+  EXPECT_EQ(r.code(), 1);
+  EXPECT_NE(r.err.find("timed out after 0.200 s"), std::string::npos) << r.err;
+}
+
+TEST(CliQueueTest, AFullQueueExits120) {
+  TqdProcess tqd({.workers = 1, .extra_args = {"--max-queued", "1"}});
+  auto tq = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), BinPath("tq"));
+    return RunCommand(args, "", {"TQ_ENDPOINT=" + tqd.endpoint()});
+  };
+  ASSERT_EQ(tq({"submit", "sleep", "30000"}).code(), 0);
+  ASSERT_EQ(tq({"submit", "--delay", "60", "echo"}).code(), 0);
+  auto r = tq({"call", "echo"});
+  EXPECT_EQ(r.code(), 120);
+  EXPECT_NE(r.err.find("QUEUE_FULL"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, HelpListsTheExitCodes) {
   auto r = Tq({"--help"});
   EXPECT_EQ(r.code(), 0);

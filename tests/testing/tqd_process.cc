@@ -32,8 +32,11 @@ TqdProcess::TqdProcess(TqdOptions options) {
   endpoint_ = options.endpoint.empty() ? "ipc://" + dir_.File("s.sock")
                                        : options.endpoint;
   base::SpawnOptions spawn;
-  spawn.argv = {BinPath("tqd"), "--endpoint", endpoint_, "--workers",
-                std::to_string(options.workers), "--log-level", "debug"};
+  spawn.argv = {BinPath("tqd"), "--endpoint", endpoint_, "--log-level", "debug"};
+  if (options.workers > 0) {
+    spawn.argv.push_back("--workers");
+    spawn.argv.push_back(std::to_string(options.workers));
+  }
   for (auto& a : options.extra_args) spawn.argv.push_back(a);
   base::Fd log(::open(dir_.File("tqd.log").c_str(),
                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
@@ -70,7 +73,10 @@ bool TqdProcess::WaitReady(std::chrono::milliseconds deadline) {
   return false;
 }
 
-std::vector<pid_t> TqdProcess::WorkerPids() const {
+std::vector<pid_t> TqdProcess::WorkerPids() const { return Children(false); }
+std::vector<pid_t> TqdProcess::ZombiePids() const { return Children(true); }
+
+std::vector<pid_t> TqdProcess::Children(bool zombies) const {
   std::vector<pid_t> out;
   if (!process_.running()) return out;
   std::error_code ec;
@@ -86,7 +92,9 @@ std::vector<pid_t> TqdProcess::WorkerPids() const {
     char state = 0;
     pid_t ppid = 0;
     rest >> state >> ppid;
-    if (ppid == process_.pid() && state != 'Z') out.push_back(std::stoi(name));
+    if (ppid == process_.pid() && (state == 'Z') == zombies) {
+      out.push_back(std::stoi(name));
+    }
   }
   return out;
 }

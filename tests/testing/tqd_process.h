@@ -24,7 +24,7 @@ std::string BinPath(const std::string& name);  // build/bin/NAME
 std::string LibPath(const std::string& name);  // build/lib/NAME
 
 struct TqdOptions {
-  int workers = 2;
+  int workers = 2;  // 0: pass no --workers (the config file or default decides)
   std::vector<std::string> extra_args;  // e.g. {"--plugin", LibPath(...)}
   bool wait_ready = true;
   std::string endpoint;  // default: ipc:// in this TqdProcess's temp dir
@@ -46,6 +46,8 @@ class TqdProcess {
   bool WaitReady(std::chrono::milliseconds deadline = std::chrono::seconds(20));
   // Pids of tqd's live child processes, from /proc.
   std::vector<pid_t> WorkerPids() const;
+  // Pids of tqd's children that exited and were not reaped.
+  std::vector<pid_t> ZombiePids() const;
   // Sends SIGTERM and waits for the exit (SIGKILL after `deadline`).
   base::ExitStatus Terminate(std::chrono::milliseconds deadline = std::chrono::seconds(30));
   void Kill(int signal) { process_.Kill(signal); }
@@ -57,6 +59,7 @@ class TqdProcess {
   TempDir dir_;
   std::string endpoint_;
   base::Subprocess process_;
+  std::vector<pid_t> Children(bool zombies) const;
   std::vector<pid_t> seen_workers_;  // killed by pid on destruction
 };
 

@@ -1,0 +1,63 @@
+// Tasks that misbehave on purpose, for the supervision tests: they crash,
+// exit, hog memory, spin, or fail a set number of times (counting attempts
+// in a file, since each attempt may run in a new worker).
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <tq/worker/task.h>
+#include <vector>
+
+namespace {
+
+// Adds one to the number in `path` and returns the new value.
+int Count(const std::string& path) {
+  int n = 0;
+  {
+    std::ifstream in(path);
+    in >> n;
+  }
+  std::ofstream(path) << ++n;
+  return n;
+}
+
+std::vector<std::unique_ptr<char[]>> held;  // hold_mib keeps it here
+
+}  // namespace
+
+TQ_PLUGIN(registry) {
+  registry.add("pid", [] { return static_cast<int>(::getpid()); });
+  registry.add("segv", []() -> bool {
+    ::raise(SIGSEGV);
+    return false;
+  });
+  registry.add("exit_with", [](int code) -> bool { ::_exit(code); });
+  registry.add("count", [](std::string path) { return Count(path); });
+  registry.add("fail_until", [](std::string path, int n) {
+    const int c = Count(path);
+    if (c < n) throw std::runtime_error("attempt " + std::to_string(c) + " fails");
+    return c;
+  });
+  registry.add("crash_until", [](std::string path, int n) {
+    const int c = Count(path);
+    if (c < n) std::abort();
+    return c;
+  });
+  registry.add("hold_mib", [](int mib) {
+    auto block = std::make_unique<char[]>(static_cast<std::size_t>(mib) << 20);
+    std::memset(block.get(), 1, static_cast<std::size_t>(mib) << 20);
+    held.push_back(std::move(block));
+    return static_cast<int>(held.size());
+  });
+  registry.add("spin", [](int ms) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    long spins = 0;
+    while (std::chrono::steady_clock::now() < until) ++spins;
+    return spins > 0;
+  });
+}
