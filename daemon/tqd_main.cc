@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   Flags flags;
   Config given;  // flag values land here, then override the file's
   double shutdown_grace = 0, task_timeout = 0, stop_grace = 0, result_ttl = 0;
+  std::string given_exec;
 
   // Registers a flag whose value is copied into the Config when given.
   auto apply = [&](CLI::Option* opt, std::function<void(Config&)> set) {
@@ -132,6 +133,14 @@ int main(int argc, char** argv) {
   apply(app.add_option("--max-result-store-bytes", given.retention.max_bytes,
                        "Most bytes of ended tasks kept; the oldest go first (256 MiB)"),
         [&](Config& c) { c.retention.max_bytes = given.retention.max_bytes; });
+  apply(app.add_option("--exec", given_exec,
+                       "Whether the exec builtin may run commands: on or off (on)")
+            ->check(CLI::IsMember({"on", "off"})),
+        [&](Config& c) { c.exec_enabled = given_exec == "on"; });
+  apply(app.add_option("--exec-allow", given.exec_allow,
+                       "Absolute path of a program exec may run; repeatable "
+                       "(default: any program)"),
+        [&](Config& c) { c.exec_allow = given.exec_allow; });
   app.add_option("--log-level", flags.log_level,
                  "trace, debug, info, warn, error or off")
       ->capture_default_str()

@@ -74,4 +74,62 @@ std::string TaskInfoToJson(const TaskInfo& t) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::string WorkersToJson(const std::vector<WorkerStatus>& workers) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const WorkerStatus& w : workers) {
+    a.push_back({{"slot", w.slot}, {"pid", w.pid}, {"state", w.state},
+                 {"task", w.task_id}, {"fn", w.fn}, {"tasks_done", w.tasks_done},
+                 {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes}});
+  }
+  return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string StatsToJson(const QueueStats& s) {
+  nlohmann::json recent = nlohmann::json::array();
+  for (const TaskInfo& t : s.recent) {
+    recent.push_back({{"task", t.task_id}, {"fn", t.fn},
+                      {"state", std::string(proto::TaskStateName(t.state))},
+                      {"attempts", t.attempts}, {"queued_at_ms", t.queued_at_ms},
+                      {"finished_at_ms", t.finished_at_ms}});
+  }
+  nlohmann::json j = {{"queued", s.queued},       {"running", s.running},
+                      {"workers", s.workers},     {"done", s.done},
+                      {"failed", s.failed},       {"timed_out", s.timed_out},
+                      {"cancelled", s.cancelled}, {"lost", s.lost},
+                      {"buried", s.buried},       {"recent", recent}};
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string ExecArgs(const std::vector<std::string>& argv, std::uint64_t timeout_ms) {
+  nlohmann::json spec = {{"argv", argv}};
+  if (timeout_ms != 0) spec["timeout_ms"] = timeout_ms;
+  return ToMsgpack(nlohmann::json::array({spec}));
+}
+
+std::optional<ExecResult> DecodeExecResult(std::string_view msgpack) {
+  try {
+    const nlohmann::json j = nlohmann::json::from_msgpack(msgpack);
+    ExecResult r;
+    auto bytes = [&](const char* key) {
+      const nlohmann::json& v = j.at(key);
+      if (v.is_binary()) {
+        const auto& b = v.get_binary();
+        return std::string(b.begin(), b.end());
+      }
+      return v.get<std::string>();
+    };
+    if (!j.at("exit_code").is_null()) r.exit_code = j.at("exit_code").get<int>();
+    if (!j.at("signal").is_null()) r.signal = j.at("signal").get<int>();
+    r.timed_out = j.value("timed_out", false);
+    r.out = bytes("stdout");
+    r.err = bytes("stderr");
+    r.out_truncated = j.value("stdout_truncated", false);
+    r.err_truncated = j.value("stderr_truncated", false);
+    r.wall_ms = j.value("wall_ms", 0.0);
+    return r;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
+
 }  // namespace tq::cli

@@ -1,6 +1,8 @@
 // tq: the command-line client. Parses flags and runs one command.
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 #include "commands.h"
 #include "exit_codes.h"
@@ -61,6 +63,27 @@ struct TaskFlags {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything after the first "--" is a command to run with the exec task
+  // (tq submit -- CMD ARG..., tq map -- CMD {} ... ::: ITEM...): CLI11 never
+  // sees it, so the command's own flags stay the command's.
+  std::vector<std::string> command;
+  std::optional<std::vector<std::string>> items;
+  int cli_argc = argc;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) != "--") continue;
+    cli_argc = i;
+    for (int j = i + 1; j < argc; ++j) {
+      if (std::string_view(argv[j]) == ":::" && !items) {
+        items.emplace();
+      } else if (items) {
+        items->push_back(argv[j]);
+      } else {
+        command.push_back(argv[j]);
+      }
+    }
+    break;
+  }
+
   CLI::App app{"tq: submit tasks to tqd and print their results.\n"};
   app.footer(std::string("\n") + kExitCodeHelp +
              "\nThe endpoint defaults to $TQ_ENDPOINT, else "
@@ -88,23 +111,46 @@ int main(int argc, char** argv) {
   task.AddTo(call, true);
 
   bool wait = false;
+  int progress = 0;
+  auto add_progress = [&](CLI::App* cmd) {
+    cmd->add_flag_function("--progress", [&](std::int64_t) { progress = 1; },
+                           "Show progress on stderr even when it is not a terminal");
+    cmd->add_flag_function("--no-progress", [&](std::int64_t) { progress = -1; },
+                           "Never show progress");
+  };
   auto* submit = app.add_subcommand(
-      "submit", "Queue FN with JSON arguments; print the task id (tq wait ID gets the value)");
-  submit->add_option("FN", fn, "Function name")->required();
+      "submit",
+      "Queue FN with JSON arguments, or a command (tq submit [OPTIONS] -- CMD ARG...); "
+      "print the task id (tq wait ID gets the value)");
+  submit->add_option("FN", fn, "Function name (omit it with -- CMD)");
   submit->add_option("ARG", args, "Arguments, each a JSON value");
-  submit->add_flag("--wait", wait, "Wait for the task and print its value, as call does");
+  submit->add_flag("--wait", wait,
+                   "Wait and print the value as call does; for a command, print its "
+                   "output and exit with its status");
   task.AddTo(submit, true);
+  add_progress(submit);
 
   std::size_t window = 1000;
+  bool unordered = false, halt_on_error = false;
   auto* map = app.add_subcommand(
       "map",
-      "Run FN once per line of stdin (each a JSON value); print the values "
-      "as JSON lines in input order. Failed items are reported on stderr.");
-  map->add_option("FN", fn, "Function name")->required();
-  map->add_option("--window", window, "Most tasks in flight at once")
+      "tq map FN: run FN once per line of stdin (each a JSON value), print the "
+      "values as JSON lines.\ntq map [OPTIONS] -- CMD {} ... [::: ITEM...]: run "
+      "CMD once per item (after :::, else one per line of stdin) with GNU "
+      "parallel's replacement strings {} {/} {.} {/.} {//} {#}; print each "
+      "command's output. Output is in input order unless --unordered; the exit "
+      "status is the number of failed items (at most 101).");
+  map->add_option("FN", fn, "Function name (omit it with -- CMD)");
+  map->add_option("-j,--jobs,--window", window, "Most tasks in flight at once")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  bool keep_order = true;
+  map->add_flag("-k,--keep-order", keep_order, "Output in input order (the default)");
+  map->add_flag("--unordered", unordered, "Output each item as soon as it ends");
+  map->add_flag("--halt-on-error", halt_on_error,
+                "Start no new item after the first failure");
   task.AddTo(map, false);
+  add_progress(map);
 
   std::vector<std::uint64_t> ids;
   double wait_timeout = 0;
@@ -117,9 +163,14 @@ int main(int argc, char** argv) {
 
   bool json = false;
   auto* status = app.add_subcommand(
-      "status", "Show a task's state, function, attempts, worker, times and error");
-  status->add_option("ID", ids, "Task ids")->required();
+      "status",
+      "Show a task's state, function, attempts, worker, times and error; "
+      "without ID, the queue and the recent tasks");
+  status->add_option("ID", ids, "Task ids");
   status->add_flag("--json", json, "One JSON object per task");
+
+  auto* workers = app.add_subcommand("workers", "Show the worker pool");
+  workers->add_flag("--json", json, "As JSON");
 
   auto* cancel = app.add_subcommand(
       "cancel", "Cancel tasks: queued ones at once, running ones by stopping their worker");
@@ -131,7 +182,7 @@ int main(int argc, char** argv) {
   auto* ping = app.add_subcommand("ping", "Check that tqd answers; print who it is");
 
   try {
-    app.parse(argc, argv);
+    app.parse(cli_argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -145,9 +196,33 @@ int main(int argc, char** argv) {
 
   common.connect_timeout =
       std::chrono::milliseconds(static_cast<long long>(connect_timeout_s * 1000));
-  if (*call) return Call(common, fn, args, task.Options());
-  if (*submit) return Submit(common, fn, args, task.Options(), wait);
-  if (*map) return Map(common, fn, window, task.Options());
+  const bool with_command = cli_argc != argc;
+  if (*call) {
+    if (with_command) {
+      std::cerr << "tq: call takes no -- CMD; use tq submit --wait -- CMD\n";
+      return kUsage;
+    }
+    return Call(common, fn, args, task.Options());
+  }
+  if ((*submit || *map) && with_command == !fn.empty()) {
+    std::cerr << "tq: give either FN or -- CMD\n";
+    return kUsage;
+  }
+  if (with_command && command.empty()) {
+    std::cerr << "tq: no command after --\n";
+    return kUsage;
+  }
+  if (*submit) {
+    return Submit(common, SubmitSpec{fn, args, command, task.Options(), wait, progress});
+  }
+  if (*map) {
+    if (items && !with_command) {
+      std::cerr << "tq: ::: needs a command: tq map -- CMD {} ::: ITEM...\n";
+      return kUsage;
+    }
+    return Map(common, MapSpec{fn, command, items, window, !unordered, halt_on_error,
+                               progress, task.Options()});
+  }
   if (*wait_cmd) {
     std::optional<std::chrono::milliseconds> timeout;
     if (wait_timeout > 0) {
@@ -156,6 +231,7 @@ int main(int argc, char** argv) {
     return Wait(common, ids, timeout);
   }
   if (*status) return Status(common, ids, json);
+  if (*workers) return Workers(common, json);
   if (*cancel) return Cancel(common, ids);
   if (*kick) return Kick(common, ids);
   if (*ping) return Ping(common);

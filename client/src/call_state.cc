@@ -29,6 +29,20 @@ void CallState::Complete(Outcome outcome_in) {
   }
 }
 
+void CallState::Report(Progress p) {
+  std::vector<std::function<void(const Progress&)>> to_run;
+  {
+    std::lock_guard lock(mu);
+    if (done) return;
+    progress = p;
+    to_run = progress_callbacks;
+  }
+  if (to_run.empty()) return;
+  std::shared_ptr<CallbackRunner> r = runner.lock();
+  if (!r) return;
+  for (auto& fn : to_run) r->Post([fn, p] { fn(p); });
+}
+
 struct CompletionQueue::Impl {
   std::mutex mu;
   std::condition_variable cv;
@@ -86,6 +100,16 @@ std::uint64_t RawResult::wait_accepted() const {
   std::unique_lock lock(state_->mu);
   state_->cv.wait(lock, [&] { return state_->done || state_->task_id != 0; });
   return state_->task_id;
+}
+
+std::optional<Progress> RawResult::progress() const {
+  std::lock_guard lock(state_->mu);
+  return state_->progress;
+}
+
+void RawResult::on_progress(std::function<void(const Progress&)> fn) const {
+  std::lock_guard lock(state_->mu);
+  state_->progress_callbacks.push_back(std::move(fn));
 }
 
 bool RawResult::cancel() const {

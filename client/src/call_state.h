@@ -30,12 +30,18 @@ struct CallState {
   Outcome outcome;
   ServerInfo server;  // for pings
   TaskInfo status;    // for status, cancel and kick
+  std::vector<WorkerStatus> workers;  // for workers
+  QueueStats stats;                   // for stats
+  std::optional<Progress> progress;
+  std::vector<std::function<void(const Progress&)>> progress_callbacks;
   bool cancel_requested = false;  // before tqd said which task it is
   std::vector<std::function<void()>> callbacks;
 
   // Ends the call with `outcome` unless it already ended; wakes waiters,
   // the completion queue and the callbacks.
   void Complete(Outcome outcome_in);
+  // Records a progress report and hands it to the progress callbacks.
+  void Report(Progress p);
 };
 
 }  // namespace tq::detail

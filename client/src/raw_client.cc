@@ -74,6 +74,8 @@ class RawClient::Impl final : public detail::CallOwner,
                                               std::uint64_t task_id);
   RawResult SendTaskRequest(proto::TaskVerb verb, std::uint64_t task_id);
   TaskInfo AskTask(proto::TaskVerb verb, std::uint64_t task_id);
+  // Sends a listing request and waits for its answer; throws on failure.
+  std::shared_ptr<CallState> AskList(proto::Listing what);
   ServerInfo Ping();
   void CancelCall(const std::shared_ptr<CallState>& call) override;
   const std::string& endpoint() const { return options_.endpoint; }
@@ -249,6 +251,16 @@ RawResult RawClient::Impl::SendTaskRequest(proto::TaskVerb verb,
   return RawResult(StartTaskRequest(verb, task_id));
 }
 
+std::shared_ptr<CallState> RawClient::Impl::AskList(proto::Listing what) {
+  auto call = NewCall(nullptr, 0);
+  const std::uint64_t id = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::ListRequest{id, what}, frame);
+  Enqueue({id, frame.Take(), call, Clock::now()});
+  RawResult(call).outcome().ThrowIfError();
+  return call;
+}
+
 TaskInfo RawClient::Impl::AskTask(proto::TaskVerb verb, std::uint64_t task_id) {
   std::shared_ptr<CallState> call = StartTaskRequest(verb, task_id);
   RawResult(call).outcome().ThrowIfError();
@@ -408,6 +420,42 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           call.cv.notify_all();  // wait_accepted()
           if (cancel) (void)SendTaskRequest(proto::TaskVerb::kCancel, msg.task_id);
           return;
+        } else if constexpr (std::is_same_v<M, proto::TaskProgress>) {
+          call.Report(Progress{msg.done, msg.total, std::string(msg.message)});
+          return;  // the call goes on
+        } else if constexpr (std::is_same_v<M, proto::WorkersReply>) {
+          std::vector<WorkerStatus> list;
+          for (const proto::WorkerInfo& w : msg.workers) {
+            list.push_back({w.slot, w.pid, std::string(w.state), w.task_id,
+                            std::string(w.fn), w.tasks_done, w.uptime_ms, w.rss_bytes});
+          }
+          {
+            std::lock_guard lock(call.mu);
+            call.workers = std::move(list);
+          }
+          Outcome o;
+          o.kind = Outcome::Kind::kValue;
+          call.Complete(std::move(o));
+        } else if constexpr (std::is_same_v<M, proto::StatsReply>) {
+          QueueStats st{msg.queued, msg.running, msg.workers, msg.done, msg.failed,
+                        msg.timed_out, msg.cancelled, msg.lost, msg.buried, {}};
+          for (const proto::RecentTask& t : msg.recent) {
+            TaskInfo info;
+            info.task_id = t.task_id;
+            info.fn.assign(t.fn);
+            info.state = t.state;
+            info.attempts = t.attempts;
+            info.queued_at_ms = t.queued_at_ms;
+            info.finished_at_ms = t.finished_at_ms;
+            st.recent.push_back(std::move(info));
+          }
+          {
+            std::lock_guard lock(call.mu);
+            call.stats = std::move(st);
+          }
+          Outcome o;
+          o.kind = Outcome::Kind::kValue;
+          call.Complete(std::move(o));
         } else if constexpr (std::is_same_v<M, proto::TaskStatus>) {
           TaskInfo info;
           info.task_id = msg.task_id;
@@ -545,6 +593,18 @@ TaskInfo RawClient::Cancel(std::uint64_t task_id) {
 
 TaskInfo RawClient::Kick(std::uint64_t task_id) {
   return impl_->AskTask(proto::TaskVerb::kKick, task_id);
+}
+
+std::vector<WorkerStatus> RawClient::Workers() {
+  auto call = impl_->AskList(proto::Listing::kWorkers);
+  std::lock_guard lock(call->mu);
+  return call->workers;
+}
+
+QueueStats RawClient::Stats() {
+  auto call = impl_->AskList(proto::Listing::kStats);
+  std::lock_guard lock(call->mu);
+  return call->stats;
 }
 
 ServerInfo RawClient::Ping() { return impl_->Ping(); }

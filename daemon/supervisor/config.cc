@@ -39,6 +39,12 @@ Status Config::Validate() const {
   if (retention.max_results < 1) {
     return {ErrorCode::kConfig, "max_results must be >= 1"};
   }
+  for (const std::string& p : exec_allow) {
+    if (p.empty() || p[0] != '/') {
+      return {ErrorCode::kConfig,
+              "exec_allow entry '" + p + "' must be an absolute path"};
+    }
+  }
   return Status::Ok();
 }
 

@@ -39,6 +39,10 @@ struct Config {
   bool capture_stacks = true;    // gdb/eu-stack a timed-out task's worker
   RetentionLimits retention;     // the result store
 
+  // The exec builtin, passed to workers as --exec off / --exec-allow PATH.
+  bool exec_enabled = true;
+  std::vector<std::string> exec_allow;  // absolute paths; empty: any program
+
   std::string config_file;  // re-read on SIGHUP; "" for none
 
   proto::Status Validate() const;

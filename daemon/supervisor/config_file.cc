@@ -124,9 +124,29 @@ Status ApplyConfigFile(const std::string& path, Config* config) {
          c.capture_stacks = *v;
          return Status::Ok();
        }},
+      {"exec", [&](const toml::node& n, const std::string& k) {
+         auto v = n.value<std::string>();
+         if (!v || (*v != "on" && *v != "off")) {
+           return Bad(k, "must be \"on\" or \"off\"");
+         }
+         c.exec_enabled = *v == "on";
+         return Status::Ok();
+       }},
+      {"exec_allow", [&](const toml::node& n, const std::string& k) {
+         const toml::array* a = n.as_array();
+         if (a == nullptr) return Bad(k, "must be an array of absolute paths");
+         std::vector<std::string> allow;
+         for (const toml::node& p : *a) {
+           auto v = p.value<std::string>();
+           if (!v) return Bad(k, "must be an array of absolute paths");
+           allow.push_back(*v);
+         }
+         c.exec_allow = std::move(allow);
+         return Status::Ok();
+       }},
       {"result_ttl", [&](const toml::node& n, const std::string& k) { return Seconds(n, k, &c.retention.ttl); }},
       {"max_results", [&](const toml::node& n, const std::string& k) { return Count(n, k, &c.retention.max_results); }},
-      {"max_result_bytes", [&](const toml::node& n, const std::string& k) {
+      {"max_result_store_bytes", [&](const toml::node& n, const std::string& k) {
          std::uint64_t b = 0;
          TQ_RETURN_IF_ERROR(Bytes(n, k, &b));
          c.retention.max_bytes = b;

@@ -81,6 +81,14 @@ WorkerCommand Supervisor::MakeWorkerCommand() const {
   c.plugins = config_.plugins;
   c.limits = config_.limits;
   c.start_timeout = config_.worker_start_timeout;
+  // Only what differs from the worker's defaults: a custom worker program
+  // that does not use the SDK's Main still starts when exec is left alone.
+  if (!config_.exec_enabled) {
+    c.extra_args.insert(c.extra_args.end(), {"--exec", "off"});
+  }
+  for (const std::string& p : config_.exec_allow) {
+    c.extra_args.insert(c.extra_args.end(), {"--exec-allow", p});
+  }
   return c;
 }
 
@@ -238,6 +246,7 @@ void Supervisor::HandleSignals() {
         } else {
           spdlog::info("{} received again; stopping workers now",
                        base::SignalName(*sig));
+          shutdown_kill_sent_ = true;
           pool_.SignalAll(SIGKILL);
         }
         break;
@@ -251,6 +260,9 @@ void Supervisor::HandleSignals() {
 }
 
 void Supervisor::DrainRouter() {
+  // Expired results go before requests are read: a wait or status must not
+  // see a result past its TTL.
+  tasks_.Evict(clock_.Now());
   Incoming in;
   for (int i = 0; i < kMaxMessagesPerTurn && router_->Receive(&in); ++i) {
     HandleMessage(in);
@@ -265,6 +277,7 @@ void Supervisor::RunExpired() {
     term_at_.reset();
     spdlog::warn("shutdown grace of {} ms is over; terminating running tasks",
                  config_.shutdown_grace.count());
+    shutdown_kill_sent_ = true;
     pool_.SignalAll(SIGTERM);
     kill_at_ = now + kKillGrace;
   }

@@ -21,6 +21,8 @@
 // thread-safe: Run() is the only entry point after Create().
 #pragma once
 
+#include <array>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -74,6 +76,7 @@ class Supervisor final : private WorkerPool::Listener {
   void HandleSubmit(std::string_view client, const proto::SubmitRequest& m);
   void HandlePing(std::string_view client, const proto::PingRequest& m);
   void HandleTaskRequest(std::string_view client, const proto::TaskRequest& m);
+  void HandleList(std::string_view client, const proto::ListRequest& m);
   void Cancel(Task& task, const std::string& why);
   void Kick(Task& task);
 
@@ -99,6 +102,7 @@ class Supervisor final : private WorkerPool::Listener {
   // ---- WorkerPool::Listener (task_lifecycle.cc)
   void OnWorkerReady(Worker& worker, const proto::WorkerHello& hello) override;
   void OnTaskResult(Worker& worker, const proto::WorkerResult& result) override;
+  void OnTaskProgress(Worker& worker, const proto::TaskProgress& progress) override;
   void OnTaskLost(std::uint64_t task_id, const DeathCause& cause) override;
   void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t rss_bytes,
                       base::Duration ran_for, std::string stack) override;
@@ -134,10 +138,15 @@ class Supervisor final : private WorkerPool::Listener {
   // By client routing id; a client is here iff it has unsent replies.
   std::unordered_map<std::string, Outbox> outboxes_;
 
+  // For `stats`: tasks ended by final state since start, and the last few.
+  std::array<std::uint64_t, 8> ended_by_state_{};
+  std::deque<std::uint64_t> recent_;  // task ids, newest first
+
   bool serving_ = false;   // the pool was ready once; clients are read
   bool stopping_ = false;  // SIGTERM/SIGINT seen
   std::optional<base::TimePoint> term_at_;  // then SIGTERM running workers
   std::optional<base::TimePoint> kill_at_;  // then SIGKILL them
+  bool shutdown_kill_sent_ = false;  // the grace ran out; workers were signalled
 };
 
 }  // namespace tq::daemon

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -45,6 +46,13 @@ struct TaskError {
   proto::ErrorInfo View() const;
 };
 
+// The last progress a running task reported.
+struct TaskProgressState {
+  double done = 0;
+  double total = 0;
+  std::string message;
+};
+
 struct Task {
   std::uint64_t id = 0;
   std::string fn;
@@ -68,6 +76,8 @@ struct Task {
   base::TimePoint finished_at{};    // steady clock, for the result TTL
 
   std::vector<Waiter> waiters;
+  // Allocated on the first report only: most tasks never report progress.
+  std::unique_ptr<TaskProgressState> progress;
   // Set when the task ends: the value (done) or the error (otherwise).
   std::string value;
   TaskError error;

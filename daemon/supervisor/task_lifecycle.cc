@@ -12,6 +12,9 @@ using proto::TaskState;
 
 namespace {
 
+// How many ended tasks `stats` lists.
+constexpr std::size_t kRecentTasks = 20;
+
 bool RetriesOn(const Task& t, TaskState state) {
   const std::uint8_t bits = t.retry_on != 0
                                 ? t.retry_on
@@ -42,9 +45,16 @@ void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
   if (state == TaskState::kLost) ++task.worker_deaths;
   if (stopping_) {
-    Finish(task, TaskState::kCancelled, {},
-           TaskError{"tq.Cancelled", "daemon shutting down (" + error.message + ")",
-                     "shutdown", error.pid});
+    // No retries while draining. A worker lost because the grace ran out
+    // and we stopped it is the shutdown's doing; any other outcome is told
+    // as it happened.
+    if (state == TaskState::kLost && shutdown_kill_sent_) {
+      Finish(task, TaskState::kCancelled, {},
+             TaskError{"tq.Cancelled", "daemon shutting down (" + error.message + ")",
+                       "shutdown", error.pid});
+    } else {
+      Finish(task, state, {}, std::move(error));
+    }
     return;
   }
   if (state == TaskState::kLost && task.worker_deaths >= config_.bury_after) {
@@ -61,7 +71,9 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
     return;
   }
   if (task.attempts <= task.max_retries && RetriesOn(task, state)) {
-    const auto backoff = task.retry_backoff * (1u << std::min(task.attempts - 1, 16u));
+    constexpr std::chrono::milliseconds kMaxBackoff = std::chrono::hours(1);
+    const auto backoff = std::min<std::chrono::milliseconds>(
+        task.retry_backoff * (1u << std::min(task.attempts - 1, 16u)), kMaxBackoff);
     spdlog::debug("task {} {} (attempt {}); retrying in {} ms", task.id,
                   proto::TaskStateName(state), task.attempts, backoff.count());
     task.error = std::move(error);  // shown by status while it waits
@@ -78,6 +90,10 @@ void Supervisor::Finish(Task& task, TaskState state, std::string value,
   task.value = std::move(value);
   task.error = std::move(error);
   task.finished_at_ms = WallMs();
+  task.progress.reset();
+  ++ended_by_state_[static_cast<std::size_t>(state)];
+  recent_.push_front(task.id);
+  if (recent_.size() > kRecentTasks) recent_.pop_back();
   spdlog::debug("task {} {}", task.id, proto::TaskStateName(state));
   for (const Waiter& w : task.waiters) SendResult(task, w);
   task.waiters.clear();
@@ -133,7 +149,7 @@ void Supervisor::OnWorkerReady(Worker&, const proto::WorkerHello& hello) {
   }
 }
 
-void Supervisor::OnTaskResult(Worker&, const proto::WorkerResult& result) {
+void Supervisor::OnTaskResult(Worker& worker, const proto::WorkerResult& result) {
   Task* task = tasks_.Find(result.task_id);
   if (task == nullptr || task->state != TaskState::kRunning) {
     spdlog::error("result for task {} which is not running", result.task_id);
@@ -143,9 +159,29 @@ void Supervisor::OnTaskResult(Worker&, const proto::WorkerResult& result) {
     Finish(*task, TaskState::kDone, std::string(result.value), {});
     return;
   }
-  TaskError error = TaskError::From(result.error);
-  if (error.cause.empty()) error.cause = "exception";
+  // Only the type and message are the worker's to say; the cause is ours.
+  TaskError error;
+  error.type.assign(result.error.type);
+  error.message.assign(result.error.message);
+  error.cause = "exception";
+  error.pid = static_cast<std::uint32_t>(worker.pid());
   AttemptFailed(*task, TaskState::kFailed, std::move(error));
+}
+
+void Supervisor::OnTaskProgress(Worker&, const proto::TaskProgress& progress) {
+  Task* task = tasks_.Find(progress.task_id);
+  if (task == nullptr || task->state != TaskState::kRunning) return;
+  if (!task->progress) task->progress = std::make_unique<TaskProgressState>();
+  task->progress->done = progress.done;
+  task->progress->total = progress.total;
+  task->progress->message.assign(progress.message);
+  for (const Waiter& w : task->waiters) {
+    reply_.clear();
+    proto::Encode(proto::TaskProgress{w.request_id, task->id, progress.done,
+                                      progress.total, progress.message},
+                  reply_);
+    SendReply(w.client);
+  }
 }
 
 void Supervisor::OnTaskLost(std::uint64_t task_id, const DeathCause& cause) {
@@ -164,7 +200,7 @@ void Supervisor::OnTaskLost(std::uint64_t task_id, const DeathCause& cause) {
 }
 
 void Supervisor::OnTaskTimedOut(std::uint64_t task_id, pid_t pid,
-                                std::uint64_t rss_bytes, base::Duration ran_for,
+                                std::uint64_t rss_bytes, base::Duration,
                                 std::string stack) {
   Task* task = tasks_.Find(task_id);
   if (task == nullptr || task->state != TaskState::kRunning) return;
@@ -172,8 +208,7 @@ void Supervisor::OnTaskTimedOut(std::uint64_t task_id, pid_t pid,
                task->fn, Seconds(task->timeout), pid);
   TaskError error;
   error.type = "tq.TimedOut";
-  error.message = "timed out after " + Seconds(task->timeout) + " (ran " +
-                  Seconds(ran_for) + ")";
+  error.message = "timed out after " + Seconds(task->timeout);
   error.cause = "timeout";
   error.pid = static_cast<std::uint32_t>(pid);
   error.rss_bytes = rss_bytes;

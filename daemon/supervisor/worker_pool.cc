@@ -150,6 +150,13 @@ void WorkerPool::HandleFrame(Slot& s, std::string_view frame) {
     if (shutting_down_ || s.retired) Retire(s, "the pool shrinks");
     return;
   }
+  if (auto* progress = std::get_if<proto::TaskProgress>(&*message)) {
+    // Late progress of a task that timed out or was cancelled is dropped.
+    if (w.state() == Worker::State::kBusy && w.task() == progress->task_id) {
+      listener_.OnTaskProgress(w, *progress);
+    }
+    return;
+  }
   const auto& result = std::get<proto::WorkerResult>(*message);
   if (w.state() == Worker::State::kCapturing) return;  // too late: timed out
   if (w.state() != Worker::State::kBusy || *w.task() != result.task_id) {

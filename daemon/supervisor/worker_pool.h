@@ -56,6 +56,9 @@ class WorkerPool {
     // The worker's task finished; the worker is idle again afterwards.
     virtual void OnTaskResult(Worker& worker,
                               const proto::WorkerResult& result) = 0;
+    // The worker's task reported how far it has got.
+    virtual void OnTaskProgress(Worker& worker,
+                                const proto::TaskProgress& progress) = 0;
     // The worker running `task_id` died or misbehaved.
     virtual void OnTaskLost(std::uint64_t task_id, const DeathCause& cause) = 0;
     // `task_id` ran past its deadline; `stack` is where its worker was (""

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <thread>
 
+#include "exec_task.h"
+
 namespace tq::worker {
 
 void RegisterBuiltins(Registry& registry) {
@@ -20,6 +22,7 @@ void RegisterBuiltins(Registry& registry) {
     throw std::runtime_error(message);
   });
   registry.add("crash", []() -> bool { std::abort(); });
+  RegisterExec(registry);
 }
 
 }  // namespace tq::worker

@@ -9,6 +9,8 @@ namespace tq::worker {
 // sleep(ms)     -> nil          sleeps ms milliseconds
 // fail(message) -> error        throws std::runtime_error(message)
 // crash()       -> (none)       aborts the worker process (for tests)
+// exec({argv, ...}) -> {exit_code, signal, stdout, ...}  runs a command
+//                                (exec_task.h)
 void RegisterBuiltins(Registry& registry);
 
 }  // namespace tq::worker

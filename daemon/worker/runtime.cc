@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "exec_task.h"
 #include "tq/proto/codec.h"
 #include "tq/proto/framing.h"
 #include "tq/worker/task.h"
@@ -113,11 +115,27 @@ bool WriteAll(int fd, std::string_view bytes) {
   return true;
 }
 
-class Loop {
+class Loop final : public Host {
  public:
   explicit Loop(const Registry& registry)
       : registry_(registry), reader_(limits_.max_message_bytes),
         decoder_(limits_) {}
+
+  // Host: a PROGRESS frame for the running task, written at once (after
+  // any results still buffered, to keep their order), at most every 50 ms
+  // unless it is the last.
+  void Progress(double done, double total, std::string_view message) override {
+    if (current_task_ == 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    const bool last = total > 0 && done >= total;
+    if (!last && now < next_progress_) return;
+    next_progress_ = now + std::chrono::milliseconds(50);
+    const std::string text = CleanText(message);
+    const std::size_t start = proto::BeginFrame(out_);
+    proto::Encode(proto::TaskProgress{0, current_task_, done, total, text}, out_);
+    proto::EndFrame(out_, start);
+    (void)Flush();  // a dead tqd shows up at the next read
+  }
 
   int Run() {
     if (!SayHello()) return 0;
@@ -182,6 +200,8 @@ class Loop {
     bool failed = true;
     std::string type, message;
     const RawTask* fn = registry_.find(task.fn);
+    current_task_ = task.task_id;
+    next_progress_ = {};
     if (fn == nullptr) {
       type = "tq.UnknownFunction";
       message = "this worker has no function '" + std::string(task.fn) + "'";
@@ -201,6 +221,7 @@ class Loop {
         message = "exception of non-standard type " + type;
       }
     }
+    current_task_ = 0;
     if (!failed && value_.size() > limits_.max_args_bytes) {
       failed = true;
       type = "tq.ResultTooLarge";
@@ -235,6 +256,8 @@ class Loop {
   proto::Decoder decoder_;
   proto::Buffer out_;
   std::string value_;  // reused across tasks
+  std::uint64_t current_task_ = 0;  // 0 between tasks
+  std::chrono::steady_clock::time_point next_progress_{};
 };
 
 bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
@@ -245,7 +268,16 @@ int Main(int argc, char** argv, Registry& registry) {
   CLI::App app{"tq-worker: runs tasks for tqd. Started by tqd, not by hand."};
   std::vector<std::string> plugins;
   app.add_option("--plugin", plugins, "Task plugin (.so) to load; repeatable");
+  std::string exec = "on";
+  ExecPolicy exec_policy;
+  app.add_option("--exec", exec, "Whether the exec builtin may run commands")
+      ->check(CLI::IsMember({"on", "off"}));
+  app.add_option("--exec-allow", exec_policy.allow,
+                 "Absolute path of a program exec may run; repeatable "
+                 "(default: any)");
   CLI11_PARSE(app, argc, argv);
+  exec_policy.enabled = exec == "on";
+  SetExecPolicy(std::move(exec_policy));
 
   if (!IsOpen(kTaskFd) || !IsOpen(kResultFd)) {
     std::fprintf(stderr,
@@ -257,15 +289,22 @@ int Main(int argc, char** argv, Registry& registry) {
   // if tqd dies mid-task, the kernel ends us rather than leave an orphan
   // running a task whose result nobody can receive.
   ::signal(SIGPIPE, SIG_IGN);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  // tqd stops a worker whose task timed out or was cancelled with SIGTERM:
+  // a running exec command's process group goes with it.
+  InstallExecStopHandler();
+  // SIGTERM rather than SIGKILL, so the handler above takes an exec
+  // command's process group along.
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (::getppid() == 1) return 0;  // tqd died before prctl took effect
   // tqd runs gdb on a worker whose task timed out; gdb is tqd's child, not
   // ours, so Yama's ptrace_scope=1 would refuse it without this.
   ::prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY);
+  Loop loop(registry);
+  registry.set_host(&loop);  // before plugins register: they keep it
   for (const std::string& path : plugins) {
     if (!LoadPlugin(path, registry)) return 2;
   }
-  return Loop(registry).Run();
+  return loop.Run();
 }
 
 }  // namespace tq::worker

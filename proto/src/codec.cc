@@ -213,6 +213,20 @@ class Fields {
     return Status::Ok();
   }
 
+  // An int or a float, as a double.
+  Status Number(std::string_view key, double* out) {
+    const msgpack::object* o = Find(key);
+    if (o == nullptr) return Missing(key);
+    switch (o->type) {
+      case msgpack::type::POSITIVE_INTEGER: *out = static_cast<double>(o->via.u64); break;
+      case msgpack::type::NEGATIVE_INTEGER: *out = static_cast<double>(o->via.i64); break;
+      case msgpack::type::FLOAT32:
+      case msgpack::type::FLOAT64: *out = o->via.f64; break;
+      default: return WrongType(key, "a number", *o);
+    }
+    return Status::Ok();
+  }
+
   Status Bool(std::string_view key, bool* out) {
     const msgpack::object* o = Find(key);
     if (o == nullptr) return Status::Ok();
@@ -426,6 +440,17 @@ Status ReadOutcome(Fields& f, const Limits& limits, Pred allowed,
   return ReadErrorInfo(f, error);
 }
 
+Status ReadProgress(Fields& f, TaskProgress* m) {
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m->task_id));
+  TQ_RETURN_IF_ERROR(f.Number("done", &m->done));
+  TQ_RETURN_IF_ERROR(f.Number("total", &m->total));
+  TQ_RETURN_IF_ERROR(f.Str("message", &m->message, false));
+  if (m->message.size() > kMaxErrorTextBytes) {
+    return f.Error(ErrorCode::kTooLarge, "field 'message' is longer than 64 KiB");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 // ---- Encode ----------------------------------------------------------------
@@ -469,6 +494,69 @@ void Encode(const TaskRequest& m, Buffer& out) {
   BeginMessage(pk, TaskVerbName(m.verb), 2);
   PackUint(pk, "req", m.request_id);
   PackUint(pk, "task", m.task_id);
+}
+
+void Encode(const ListRequest& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, m.what == Listing::kWorkers ? "workers" : "stats", 1);
+  PackUint(pk, "req", m.request_id);
+}
+
+void Encode(const TaskProgress& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "progress", 3 + (m.request_id != 0) + !m.message.empty());
+  if (m.request_id != 0) PackUint(pk, "req", m.request_id);
+  PackUint(pk, "task", m.task_id);
+  PackStr(pk, "done");
+  pk.pack_double(m.done);
+  PackStr(pk, "total");
+  pk.pack_double(m.total);
+  if (!m.message.empty()) PackStrField(pk, "message", m.message);
+}
+
+void Encode(const WorkersReply& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "worker_list", 2);
+  PackUint(pk, "req", m.request_id);
+  PackStr(pk, "workers");
+  pk.pack_array(static_cast<std::uint32_t>(m.workers.size()));
+  for (const WorkerInfo& w : m.workers) {
+    pk.pack_map(8);
+    PackUint(pk, "slot", w.slot);
+    PackUint(pk, "pid", w.pid);
+    PackStrField(pk, "state", w.state);
+    PackUint(pk, "task", w.task_id);
+    PackStrField(pk, "fn", w.fn);
+    PackUint(pk, "tasks_done", w.tasks_done);
+    PackUint(pk, "uptime_ms", w.uptime_ms);
+    PackUint(pk, "rss_bytes", w.rss_bytes);
+  }
+}
+
+void Encode(const StatsReply& m, Buffer& out) {
+  Packer pk(out);
+  BeginMessage(pk, "queue_stats", 11);
+  PackUint(pk, "req", m.request_id);
+  PackUint(pk, "queued", m.queued);
+  PackUint(pk, "running", m.running);
+  PackUint(pk, "workers", m.workers);
+  PackUint(pk, "done", m.done);
+  PackUint(pk, "failed", m.failed);
+  PackUint(pk, "timed_out", m.timed_out);
+  PackUint(pk, "cancelled", m.cancelled);
+  PackUint(pk, "lost", m.lost);
+  PackUint(pk, "buried", m.buried);
+  PackStr(pk, "recent");
+  pk.pack_array(static_cast<std::uint32_t>(m.recent.size()));
+  for (const RecentTask& t : m.recent) {
+    pk.pack_map(6);
+    PackUint(pk, "task", t.task_id);
+    PackStrField(pk, "fn", t.fn);
+    PackStrField(pk, "state", TaskStateName(t.state));
+    PackUint(pk, "attempts", t.attempts);
+    PackInt(pk, "queued_at_ms", t.queued_at_ms);
+    PackInt(pk, "finished_at_ms", t.finished_at_ms);
+  }
 }
 
 void Encode(const PingRequest& m, Buffer& out) {
@@ -568,7 +656,11 @@ void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out) {
 class Decoder::Impl {
  public:
   explicit Impl(const Limits& limits)
-      : unpack_limits_(/*array=*/kMaxFunctions, /*map=*/Fields::kMaxFields,
+      : relaxed_limits_(kMaxFunctions, Fields::kMaxFields,
+                        limits.max_message_bytes, limits.max_message_bytes, 0,
+                        // Listings from tqd hold arrays of maps.
+                        /*depth=*/3),
+        unpack_limits_(/*array=*/kMaxFunctions, /*map=*/Fields::kMaxFields,
                        /*str=*/limits.max_message_bytes,
                        /*bin=*/limits.max_message_bytes, /*ext=*/0,
                        // No message nests deeper than its map holding one
@@ -580,7 +672,8 @@ class Decoder::Impl {
   // Parses `frame` as one msgpack map and checks "v"; on success *kind is
   // the message kind and *fields reads the rest.
   Status Open(std::string_view frame, std::string_view* kind,
-              const msgpack::object** root, std::uint64_t* request_id) {
+              const msgpack::object** root, std::uint64_t* request_id,
+              bool relaxed = false) {
     if (frame.empty()) return {ErrorCode::kMalformed, "empty frame"};
     if (frame.size() > max_message_bytes_) {
       return {ErrorCode::kTooLarge,
@@ -593,7 +686,7 @@ class Decoder::Impl {
       bool referenced = false;
       obj_ = msgpack::unpack(zone_, frame.data(), frame.size(), off,
                              referenced, &AlwaysReference, nullptr,
-                             unpack_limits_);
+                             relaxed ? relaxed_limits_ : unpack_limits_);
     } catch (const msgpack::insufficient_bytes&) {
       return {ErrorCode::kMalformed, "truncated msgpack value"};
     } catch (const msgpack::size_overflow& e) {
@@ -637,7 +730,8 @@ class Decoder::Impl {
     return true;  // strings and bins point into the caller's frame
   }
 
-  msgpack::unpack_limit unpack_limits_;
+  msgpack::unpack_limit relaxed_limits_;  // what tqd sends clients
+  msgpack::unpack_limit unpack_limits_;   // what peers send tqd
   std::size_t max_message_bytes_;
   msgpack::zone zone_;
   msgpack::object obj_;
@@ -699,15 +793,113 @@ Result<ClientMessage> Decoder::DecodeClient(std::string_view frame) {
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
     return ClientMessage{m};
   }
+  for (Listing what : {Listing::kWorkers, Listing::kStats}) {
+    const std::string_view name = what == Listing::kWorkers ? "workers" : "stats";
+    if (kind != name) continue;
+    Fields f = MessageFields(name, *root);
+    ListRequest m;
+    m.what = what;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return ClientMessage{m};
+  }
   return UnknownKind(kind,
-                     "'submit', 'ping', 'cancel', 'kick', 'status' or 'wait'");
+                     "'submit', 'ping', 'cancel', 'kick', 'status', 'wait', "
+                     "'workers' or 'stats'");
 }
 
 Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
   last_request_id_ = 0;
   std::string_view kind;
   const msgpack::object* root = nullptr;
-  TQ_RETURN_IF_ERROR(impl_->Open(frame, &kind, &root, &last_request_id_));
+  TQ_RETURN_IF_ERROR(
+      impl_->Open(frame, &kind, &root, &last_request_id_, /*relaxed=*/true));
+  if (kind == "progress") {
+    Fields f = MessageFields("progress", *root);
+    TaskProgress m;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    TQ_RETURN_IF_ERROR(ReadProgress(f, &m));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return DaemonMessage{m};
+  }
+  if (kind == "worker_list") {
+    Fields f = MessageFields("worker_list", *root);
+    WorkersReply m;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    const msgpack::object* list = f.Find("workers");
+    if (list == nullptr || list->type != msgpack::type::ARRAY) {
+      return f.Error(ErrorCode::kWrongType, "field 'workers' must be an array");
+    }
+    for (std::uint32_t i = 0; i < list->via.array.size; ++i) {
+      const msgpack::object& o = list->via.array.ptr[i];
+      if (o.type != msgpack::type::MAP) {
+        return f.Error(ErrorCode::kWrongType, "each worker must be a map");
+      }
+      Fields w("worker", o);
+      TQ_RETURN_IF_ERROR(w.Init());
+      WorkerInfo info;
+      std::uint64_t slot = 0, pid = 0;
+      TQ_RETURN_IF_ERROR(w.Uint("slot", &slot));
+      TQ_RETURN_IF_ERROR(w.Uint("pid", &pid));
+      info.slot = static_cast<std::uint32_t>(slot);
+      info.pid = static_cast<std::uint32_t>(pid);
+      TQ_RETURN_IF_ERROR(w.Str("state", &info.state));
+      TQ_RETURN_IF_ERROR(w.Uint("task", &info.task_id));
+      TQ_RETURN_IF_ERROR(w.Str("fn", &info.fn));
+      TQ_RETURN_IF_ERROR(w.Uint("tasks_done", &info.tasks_done));
+      TQ_RETURN_IF_ERROR(w.Uint("uptime_ms", &info.uptime_ms));
+      TQ_RETURN_IF_ERROR(w.Uint("rss_bytes", &info.rss_bytes));
+      TQ_RETURN_IF_ERROR(w.NoUnknownFields());
+      m.workers.push_back(info);
+    }
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return DaemonMessage{std::move(m)};
+  }
+  if (kind == "queue_stats") {
+    Fields f = MessageFields("queue_stats", *root);
+    StatsReply m;
+    TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+    std::uint64_t workers = 0;
+    TQ_RETURN_IF_ERROR(f.Uint("queued", &m.queued));
+    TQ_RETURN_IF_ERROR(f.Uint("running", &m.running));
+    TQ_RETURN_IF_ERROR(f.Uint("workers", &workers));
+    m.workers = static_cast<std::uint32_t>(workers);
+    TQ_RETURN_IF_ERROR(f.Uint("done", &m.done));
+    TQ_RETURN_IF_ERROR(f.Uint("failed", &m.failed));
+    TQ_RETURN_IF_ERROR(f.Uint("timed_out", &m.timed_out));
+    TQ_RETURN_IF_ERROR(f.Uint("cancelled", &m.cancelled));
+    TQ_RETURN_IF_ERROR(f.Uint("lost", &m.lost));
+    TQ_RETURN_IF_ERROR(f.Uint("buried", &m.buried));
+    const msgpack::object* list = f.Find("recent");
+    if (list == nullptr || list->type != msgpack::type::ARRAY) {
+      return f.Error(ErrorCode::kWrongType, "field 'recent' must be an array");
+    }
+    for (std::uint32_t i = 0; i < list->via.array.size; ++i) {
+      const msgpack::object& o = list->via.array.ptr[i];
+      if (o.type != msgpack::type::MAP) {
+        return f.Error(ErrorCode::kWrongType, "each recent task must be a map");
+      }
+      Fields t("recent", o);
+      TQ_RETURN_IF_ERROR(t.Init());
+      RecentTask r;
+      std::uint64_t attempts = 0;
+      std::string_view state;
+      TQ_RETURN_IF_ERROR(t.Uint("task", &r.task_id));
+      TQ_RETURN_IF_ERROR(t.Str("fn", &r.fn));
+      TQ_RETURN_IF_ERROR(t.Str("state", &state));
+      const auto parsed = ParseTaskState(state);
+      if (!parsed) return t.Error(ErrorCode::kBadValue, "unknown state");
+      r.state = *parsed;
+      TQ_RETURN_IF_ERROR(t.Uint("attempts", &attempts));
+      r.attempts = static_cast<std::uint32_t>(attempts);
+      TQ_RETURN_IF_ERROR(t.Int("queued_at_ms", &r.queued_at_ms, true));
+      TQ_RETURN_IF_ERROR(t.Int("finished_at_ms", &r.finished_at_ms, true));
+      TQ_RETURN_IF_ERROR(t.NoUnknownFields());
+      m.recent.push_back(r);
+    }
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return DaemonMessage{std::move(m)};
+  }
   if (kind == "accepted") {
     Fields f = MessageFields("accepted", *root);
     Accepted m;
@@ -786,7 +978,8 @@ Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
     return DaemonMessage{m};
   }
   return UnknownKind(kind,
-                     "'accepted', 'result', 'task_status', 'error' or 'pong'");
+                     "'accepted', 'result', 'task_status', 'progress', "
+                     "'worker_list', 'queue_stats', 'error' or 'pong'");
 }
 
 Result<WorkerMessage> Decoder::DecodeFromWorker(std::string_view frame) {
@@ -836,7 +1029,14 @@ Result<WorkerMessage> Decoder::DecodeFromWorker(std::string_view frame) {
     TQ_RETURN_IF_ERROR(f.NoUnknownFields());
     return WorkerMessage{m};
   }
-  return UnknownKind(kind, "'hello' or 'result'");
+  if (kind == "progress") {
+    Fields f = MessageFields("progress", *root);
+    TaskProgress m;
+    TQ_RETURN_IF_ERROR(ReadProgress(f, &m));
+    TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+    return WorkerMessage{m};
+  }
+  return UnknownKind(kind, "'hello', 'result' or 'progress'");
 }
 
 Result<TaskAssignment> Decoder::DecodeTask(std::string_view frame) {

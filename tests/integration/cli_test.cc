@@ -179,6 +179,54 @@ TEST(CliQueueTest, AFullQueueExits120) {
   EXPECT_NE(r.err.find("QUEUE_FULL"), std::string::npos) << r.err;
 }
 
+TEST_F(CliTest, SubmitWaitOfACommandPrintsItsOutputAndExitsWithItsStatus) {
+  auto r = Tq({"submit", "--wait", "--", "sh", "-c", "echo out; echo err >&2; exit 3"});
+  EXPECT_EQ(r.code(), 3);
+  EXPECT_EQ(r.out, "out\n");
+  EXPECT_NE(r.err.find("err\n"), std::string::npos) << r.err;
+  auto timed = Tq({"submit", "--wait", "--timeout", "0.3", "--", "sleep", "30"});
+  EXPECT_EQ(timed.code(), 124) << timed.err;
+  auto id = Tq({"submit", "--", "true"});
+  EXPECT_EQ(id.code(), 0) << id.err;
+  EXPECT_GT(std::stoull(id.out), 0u);
+}
+
+TEST_F(CliTest, MapOfACommandKeepsInputOrderWhateverTheDurations) {
+  auto r = Tq({"map", "--", "sh", "-c", "sleep $0; echo {#}:$0", "{}", ":::", "0.4", "0",
+               "0.2", "0.1", "0"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, "1:0.4\n2:0\n3:0.2\n4:0.1\n5:0\n");
+  EXPECT_NE(r.err.find("tq map: 5 ok, 0 failed"), std::string::npos) << r.err;
+  auto unordered = Tq({"map", "--unordered", "--", "sh", "-c", "sleep $0; echo $0", "{}",
+                       ":::", "0.6", "0"});
+  EXPECT_EQ(unordered.out, "0\n0.6\n");
+}
+
+TEST_F(CliTest, MapReadsItemsFromStdinAndExpandsReplacementStrings) {
+  auto r = Tq({"map", "--", "echo", "{/.}", "{//}", "{#}"}, "a/b/c.jpg\nd.png\n");
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, "c a/b 1\nd . 2\n");
+  auto appended = Tq({"map", "--", "echo", "x"}, "1\n2\n");
+  EXPECT_EQ(appended.out, "x 1\nx 2\n");
+}
+
+TEST_F(CliTest, MapExitStatusIsTheNumberOfFailedCommands) {
+  auto r = Tq({"map", "--", "sh", "-c", "exit $0", "{}", ":::", "0", "1", "0", "7", "2"});
+  EXPECT_EQ(r.code(), 3);
+  EXPECT_NE(r.err.find("2 ok, 3 failed"), std::string::npos) << r.err;
+  std::vector<std::string> many = {"map", "--", "false", ":::"};
+  for (int i = 0; i < 120; ++i) many.push_back(std::to_string(i));
+  EXPECT_EQ(Tq(many).code(), 101);
+}
+
+TEST_F(CliTest, HaltOnErrorStartsNoNewItemAfterAFailure) {
+  auto r = Tq({"map", "--halt-on-error", "--jobs", "1", "--", "sh", "-c",
+               "echo $0; exit $0", "{}", ":::", "0", "1", "0", "0"});
+  EXPECT_EQ(r.code(), 1);
+  EXPECT_EQ(r.out, "0\n1\n");
+  EXPECT_NE(r.err.find("halted on error"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, HelpListsTheExitCodes) {
   auto r = Tq({"--help"});
   EXPECT_EQ(r.code(), 0);

@@ -113,6 +113,12 @@ class AsyncResult {
   }
   // The id tqd gave the task; 0 until tqd accepted it.
   std::uint64_t task_id() const { return raw_.task_id(); }
+  // The task's latest progress report (tq::progress() in the task), if any.
+  std::optional<Progress> progress() const { return raw_.progress(); }
+  // Calls fn with every progress report from now on, on the callback thread.
+  void on_progress(std::function<void(const Progress&)> fn) const {
+    raw_.on_progress(std::move(fn));
+  }
   // Asks tqd to cancel the task (see RawResult::cancel); get() then throws
   // RemoteError with state() == TaskState::kCancelled. Returns at once.
   bool cancel() const { return raw_.cancel(); }
@@ -287,6 +293,9 @@ class Client {
   TaskInfo status(std::uint64_t task_id) { return raw_.Status(task_id); }
   TaskInfo cancel(std::uint64_t task_id) { return raw_.Cancel(task_id); }
   TaskInfo kick(std::uint64_t task_id) { return raw_.Kick(task_id); }
+  // The pool and the queue, now.
+  std::vector<WorkerStatus> workers() { return raw_.Workers(); }
+  QueueStats stats() { return raw_.Stats(); }
 
   // fn(x) for every x of `inputs`, results in input order. At most
   // options.window tasks are in flight. The first failure (in completion

@@ -71,6 +71,38 @@ struct TaskInfo {
   ErrorDetails error;
 };
 
+// How far a running task has got, as its function reported it
+// (tq::progress() in the task SDK).
+struct Progress {
+  double done = 0;
+  double total = 0;  // 0: unknown
+  std::string message;
+};
+
+// One worker of the pool (tq workers).
+struct WorkerStatus {
+  std::uint32_t slot = 0;
+  std::uint32_t pid = 0;
+  std::string state;  // "starting", "idle", "busy", "stopping"
+  std::uint64_t task_id = 0;  // while busy
+  std::string fn;
+  std::uint64_t tasks_done = 0;
+  std::uint64_t uptime_ms = 0;
+  std::uint64_t rss_bytes = 0;
+};
+
+// The queue now, and what ended since tqd started (tq status).
+struct QueueStats {
+  std::uint64_t queued = 0;
+  std::uint64_t running = 0;
+  std::uint32_t workers = 0;
+  std::uint64_t done = 0, failed = 0, timed_out = 0, cancelled = 0, lost = 0,
+                buried = 0;
+  // The last tasks to end, newest first (task_id, fn, state, attempts,
+  // queued_at_ms, finished_at_ms set).
+  std::vector<TaskInfo> recent;
+};
+
 // How a call ended.
 struct Outcome {
   enum class Kind {
@@ -136,6 +168,11 @@ class RawResult {
   // Runs `fn` on the callback thread once the call has ended (at once if
   // it already has). Requires the RawClient that made the call to be alive.
   void on_done(std::function<void()> fn) const;
+  // The task's latest progress report, if it made one.
+  std::optional<Progress> progress() const;
+  // Calls fn with every progress report from now on, in order, on the
+  // callback thread.
+  void on_progress(std::function<void(const Progress&)> fn) const;
   // Asks tqd to cancel the task: a queued task ends at once, a running one
   // has its worker stopped. The call then ends "cancelled" (unless the task
   // ended first). Returns at once; false if the call had already ended or
@@ -173,6 +210,9 @@ class RawClient {
   TaskInfo Status(std::uint64_t task_id);
   TaskInfo Cancel(std::uint64_t task_id);
   TaskInfo Kick(std::uint64_t task_id);
+  // The pool and the queue, now. Blocking; throws on failure.
+  std::vector<WorkerStatus> Workers();
+  QueueStats Stats();
   // Asks tqd who it is. Throws ConnectionError if it does not answer
   // within connect_timeout.
   ServerInfo Ping();

@@ -28,8 +28,10 @@ void Supervisor::HandleMessage(const Incoming& in) {
           HandleSubmit(client, m);
         } else if constexpr (std::is_same_v<M, proto::PingRequest>) {
           HandlePing(client, m);
-        } else {
+        } else if constexpr (std::is_same_v<M, proto::TaskRequest>) {
           HandleTaskRequest(client, m);
+        } else {
+          HandleList(client, m);
         }
       },
       *message);

@@ -39,6 +39,14 @@ void Supervisor::HandleSubmit(std::string_view client,
     // A retried SUBMIT whose ACCEPTED was lost: the same task, not a new
     // one. This request also gets its RESULT.
     if (Task* existing = tasks_.FindByKey(std::string(m.key))) {
+      if (existing->fn != m.fn) {
+        SendError(client, m.request_id,
+                  {ErrorCode::kBadValue,
+                   "key '" + std::string(m.key) + "' already names task " +
+                       std::to_string(existing->id) + " of function '" +
+                       existing->fn + "'"});
+        return;
+      }
       reply_.clear();
       proto::Encode(proto::Accepted{m.request_id, existing->id, true}, reply_);
       SendReply(client);

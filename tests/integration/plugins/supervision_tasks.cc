@@ -10,6 +10,8 @@
 #include <fstream>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <thread>
 #include <tq/worker/task.h>
 #include <vector>
 
@@ -53,6 +55,14 @@ TQ_PLUGIN(registry) {
     std::memset(block.get(), 1, static_cast<std::size_t>(mib) << 20);
     held.push_back(std::move(block));
     return static_cast<int>(held.size());
+  });
+  // Reports progress i/n with "step i", pausing `ms` between steps.
+  registry.add("steps", [](int n, int ms) {
+    for (int i = 1; i <= n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      tq::progress(i, n, "step " + std::to_string(i));
+    }
+    return n;
   });
   registry.add("spin", [](int ms) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);

@@ -25,10 +25,15 @@ namespace tq::proto {
 void Encode(const SubmitRequest& m, Buffer& out);
 void Encode(const PingRequest& m, Buffer& out);
 void Encode(const TaskRequest& m, Buffer& out);
+void Encode(const ListRequest& m, Buffer& out);
 // tqd -> client
 void Encode(const Accepted& m, Buffer& out);
 void Encode(const TaskResult& m, Buffer& out);
 void Encode(const TaskStatus& m, Buffer& out);
+// With request_id 0 it is the worker -> tqd form (no "req").
+void Encode(const TaskProgress& m, Buffer& out);
+void Encode(const WorkersReply& m, Buffer& out);
+void Encode(const StatsReply& m, Buffer& out);
 void Encode(const ErrorReply& m, Buffer& out);
 void Encode(const Pong& m, Buffer& out);
 // tq-worker <-> tqd

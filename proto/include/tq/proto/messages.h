@@ -89,7 +89,27 @@ struct TaskRequest {
   std::uint64_t task_id = 0;
 };
 
-using ClientMessage = std::variant<SubmitRequest, PingRequest, TaskRequest>;
+// workers and stats: what the pool and the queue look like now.
+enum class Listing : std::uint8_t { kWorkers, kStats };
+
+struct ListRequest {
+  std::uint64_t request_id = 0;
+  Listing what = Listing::kStats;
+};
+
+using ClientMessage =
+    std::variant<SubmitRequest, PingRequest, TaskRequest, ListRequest>;
+
+// How far a running task has got, as its function reported it. From a
+// worker, request_id is 0; tqd forwards it to every request waiting on the
+// task with that request's id.
+struct TaskProgress {
+  std::uint64_t request_id = 0;
+  std::uint64_t task_id = 0;
+  double done = 0;
+  double total = 0;          // 0: unknown
+  std::string_view message;  // "" for none
+};
 
 // ---- tqd -> client --------------------------------------------------------
 
@@ -136,8 +156,45 @@ struct Pong {
   std::uint32_t workers = 0;  // configured pool size
 };
 
+struct WorkerInfo {
+  std::uint32_t slot = 0;
+  std::uint32_t pid = 0;
+  std::string_view state;      // "starting", "idle", "busy", "stopping"
+  std::uint64_t task_id = 0;   // while busy
+  std::string_view fn;         // of that task
+  std::uint64_t tasks_done = 0;
+  std::uint64_t uptime_ms = 0;
+  std::uint64_t rss_bytes = 0;  // last sampled
+};
+
+struct WorkersReply {
+  std::uint64_t request_id = 0;
+  std::vector<WorkerInfo> workers;
+};
+
+struct RecentTask {
+  std::uint64_t task_id = 0;
+  std::string_view fn;
+  TaskState state = TaskState::kDone;
+  std::uint32_t attempts = 0;
+  std::int64_t queued_at_ms = 0;
+  std::int64_t finished_at_ms = 0;
+};
+
+struct StatsReply {
+  std::uint64_t request_id = 0;
+  std::uint64_t queued = 0;
+  std::uint64_t running = 0;
+  std::uint32_t workers = 0;  // live
+  // Tasks that ended, by final state, since tqd started.
+  std::uint64_t done = 0, failed = 0, timed_out = 0, cancelled = 0, lost = 0,
+                buried = 0;
+  std::vector<RecentTask> recent;  // the last to end, newest first
+};
+
 using DaemonMessage =
-    std::variant<Accepted, TaskResult, TaskStatus, ErrorReply, Pong>;
+    std::variant<Accepted, TaskResult, TaskStatus, ErrorReply, Pong,
+                 TaskProgress, WorkersReply, StatsReply>;
 
 // ---- tq-worker <-> tqd (pipe frames) ---------------------------------------
 
@@ -162,6 +219,6 @@ struct WorkerResult {
   ErrorInfo error;
 };
 
-using WorkerMessage = std::variant<WorkerHello, WorkerResult>;
+using WorkerMessage = std::variant<WorkerHello, WorkerResult, TaskProgress>;
 
 }  // namespace tq::proto

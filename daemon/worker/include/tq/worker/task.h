@@ -51,6 +51,32 @@ class TaskError : public std::runtime_error {
   std::string type_;
 };
 
+// What a task can tell the world while it runs. The worker runtime provides
+// it; tasks use tq::progress() rather than this directly.
+class Host {
+ public:
+  virtual ~Host() = default;
+  // done out of total (total 0: unknown), and a short sentence.
+  virtual void Progress(double done, double total, std::string_view message) = 0;
+};
+
+namespace detail {
+// The host of this shared object's tasks: each plugin has its own copy,
+// set when it registers (TQ_PLUGIN), and the worker program its own.
+inline Host*& CurrentHost() {
+  static Host* host = nullptr;
+  return host;
+}
+}  // namespace detail
+
+// Reports how far the running task has got: the submitting client sees it
+// (AsyncResult::progress(), the tq CLI's progress display). Cheap to call
+// often: the runtime sends at most about 20 updates a second, and always
+// the final one (done == total). Does nothing outside a task.
+inline void progress(double done, double total, std::string_view message = {}) {
+  if (Host* h = detail::CurrentHost()) h->Progress(done, total, message);
+}
+
 // Where a task writes its msgpack-encoded return value.
 class Output {
  public:
@@ -203,8 +229,16 @@ class Registry {
     return out;
   }
 
+  // Set by the worker runtime before plugins register.
+  Host* host() const { return host_; }
+  void set_host(Host* host) {
+    host_ = host;
+    detail::CurrentHost() = host;
+  }
+
  private:
   std::map<std::string, RawTask, std::less<>> tasks_;
+  Host* host_ = nullptr;
 };
 
 // Runs the worker loop of a custom worker program (tqd --worker PATH):
@@ -215,7 +249,17 @@ int Main(int argc, char** argv, Registry& registry);
 
 }  // namespace tq::worker
 
-// Defines a plugin's entry point; the body receives `registry`.
-#define TQ_PLUGIN(registry)                                           \
-  extern "C" __attribute__((visibility("default"))) void              \
-  tq_plugin_register_v1(::tq::worker::Registry& registry)
+namespace tq {
+using worker::progress;
+}  // namespace tq
+
+// Defines a plugin's entry point; the body receives `registry`. It also
+// points this plugin's tq::progress() at the worker that loaded it.
+#define TQ_PLUGIN(registry)                                                \
+  static void tq_plugin_body(::tq::worker::Registry&);                     \
+  extern "C" __attribute__((visibility("default"))) void                   \
+  tq_plugin_register_v1(::tq::worker::Registry& tq_registry) {             \
+    ::tq::worker::detail::CurrentHost() = tq_registry.host();              \
+    tq_plugin_body(tq_registry);                                           \
+  }                                                                        \
+  static void tq_plugin_body(::tq::worker::Registry& registry)

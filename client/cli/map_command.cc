@@ -1,0 +1,130 @@
+// tq map: many tasks from one command line, GNU parallel's way.
+//
+// Items come from after ::: or, one per line, from stdin, read lazily: at
+// most `window` tasks are in flight. Output is printed as results arrive,
+// in input order unless --unordered, each item's output whole.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "exit_codes.h"
+#include "json_msgpack.h"
+#include "placeholders.h"
+#include "progress_bar.h"
+
+namespace tq::cli {
+
+int Map(const Common& common, const MapSpec& spec) {
+  const bool exec = !spec.command.empty();
+  RawClient client(ClientOptionsFor(common));
+  auto queue = std::make_shared<detail::CompletionQueue>();
+  SubmitOptions options = spec.options;
+  std::uint64_t exec_timeout_ms = 0;
+  if (exec) options = ExecOptions(options, &exec_timeout_ms);
+  ProgressBar bar(WantProgress(spec.progress));
+  const std::size_t window = spec.window == 0 ? 1 : spec.window;
+
+  std::map<std::size_t, RawResult> in_flight;  // by item index
+  std::size_t submitted = 0, printed = 0, done = 0, failed = 0;
+  std::optional<std::size_t> total;
+  if (spec.items) total = spec.items->size();
+  int tool_error = kOk;  // a refusal or lost connection stops the map
+  bool input_done = false, halted = false;
+  std::size_t item_pos = 0;
+
+  auto next_item = [&](std::string* item) {
+    if (spec.items) {
+      if (item_pos >= spec.items->size()) return false;
+      *item = (*spec.items)[item_pos++];
+      return true;
+    }
+    while (std::getline(std::cin, *item)) {
+      if (!item->empty() && item->back() == '\r') item->pop_back();
+      if (item->find_first_not_of(" \t") != std::string::npos) return true;
+    }
+    return false;
+  };
+
+  // Prints one item's output and counts it.
+  auto show = [&](std::size_t index, const RawResult& r) {
+    const Outcome& o = r.outcome();
+    bar.Clear();
+    bool ok = o.ok();
+    if (!ok) {
+      std::cerr << "tq: item " << index + 1 << ": " << Describe(o) << "\n";
+      if (o.kind != Outcome::Kind::kTaskError && tool_error == kOk) {
+        tool_error = ExitCodeFor(o);
+      }
+    } else if (exec) {
+      const std::optional<ExecResult> result = DecodeExecResult(o.value);
+      ok = result && ShowExecResult(*result) == kOk;
+    } else {
+      std::cout << MsgpackToJson(o.value) << "\n";
+    }
+    std::cout.flush();
+    ++done;
+    if (!ok) {
+      ++failed;
+      if (spec.halt_on_error) halted = true;
+    }
+    bar.Redraw();
+  };
+
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    while (!input_done && !halted && tool_error == kOk && in_flight.size() < window) {
+      std::string item;
+      if (!next_item(&item)) {
+        input_done = true;
+        total = submitted;
+        break;
+      }
+      std::string args;
+      if (exec) {
+        args = ExecArgs(ExpandCommand(spec.command, item, submitted + 1), exec_timeout_ms);
+      } else {
+        std::string error;
+        std::optional<std::string> json = JsonLineToArgs(item, &error);
+        if (!json) {
+          bar.Clear();
+          std::cerr << "tq: input line " << submitted + 1 << " is not JSON: " << error << "\n";
+          tool_error = kUsage;
+          break;
+        }
+        args = std::move(*json);
+      }
+      in_flight.emplace(submitted, client.Submit(exec ? "exec" : spec.fn, args,
+                                                 options, queue, submitted));
+      ++submitted;
+    }
+    if (in_flight.empty()) break;
+    const std::size_t finished = queue->Pop();
+    if (spec.keep_order) {
+      for (auto it = in_flight.begin();
+           it != in_flight.end() && it->first == printed && it->second.ready();
+           it = in_flight.erase(it), ++printed) {
+        show(it->first, it->second);
+      }
+    } else if (auto it = in_flight.find(finished); it != in_flight.end()) {
+      show(it->first, it->second);
+      in_flight.erase(it);
+    }
+    bar.Items(done, failed, in_flight.size(), total);
+  }
+  bar.Clear();
+
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  char summary[160];
+  std::snprintf(summary, sizeof summary, "tq map: %zu ok, %zu failed, %.2f s, %.1f/s%s\n",
+                done - failed, failed, secs, secs > 0 ? static_cast<double>(done) / secs : 0.0,
+                halted ? " (halted on error)" : "");
+  std::cerr << summary;
+  if (tool_error != kOk) return tool_error;
+  return failed > 100 ? kMaxFailedCount : static_cast<int>(failed);
+}
+
+}  // namespace tq::cli
