@@ -39,6 +39,7 @@ std::string Seconds(base::Duration d) {
 
 void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
   task.state = TaskState::kQueued;
+  task.progress.reset();  // a retry starts over
   scheduler_.Push(task.id, task.priority, ready_at, clock_.Now());
 }
 
@@ -92,6 +93,7 @@ void Supervisor::Finish(Task& task, TaskState state, std::string value,
   task.finished_at_ms = WallMs();
   task.progress.reset();
   ++ended_by_state_[static_cast<std::size_t>(state)];
+  std::erase(recent_, task.id);  // a kicked task that ends again
   recent_.push_front(task.id);
   if (recent_.size() > kRecentTasks) recent_.pop_back();
   spdlog::debug("task {} {}", task.id, proto::TaskStateName(state));

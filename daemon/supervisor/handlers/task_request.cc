@@ -24,8 +24,16 @@ void Supervisor::HandleTaskRequest(std::string_view client,
     case proto::TaskVerb::kWait:
       if (proto::IsFinal(task->state)) {
         SendResult(*task, {std::string(client), m.request_id});
-      } else {
-        task->waiters.push_back({std::string(client), m.request_id});
+        return;
+      }
+      task->waiters.push_back({std::string(client), m.request_id});
+      if (task->progress) {
+        // Catch the late waiter up with the latest report.
+        reply_.clear();
+        proto::Encode(proto::TaskProgress{m.request_id, task->id, task->progress->done,
+                                          task->progress->total, task->progress->message},
+                      reply_);
+        SendReply(client);
       }
       return;
     case proto::TaskVerb::kCancel:

@@ -164,7 +164,7 @@ struct WorkerInfo {
   std::string_view fn;         // of that task
   std::uint64_t tasks_done = 0;
   std::uint64_t uptime_ms = 0;
-  std::uint64_t rss_bytes = 0;  // last sampled
+  std::uint64_t rss_bytes = 0;  // read from /proc for the listing
 };
 
 struct WorkersReply {
