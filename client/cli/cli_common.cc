@@ -74,6 +74,24 @@ SubmitOptions ExecOptions(SubmitOptions o, std::uint64_t* exec_timeout_ms) {
   return o;
 }
 
+int Guarded(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const ConnectionError& e) {
+    std::cerr << "tq: " << e.what() << "\n";
+    return kUnreachable;
+  } catch (const QueueFullError& e) {
+    std::cerr << "tq: " << e.what() << "\n";
+    return kQueueFull;
+  } catch (const RejectedError& e) {
+    std::cerr << "tq: " << e.what() << "\n";
+    return kRejected;
+  } catch (const Error& e) {
+    std::cerr << "tq: " << e.what() << "\n";
+    return kProtocol;
+  }
+}
+
 bool WantProgress(int forced) {
   if (forced != 0) return forced > 0;
   return ::isatty(STDERR_FILENO) == 1;

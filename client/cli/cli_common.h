@@ -2,6 +2,7 @@
 // and turned into exit codes, and how an exec task's result is shown.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "commands.h"
@@ -27,6 +28,11 @@ int ReportExec(const Outcome& o);
 // command and keeps its output), and tqd's task timeout, 10 s later, is the
 // backstop should the worker hang. *exec_timeout_ms gets exec's.
 SubmitOptions ExecOptions(SubmitOptions o, std::uint64_t* exec_timeout_ms);
+
+// Runs `body`, which returns an exit code; a tq::Error it throws is told on
+// stderr and becomes the matching exit code (122 unreachable, 121 refused,
+// 120 queue full, 123 anything else).
+int Guarded(const std::function<int()>& body);
 
 // Stderr on a terminal, unless forced either way.
 bool WantProgress(int forced);  // forced: +1 --progress, -1 --no-progress, 0 auto

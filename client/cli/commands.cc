@@ -92,19 +92,13 @@ int Wait(const Common& common, const std::vector<std::uint64_t>& ids,
 }
 
 int Ping(const Common& common) {
-  try {
+  return Guarded([&] {
     RawClient client(ClientOptionsFor(common));
     const ServerInfo info = client.Ping();
     std::cout << info.server << " (pid " << info.pid << ", " << info.workers
               << " workers) at " << client.endpoint() << "\n";
     return kOk;
-  } catch (const ConnectionError& e) {
-    std::cerr << "tq: " << e.what() << "\n";
-    return kUnreachable;
-  } catch (const Error& e) {
-    std::cerr << "tq: " << e.what() << "\n";
-    return kProtocol;
-  }
+  });
 }
 
 }  // namespace tq::cli

@@ -116,7 +116,7 @@ std::string MiB(std::uint64_t bytes) {
 }
 
 int Overview(const Common& common, bool json) {
-  try {
+  return Guarded([&] {
     RawClient client(ClientOptionsFor(common));
     const QueueStats s = client.Stats();
     if (json) {
@@ -137,13 +137,7 @@ int Overview(const Common& common, bool json) {
     }
     PrintTable(rows);
     return kOk;
-  } catch (const ConnectionError& e) {
-    std::cerr << "tq: " << e.what() << "\n";
-    return kUnreachable;
-  } catch (const Error& e) {
-    std::cerr << "tq: " << e.what() << "\n";
-    return kProtocol;
-  }
+  });
 }
 
 }  // namespace
@@ -162,7 +156,7 @@ int Status(const Common& common, const std::vector<std::uint64_t>& ids, bool jso
 }
 
 int Workers(const Common& common, bool json) {
-  try {
+  return Guarded([&] {
     RawClient client(ClientOptionsFor(common));
     const std::vector<WorkerStatus> workers = client.Workers();
     if (json) {
@@ -178,13 +172,7 @@ int Workers(const Common& common, bool json) {
     }
     PrintTable(rows);
     return kOk;
-  } catch (const ConnectionError& e) {
-    std::cerr << "tq: " << e.what() << "\n";
-    return kUnreachable;
-  } catch (const Error& e) {
-    std::cerr << "tq: " << e.what() << "\n";
-    return kProtocol;
-  }
+  });
 }
 
 int Cancel(const Common& common, const std::vector<std::uint64_t>& ids) {

@@ -9,26 +9,9 @@
 #include <cerrno>
 #include <utility>
 
+#include "spawn_attrs.h"
+
 namespace tq::base {
-namespace {
-
-// Owns the posix_spawn attribute objects for the duration of one spawn.
-struct SpawnAttrs {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  SpawnAttrs() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnAttrs() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnAttrs(const SpawnAttrs&) = delete;
-  SpawnAttrs& operator=(const SpawnAttrs&) = delete;
-};
-
-}  // namespace
 
 Result<Subprocess> Subprocess::Spawn(const SpawnOptions& options) {
   if (options.argv.empty()) {

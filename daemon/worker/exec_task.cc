@@ -42,6 +42,7 @@
 #include <set>
 #include <utility>
 
+#include "base/spawn_attrs.h"
 #include "base/fd.h"
 
 extern char** environ;
@@ -302,22 +303,6 @@ base::Pipe MakePipe() {
   return std::move(*p);
 }
 
-// Owns the posix_spawn attribute objects for one spawn.
-struct SpawnAttrs {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  SpawnAttrs() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnAttrs() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnAttrs(const SpawnAttrs&) = delete;
-  SpawnAttrs& operator=(const SpawnAttrs&) = delete;
-};
-
 // One of the child's output pipes, read into a capped buffer.
 struct Stream {
   base::Fd fd;
@@ -382,7 +367,7 @@ Outcome Run(const Request& r, const std::string& program) {
   std::optional<base::Pipe> in;
   if (r.stdin_data) in = MakePipe();
 
-  SpawnAttrs a;
+  base::SpawnAttrs a;
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);

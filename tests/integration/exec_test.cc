@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "testing/temp_dir.h"
+#include "testing/remote_error.h"
 #include "testing/tqd_process.h"
 #include "testing/wait_for.h"
 
@@ -61,18 +62,6 @@ ExecArgs Shell(std::string command) {
   a.argv = {std::move(command)};
   a.shell = true;
   return a;
-}
-
-// Runs `fn` expecting a RemoteError, and returns it.
-template <typename F>
-RemoteError Failure(F&& fn) {
-  try {
-    fn();
-  } catch (const RemoteError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no RemoteError";
-  return RemoteError(0, TaskState::kDone, 0, "", "", {});
 }
 
 std::string ReadFile(const std::string& path) {
@@ -327,7 +316,7 @@ TEST_F(ExecTest, ATaskTimeoutStopsTheWorkerAndTheCommandsGrandchildDiesToo) {
   auto r = client.apply_async<ExecResult>({.timeout = 300ms}, "exec",
                                           WithGrandchild(pidfile));
   const std::vector<pid_t> pids = PidsIn(pidfile);
-  RemoteError e = Failure([&] { r.get(); });
+  RemoteError e = testing::ExpectRemoteError([&] { r.get(); });
   EXPECT_EQ(e.state(), TaskState::kTimedOut);
   ExpectAllGone(pids);
   // A new worker runs exec again.
@@ -343,7 +332,7 @@ TEST_F(ExecTest, CancellingARunningExecKillsItsGrandchild) {
   const std::vector<pid_t> pids = PidsIn(pidfile);
   ASSERT_TRUE(WaitFor([&] { return r.task_id() != 0; }));
   EXPECT_TRUE(r.cancel());
-  RemoteError e = Failure([&] { r.get(); });
+  RemoteError e = testing::ExpectRemoteError([&] { r.get(); });
   EXPECT_EQ(e.state(), TaskState::kCancelled);
   ExpectAllGone(pids);
 }
@@ -355,7 +344,7 @@ TEST_F(ExecTest, AMissingProgramFailsWithExecFailed) {
   Client client(tqd.endpoint());
   ExecArgs a;
   a.argv = {"tq-no-such-program"};
-  RemoteError e = Failure([&] { client.apply<ExecResult>("exec", a); });
+  RemoteError e = testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", a); });
   EXPECT_EQ(e.state(), TaskState::kFailed);
   EXPECT_EQ(e.type(), "tq.ExecFailed");
   EXPECT_EQ(e.message(),
@@ -363,7 +352,7 @@ TEST_F(ExecTest, AMissingProgramFailsWithExecFailed) {
 
   a.argv = {"/bin/true"};
   a.cwd = dir_.File("missing");
-  e = Failure([&] { client.apply<ExecResult>("exec", a); });
+  e = testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", a); });
   EXPECT_EQ(e.type(), "tq.ExecFailed");
   EXPECT_NE(e.message().find("missing"), std::string::npos) << e.message();
 }
@@ -378,21 +367,21 @@ TEST_F(ExecTest, BadArgumentsNameTheKey) {
   TqdProcess tqd;
   Client client(tqd.endpoint());
   RemoteError e =
-      Failure([&] { client.apply<ExecResult>("exec", BogusArgs{{"true"}}); });
+      testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", BogusArgs{{"true"}}); });
   EXPECT_EQ(e.type(), "tq.BadArguments");
   EXPECT_NE(e.message().find("'bogus'"), std::string::npos) << e.message();
 
-  e = Failure([&] { client.apply<ExecResult>("exec", ExecArgs{}); });
+  e = testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", ExecArgs{}); });
   EXPECT_EQ(e.type(), "tq.BadArguments");
   EXPECT_NE(e.message().find("'argv'"), std::string::npos) << e.message();
 
   ExecArgs two = Shell("echo");
   two.argv.push_back("extra");
-  e = Failure([&] { client.apply<ExecResult>("exec", two); });
+  e = testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", two); });
   EXPECT_EQ(e.type(), "tq.BadArguments");
   EXPECT_NE(e.message().find("'shell'"), std::string::npos) << e.message();
 
-  e = Failure([&] { client.apply<ExecResult>("exec", std::string("ls")); });
+  e = testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", std::string("ls")); });
   EXPECT_EQ(e.type(), "tq.BadArguments");
 }
 
@@ -400,7 +389,7 @@ TEST_F(ExecTest, ExecOffRefusesEveryCommandWithAClearError) {
   TqdProcess tqd(TqdOptions{.extra_args = {"--exec", "off"}});
   Client client(tqd.endpoint());
   RemoteError e =
-      Failure([&] { client.apply<ExecResult>("exec", Shell("true")); });
+      testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", Shell("true")); });
   EXPECT_EQ(e.state(), TaskState::kFailed);
   EXPECT_EQ(e.type(), "tq.ExecRefused");
   EXPECT_EQ(e.message(), "exec is disabled on this tqd (tqd --exec off)");
@@ -420,12 +409,12 @@ TEST_F(ExecTest, AnAllowListRunsOnlyTheProgramsItNames) {
   EXPECT_EQ(client.apply<ExecResult>("exec", a).out, "found\n");
 
   RemoteError e =
-      Failure([&] { client.apply<ExecResult>("exec", Shell("echo")); });
+      testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", Shell("echo")); });
   EXPECT_EQ(e.type(), "tq.ExecRefused");
   EXPECT_EQ(e.message(), "'/bin/sh' is not in this tqd's exec allow-list");
   a.argv = {Which("printf"), "x"};
   a.env.reset();
-  e = Failure([&] { client.apply<ExecResult>("exec", a); });
+  e = testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", a); });
   EXPECT_EQ(e.type(), "tq.ExecRefused");
   EXPECT_EQ(e.message(),
             "'" + Which("printf") + "' is not in this tqd's exec allow-list");
@@ -438,7 +427,7 @@ TEST_F(ExecTest, TheConfigFileSetsThePolicyAndAllowEntriesMustBeAbsolute) {
     TqdProcess tqd(TqdOptions{.extra_args = {"--config", off}});
     Client client(tqd.endpoint());
     RemoteError e =
-        Failure([&] { client.apply<ExecResult>("exec", Shell("true")); });
+        testing::ExpectRemoteError([&] { client.apply<ExecResult>("exec", Shell("true")); });
     EXPECT_EQ(e.type(), "tq.ExecRefused");
   }
   {

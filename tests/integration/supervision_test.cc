@@ -8,6 +8,7 @@
 #include <fstream>
 #include <mutex>
 
+#include "testing/remote_error.h"
 #include "testing/tqd_process.h"
 #include "testing/wait_for.h"
 
@@ -29,18 +30,6 @@ TqdOptions Tqd(std::vector<std::string> flags = {}, int workers = 2) {
   return o;
 }
 
-// Runs `fn` expecting a RemoteError, and returns it.
-template <typename F>
-RemoteError Failure(F&& fn) {
-  try {
-    fn();
-  } catch (const RemoteError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no RemoteError";
-  return RemoteError(0, TaskState::kDone, 0, "", "", {});
-}
-
 bool PoolWhole(const TqdProcess& tqd, std::size_t n) {
   return WaitFor([&] { return tqd.WorkerPids().size() == n; });
 }
@@ -60,7 +49,7 @@ TEST_F(SupervisionTest, EachWayAWorkerDiesEndsItsTaskLostWithTheCause) {
   TqdProcess tqd(Tqd());
   Client client(tqd.endpoint());
 
-  RemoteError segv = Failure([&] { client.apply<bool>("segv"); });
+  RemoteError segv = testing::ExpectRemoteError([&] { client.apply<bool>("segv"); });
   EXPECT_EQ(segv.state(), TaskState::kLost);
   EXPECT_EQ(segv.type(), "tq.WorkerLost");
   EXPECT_EQ(segv.details().cause, "signal");
@@ -69,12 +58,12 @@ TEST_F(SupervisionTest, EachWayAWorkerDiesEndsItsTaskLostWithTheCause) {
       << segv.message();
   EXPECT_GT(segv.details().pid, 0u);
 
-  RemoteError exited = Failure([&] { client.apply<bool>("exit_with", 3); });
+  RemoteError exited = testing::ExpectRemoteError([&] { client.apply<bool>("exit_with", 3); });
   EXPECT_EQ(exited.details().cause, "exit");
   EXPECT_EQ(exited.details().exit_code, 3);
   EXPECT_NE(exited.message().find("exited with code 3"), std::string::npos);
 
-  RemoteError aborted = Failure([&] { client.apply<bool>("crash"); });
+  RemoteError aborted = testing::ExpectRemoteError([&] { client.apply<bool>("crash"); });
   EXPECT_EQ(aborted.details().signal, SIGABRT);
 
   auto running = client.apply_async<Nil>("sleep", 30000);
@@ -83,7 +72,7 @@ TEST_F(SupervisionTest, EachWayAWorkerDiesEndsItsTaskLostWithTheCause) {
                                        TaskState::kRunning; }));
   const pid_t victim = static_cast<pid_t>(client.status(running.task_id()).worker_pid);
   ::kill(victim, SIGKILL);
-  RemoteError killed = Failure([&] { running.get(20s); });
+  RemoteError killed = testing::ExpectRemoteError([&] { running.get(20s); });
   EXPECT_EQ(killed.details().signal, SIGKILL);
   EXPECT_EQ(killed.details().pid, static_cast<std::uint32_t>(victim));
 
@@ -119,7 +108,7 @@ TEST_F(SupervisionTest, AWorkerDyingOnItsOwnIsRespawnedWithBackoffAndThePoolReco
 TEST_F(SupervisionTest, ATaskPastItsTimeoutEndsTimedOutWithItsStack) {
   TqdProcess tqd(Tqd());
   Client client(tqd.endpoint());
-  RemoteError e = Failure(
+  RemoteError e = testing::ExpectRemoteError(
       [&] { client.apply<Nil>({.timeout = 300ms}, "sleep", 30000); });
   EXPECT_EQ(e.state(), TaskState::kTimedOut);
   EXPECT_EQ(e.type(), "tq.TimedOut");
@@ -135,7 +124,7 @@ TEST_F(SupervisionTest, ATaskPastItsTimeoutEndsTimedOutWithItsStack) {
 TEST_F(SupervisionTest, TheDaemonsDefaultTimeoutApplies) {
   TqdProcess tqd(Tqd({"--task-timeout", "0.2", "--no-capture-stacks"}));
   Client client(tqd.endpoint());
-  RemoteError e = Failure([&] { client.apply<Nil>("sleep", 30000); });
+  RemoteError e = testing::ExpectRemoteError([&] { client.apply<Nil>("sleep", 30000); });
   EXPECT_EQ(e.state(), TaskState::kTimedOut);
   EXPECT_EQ(e.details().timeout_ms, 200u);
   EXPECT_TRUE(e.details().stack.empty());
@@ -154,7 +143,7 @@ TEST_F(SupervisionTest, CancellingAQueuedTaskEndsItAtOnceAndARunningOneStopsItsW
 
   const TaskInfo info = client.cancel(queued.task_id());
   EXPECT_EQ(info.state, TaskState::kCancelled);
-  RemoteError q = Failure([&] { queued.get(20s); });
+  RemoteError q = testing::ExpectRemoteError([&] { queued.get(20s); });
   EXPECT_EQ(q.state(), TaskState::kCancelled);
   EXPECT_EQ(q.details().cause, "cancelled");
 
@@ -163,7 +152,7 @@ TEST_F(SupervisionTest, CancellingAQueuedTaskEndsItAtOnceAndARunningOneStopsItsW
                                        TaskState::kRunning; }));
   const pid_t worker = static_cast<pid_t>(client.status(running.task_id()).worker_pid);
   EXPECT_TRUE(running.cancel());
-  RemoteError r = Failure([&] { running.get(20s); });
+  RemoteError r = testing::ExpectRemoteError([&] { running.get(20s); });
   EXPECT_EQ(r.state(), TaskState::kCancelled);
   EXPECT_TRUE(WaitFor([&] { return !testing::ProcessAlive(worker); }));
   EXPECT_TRUE(PoolWhole(tqd, 1));
@@ -175,7 +164,7 @@ TEST_F(SupervisionTest, ACancelBeforeTheTaskIsAcceptedStillCancelsIt) {
   Client client(tqd.endpoint());
   auto r = client.apply_async<Nil>("sleep", 30000);
   r.cancel();  // its id is probably not known yet
-  EXPECT_EQ(Failure([&] { r.get(20s); }).state(), TaskState::kCancelled);
+  EXPECT_EQ(testing::ExpectRemoteError([&] { r.get(20s); }).state(), TaskState::kCancelled);
 }
 
 TEST_F(SupervisionTest, CancellingAFinishedTaskChangesNothing) {
@@ -198,7 +187,7 @@ TEST_F(SupervisionTest, AFailingTaskIsRetriedWhenAskedUntilItSucceeds) {
   EXPECT_EQ(r.get(20s), 3);
   EXPECT_EQ(r.outcome().attempts, 3u);
   // By default only lost and timed-out tasks are retried.
-  RemoteError e = Failure([&] {
+  RemoteError e = testing::ExpectRemoteError([&] {
     client.apply<int>({.max_retries = 5, .retry_backoff = 10ms}, "fail_until",
                       CounterFile(), 3);
   });
@@ -208,7 +197,7 @@ TEST_F(SupervisionTest, AFailingTaskIsRetriedWhenAskedUntilItSucceeds) {
 TEST_F(SupervisionTest, RetriesAreBoundedAndTheResultSaysHowManyAttempts) {
   TqdProcess tqd(Tqd());
   Client client(tqd.endpoint());
-  RemoteError e = Failure([&] {
+  RemoteError e = testing::ExpectRemoteError([&] {
     client.apply<int>({.max_retries = 2, .retry_on = {TaskState::kFailed},
                        .retry_backoff = 10ms},
                       "fail_until", CounterFile(), 10);
@@ -270,7 +259,7 @@ TEST_F(SupervisionTest, APoisonTaskIsBuriedAndKickRunsItAgain) {
   Client client(tqd.endpoint());
   auto r = client.apply_async<int>({.max_retries = 10, .retry_backoff = 10ms},
                                    "crash_until", CounterFile(), 3);
-  RemoteError e = Failure([&] { r.get(20s); });
+  RemoteError e = testing::ExpectRemoteError([&] { r.get(20s); });
   EXPECT_EQ(e.state(), TaskState::kBuried);
   EXPECT_EQ(e.type(), "tq.Buried");
   EXPECT_NE(e.message().find("tq kick " + std::to_string(r.task_id())), std::string::npos)
