@@ -141,6 +141,24 @@ int main(int argc, char** argv) {
                        "Absolute path of a program exec may run; repeatable "
                        "(default: any program)"),
         [&](Config& c) { c.exec_allow = given.exec_allow; });
+  apply(app.add_option("--max-args-bytes", given.limits.max_args_bytes,
+                       "Largest task arguments accepted, in bytes; bigger submits "
+                       "get TOO_LARGE (50331648)")
+            ->check(CLI::Range(std::size_t{1}, tq::proto::Limits{}.max_args_bytes)),
+        [&](Config& c) { c.limits.max_args_bytes = given.limits.max_args_bytes; });
+  apply(app.add_option("--max-result-bytes", given.limits.max_result_bytes,
+                       "Largest task result, in bytes; a bigger one fails the task "
+                       "with tq.ResultTooLarge (50331648)")
+            ->check(CLI::Range(std::size_t{1}, tq::proto::Limits{}.max_result_bytes)),
+        [&](Config& c) { c.limits.max_result_bytes = given.limits.max_result_bytes; });
+  apply(app.add_option("--worker-rlimit-as", given.worker_rlimit_as,
+                       "Address-space limit of each worker (RLIMIT_AS), in bytes; "
+                       "a task allocating past it fails with std::bad_alloc; 0: none (0)"),
+        [&](Config& c) { c.worker_rlimit_as = given.worker_rlimit_as; });
+  apply(app.add_option("--worker-rlimit-cpu", given.worker_rlimit_cpu,
+                       "CPU-time limit of each worker process (RLIMIT_CPU), in "
+                       "seconds; past it the worker is killed and replaced; 0: none (0)"),
+        [&](Config& c) { c.worker_rlimit_cpu = given.worker_rlimit_cpu; });
   app.add_option("--log-level", flags.log_level,
                  "trace, debug, info, warn, error or off")
       ->capture_default_str()

@@ -1,6 +1,7 @@
 // ExitStatus.
 #include "exit_status.h"
 
+#include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
 
@@ -26,8 +27,11 @@ std::string SignalName(int signal) {
 
 std::string ExitStatus::Describe() const {
   if (!signaled) return "exited with code " + std::to_string(code);
-  return "killed by signal " + std::to_string(signal) + " (" +
-         SignalName(signal) + ")";
+  std::string out = "killed by signal " + std::to_string(signal) + " (" +
+                    SignalName(signal) + ")";
+  // The kernel's only reason to send it: RLIMIT_CPU (tqd --worker-rlimit-cpu).
+  if (signal == SIGXCPU) out += ": CPU time limit exceeded";
+  return out;
 }
 
 }  // namespace tq::base

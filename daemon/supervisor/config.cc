@@ -35,6 +35,21 @@ Status Config::Validate() const {
     }
   }
   if (max_queued < 1) return {ErrorCode::kConfig, "max_queued must be >= 1"};
+  // Only lower than the protocol's: clients and workers decode with those.
+  const proto::Limits protocol;
+  if (limits.max_args_bytes < 1 || limits.max_args_bytes > protocol.max_args_bytes ||
+      limits.max_result_bytes < 1 ||
+      limits.max_result_bytes > protocol.max_result_bytes) {
+    return {ErrorCode::kConfig,
+            "max_args_bytes and max_result_bytes must be between 1 and " +
+                std::to_string(protocol.max_args_bytes)};
+  }
+  // Below this a worker cannot even load its libraries.
+  constexpr std::uint64_t kMinRlimitAs = 32 * proto::kMiB;
+  if (worker_rlimit_as != 0 && worker_rlimit_as < kMinRlimitAs) {
+    return {ErrorCode::kConfig, "worker_rlimit_as must be 0 (none) or at least " +
+                                    std::to_string(kMinRlimitAs) + " bytes"};
+  }
   if (bury_after < 1) return {ErrorCode::kConfig, "bury_after must be >= 1"};
   if (retention.max_results < 1) {
     return {ErrorCode::kConfig, "max_results must be >= 1"};

@@ -24,7 +24,11 @@ struct Config {
   std::string worker_program;        // tq-worker or a custom worker binary
   std::vector<std::string> plugins;  // passed to every worker as --plugin
   std::size_t max_queued = 100000;   // queued (not running) tasks
-  proto::Limits limits;
+  proto::Limits limits;  // --max-args-bytes, --max-result-bytes lower them
+  // Per-worker resource limits, applied by tq-worker at its start with
+  // setrlimit (flags --rlimit-as, --rlimit-cpu); 0 means none.
+  std::uint64_t worker_rlimit_as = 0;   // RLIMIT_AS, bytes
+  std::uint64_t worker_rlimit_cpu = 0;  // RLIMIT_CPU, seconds of CPU time
   // How long running tasks may take to finish after SIGTERM.
   std::chrono::milliseconds shutdown_grace{10000};
   // How long a new worker may take to say hello.

@@ -1,6 +1,7 @@
 // Supervisor: construction, the loop, replies and worker events.
 #include "supervisor.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -30,6 +31,9 @@ constexpr auto kOutboxRetry = 10ms;
 constexpr std::size_t kMaxOutboxBytes = 64 * proto::kMiB;
 // Between SIGTERM and SIGKILL for workers that outlive shutdown_grace.
 constexpr auto kKillGrace = 2s;
+// Tasks and replies freed since the peak before freed heap memory is given
+// back to the kernel.
+constexpr std::size_t kTrimAfterFreeing = 10000;
 
 // gdb, else eu-stack, for the stacks of timed-out tasks.
 std::string FindStackTool() {
@@ -81,6 +85,17 @@ WorkerCommand Supervisor::MakeWorkerCommand() const {
   c.plugins = config_.plugins;
   c.limits = config_.limits;
   c.start_timeout = config_.worker_start_timeout;
+  // tq-worker's limit flags (PROTOCOL.md §7), like the exec ones below
+  // only when set.
+  auto flag = [&](const char* name, std::uint64_t value) {
+    c.extra_args.push_back(name);
+    c.extra_args.push_back(std::to_string(value));
+  };
+  if (config_.limits.max_result_bytes != proto::Limits{}.max_result_bytes) {
+    flag("--max-result-bytes", config_.limits.max_result_bytes);
+  }
+  if (config_.worker_rlimit_as != 0) flag("--rlimit-as", config_.worker_rlimit_as);
+  if (config_.worker_rlimit_cpu != 0) flag("--rlimit-cpu", config_.worker_rlimit_cpu);
   // Only what differs from the worker's defaults: a custom worker program
   // that does not use the SDK's Main still starts when exec is left alone.
   if (!config_.exec_enabled) {
@@ -152,6 +167,16 @@ bool Supervisor::Finished() const { return stopping_ && pool_.AllExited(); }
 
 void Supervisor::BeforeSleep() {
   if (!outboxes_.empty()) RetryOutbox();
+  // glibc keeps the heap a burst of tasks or unread replies grew, so RSS
+  // would stay at its peak for good: once enough of it is freed, give it
+  // back.
+  std::size_t held = tasks_.size();
+  for (const auto& entry : outboxes_) held += entry.second.replies.size();
+  held_peak_ = std::max(held_peak_, held);
+  if (held_peak_ - held >= kTrimAfterFreeing) {
+    ::malloc_trim(0);
+    held_peak_ = held;
+  }
   if (stopping_ || scheduler_.size() == 0) return;
   const auto now = clock_.Now();
   while (Worker* worker = pool_.FindIdle()) {
@@ -319,8 +344,12 @@ void Supervisor::SendReply(std::string_view client) {
   box.bytes += reply_.size();
   while (box.bytes > kMaxOutboxBytes && box.replies.size() > 1) {
     // This client has stopped reading; only its own replies are dropped.
-    spdlog::warn("a client has {} bytes of unread replies; dropping its oldest",
-                 box.bytes);
+    // Logged once per overflow, not per reply: a client must not be able
+    // to flood the log.
+    if (box.dropped++ == 0) {
+      spdlog::warn("a client has {} bytes of unread replies; dropping its oldest",
+                   box.bytes);
+    }
     box.bytes -= box.replies.front().size();
     box.replies.pop_front();
   }
@@ -339,6 +368,10 @@ void Supervisor::RetryOutbox() {
       }
       box.bytes -= box.replies.front().size();
       box.replies.pop_front();
+    }
+    if (box.replies.empty() && box.dropped > 0) {
+      spdlog::warn("dropped {} replies in all to a client that did not read them",
+                   box.dropped);
     }
     it = box.replies.empty() ? outboxes_.erase(it) : std::next(it);
   }

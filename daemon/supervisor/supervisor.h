@@ -114,6 +114,7 @@ class Supervisor final : private WorkerPool::Listener {
   struct Outbox {
     std::deque<std::string> replies;
     std::size_t bytes = 0;
+    std::size_t dropped = 0;  // replies dropped since it overflowed; logged once
   };
 
   // Declared in construction order; destroyed in reverse: the pool (which
@@ -137,6 +138,9 @@ class Supervisor final : private WorkerPool::Listener {
   proto::Buffer reply_;                           // reused for every reply
   // By client routing id; a client is here iff it has unsent replies.
   std::unordered_map<std::string, Outbox> outboxes_;
+  // Most tasks and unsent replies held at once since the heap was last
+  // trimmed (see BeforeSleep).
+  std::size_t held_peak_ = 0;
 
   // For `stats`: tasks ended by final state since start, and the last few.
   std::array<std::uint64_t, 8> ended_by_state_{};

@@ -122,6 +122,8 @@ class Worker {
   // Stops reading and writing; the process is left to be reaped.
   void Detach();
   void Kill(int signal) { process_.Kill(signal); }
+  // SIGKILL at `at` unless it is reaped first (Detach()ed workers only).
+  void KillAt(base::TimePoint at) { kill_at_ = at; }
   // The grace after Stop() is over.
   void KillNow() {
     process_.Kill(SIGKILL);

@@ -79,6 +79,7 @@ void WorkerPool::SpawnInto(int slot) {
   Slot& s = slots_[static_cast<std::size_t>(slot)];
   s.respawn_at.reset();
   s.kill_reason.clear();
+  s.closed_pipe = false;
   s.expected_exit = false;
   auto w = Worker::Spawn(slot, command_, clock_.Now());
   if (!w.ok()) {
@@ -104,10 +105,16 @@ void WorkerPool::OnReadable(int slot) {
   if (status == Worker::ReadStatus::kTooLarge) {
     Evict(s, "sent a frame over the size limit");
   } else if (status == Worker::ReadStatus::kClosed) {
-    // It closed its result pipe: it is exiting. SIGCHLD tells us how.
+    // It closed its result pipe: it is exiting. SIGCHLD tells us how; one
+    // that lives on can never answer again and is killed after the grace.
     if (s.worker->state() == Worker::State::kCapturing) return;  // ptraced
     s.worker->Detach();
-    if (s.worker->TryReap()) Bury(slot);
+    if (s.worker->TryReap()) {
+      Bury(slot);
+    } else {
+      s.closed_pipe = true;
+      s.worker->KillAt(clock_.Now() + settings_.stop_grace);
+    }
   }
 }
 
@@ -375,7 +382,10 @@ void WorkerPool::RunExpired() {
         if (w.capture() && w.capture()->deadline() <= now) FinishTimeout(s);
         break;
       case Worker::State::kExiting:
-        if (w.kill_at() && *w.kill_at() <= now) w.KillNow();
+        if (w.kill_at() && *w.kill_at() <= now) {
+          if (s.closed_pipe) s.kill_reason = "closed its result pipe but did not exit";
+          w.KillNow();
+        }
         break;
       case Worker::State::kIdle:
         break;

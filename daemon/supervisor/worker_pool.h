@@ -130,6 +130,7 @@ class WorkerPool {
     int quick_deaths = 0;                // consecutive deaths soon after start
     std::optional<base::TimePoint> respawn_at;
     std::string kill_reason;             // why we killed it, if we did
+    bool closed_pipe = false;            // closed its result pipe, still alive
     bool expected_exit = false;          // we asked it to go (not a crash)
     bool retired = false;                // beyond size(): not respawned
   };

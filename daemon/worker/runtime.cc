@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -115,11 +116,23 @@ bool WriteAll(int fd, std::string_view bytes) {
   return true;
 }
 
+// Lowers one resource limit of this process (soft and hard), e.g. from
+// tqd's --worker-rlimit-as. False, with a message, if the kernel refuses.
+bool LowerLimit(int resource, const char* name, rlim_t soft, rlim_t hard) {
+  const rlimit limit{soft, hard};
+  if (::setrlimit(resource, &limit) != 0) {
+    std::fprintf(stderr, "tq-worker: setrlimit(%s, %llu): %s\n", name,
+                 static_cast<unsigned long long>(soft), std::strerror(errno));
+    return false;
+  }
+  return true;
+}
+
 class Loop final : public Host {
  public:
-  explicit Loop(const Registry& registry)
-      : registry_(registry), reader_(limits_.max_message_bytes),
-        decoder_(limits_) {}
+  Loop(const Registry& registry, const proto::Limits& limits)
+      : registry_(registry), limits_(limits),
+        reader_(limits_.max_message_bytes), decoder_(limits_) {}
 
   // Host: a PROGRESS frame for the running task, written at once (after
   // any results still buffered, to keep their order), at most every 50 ms
@@ -222,11 +235,11 @@ class Loop final : public Host {
       }
     }
     current_task_ = 0;
-    if (!failed && value_.size() > limits_.max_args_bytes) {
+    if (!failed && value_.size() > limits_.max_result_bytes) {
       failed = true;
       type = "tq.ResultTooLarge";
       message = "result is " + std::to_string(value_.size()) +
-                " bytes; the limit is " + std::to_string(limits_.max_args_bytes);
+                " bytes; the limit is " + std::to_string(limits_.max_result_bytes);
     }
     if (!failed) {
       if (value_.empty()) value_ = "\xc0";  // a raw task that wrote nothing: nil
@@ -275,6 +288,15 @@ int Main(int argc, char** argv, Registry& registry) {
   app.add_option("--exec-allow", exec_policy.allow,
                  "Absolute path of a program exec may run; repeatable "
                  "(default: any)");
+  proto::Limits limits;
+  std::uint64_t rlimit_as = 0;
+  std::uint64_t rlimit_cpu = 0;
+  app.add_option("--max-result-bytes", limits.max_result_bytes,
+                 "Largest result value; bigger ones fail as tq.ResultTooLarge")
+      ->check(CLI::Range(std::size_t{1}, proto::Limits{}.max_result_bytes));
+  app.add_option("--rlimit-as", rlimit_as, "RLIMIT_AS in bytes (0: unchanged)");
+  app.add_option("--rlimit-cpu", rlimit_cpu,
+                 "RLIMIT_CPU in seconds (0: unchanged): SIGXCPU then, SIGKILL 1 s later");
   CLI11_PARSE(app, argc, argv);
   exec_policy.enabled = exec == "on";
   SetExecPolicy(std::move(exec_policy));
@@ -299,7 +321,15 @@ int Main(int argc, char** argv, Registry& registry) {
   // tqd runs gdb on a worker whose task timed out; gdb is tqd's child, not
   // ours, so Yama's ptrace_scope=1 would refuse it without this.
   ::prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY);
-  Loop loop(registry);
+  // Before the plugins load, so the limits cover everything the worker does.
+  if (rlimit_as != 0 && !LowerLimit(RLIMIT_AS, "RLIMIT_AS", rlimit_as, rlimit_as)) {
+    return 2;
+  }
+  if (rlimit_cpu != 0 &&
+      !LowerLimit(RLIMIT_CPU, "RLIMIT_CPU", rlimit_cpu, rlimit_cpu + 1)) {
+    return 2;
+  }
+  Loop loop(registry, limits);
   registry.set_host(&loop);  // before plugins register: they keep it
   for (const std::string& path : plugins) {
     if (!LoadPlugin(path, registry)) return 2;

@@ -429,11 +429,11 @@ Status ReadOutcome(Fields& f, const Limits& limits, Pred allowed,
     if (value->empty()) {
       return f.Error(ErrorCode::kBadValue, "field 'value' must hold a msgpack value");
     }
-    if (value->size() > limits.max_args_bytes) {
+    if (value->size() > limits.max_result_bytes) {
       return f.Error(ErrorCode::kTooLarge,
                      "field 'value' is " + std::to_string(value->size()) +
                          " bytes; the limit is " +
-                         std::to_string(limits.max_args_bytes));
+                         std::to_string(limits.max_result_bytes));
     }
     return Status::Ok();
   }

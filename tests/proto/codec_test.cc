@@ -516,9 +516,10 @@ TEST(DecoderTest, EnforcesMaxArgsBytes) {
               ErrorCode::kTooLarge));
 }
 
-TEST(DecoderTest, EnforcesMaxArgsBytesOnResultValues) {
-  // limits.h: max_args_bytes bounds "args" and result "value" alike.
-  Decoder decoder(Limits{.max_message_bytes = 1024, .max_args_bytes = 16});
+TEST(DecoderTest, EnforcesMaxResultBytesOnResultValues) {
+  // limits.h: max_result_bytes bounds result "value"; max_args_bytes does not.
+  Decoder decoder(Limits{.max_message_bytes = 1024, .max_args_bytes = 4,
+                         .max_result_bytes = 16});
   const RawMap done = Message("result")
                           .Set("task", PackedUint(1))
                           .Set("state", PackedStr("done"));

@@ -18,8 +18,10 @@ inline constexpr std::size_t kMiB = std::size_t{1} << 20;
 struct Limits {
   // Largest client message or pipe frame payload, in bytes.
   std::size_t max_message_bytes = 64 * kMiB;
-  // Largest "args" (and result "value") inside a message, in bytes.
+  // Largest "args" inside a message, in bytes.
   std::size_t max_args_bytes = 48 * kMiB;
+  // Largest result "value", in bytes.
+  std::size_t max_result_bytes = 48 * kMiB;
 };
 
 // A function name is 1..kMaxFunctionNameBytes bytes of printable ASCII or
