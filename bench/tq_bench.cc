@@ -204,15 +204,13 @@ void Map(tq::Client& client, std::size_t items, std::size_t window, std::size_t 
   CpuMeter cpu(client);
   const auto start = Clock::now();
   const std::vector<std::int64_t> out =
-      client.map<std::int64_t>("inc", inputs, tq::MapOptions{.window = window});
+      client.map<std::int64_t>("inc", inputs, {.window = window, .chunksize = chunk});
   const double wall = Seconds(Clock::now() - start);
   const std::string cpu_per_task = cpu.PerTask(items);
   if (out.size() != items) Fail("map returned " + std::to_string(out.size()) + " items");
   for (std::size_t i = 0; i < items; ++i) Check(out[i], inputs[i] + 1, "map");
-  // libtq has no chunking: every item is one task. A --chunk is recorded,
-  // not applied, so the table cannot mistake this for a chunked run.
-  std::printf("impl=tq row=map items=%zu window=%zu chunk=%s wall_s=%.3f items_per_s=%.0f%s\n",
-              items, window, chunk > 1 ? "unsupported" : "none", wall,
+  std::printf("impl=tq row=map items=%zu window=%zu chunk=%zu wall_s=%.3f items_per_s=%.0f%s\n",
+              items, window, tq::detail::ChunkSize({.chunksize = chunk}, items), wall,
               static_cast<double>(items) / wall, cpu_per_task.c_str());
 }
 
@@ -402,7 +400,8 @@ int main(int argc, char** argv) {
   map->add_option("--window,-w", window, "tq::MapOptions::window")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  map->add_option("--chunk", chunk, "Recorded only: libtq has no chunking yet");
+  map->add_option("--chunk", chunk, "tq::MapOptions::chunksize; 0: auto")
+      ->capture_default_str();
 
   auto* cpu = app.add_subcommand("cpu", "N burn_us(U) tasks: (task CPU / workers) / wall");
   cpu->add_option("--tasks", tasks, "Tasks")->capture_default_str();

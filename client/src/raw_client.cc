@@ -230,6 +230,7 @@ RawResult RawClient::Impl::Submit(
   }
   m.retry_backoff_ms = static_cast<std::uint64_t>(options.retry_backoff.count());
   m.key = options.key;
+  m.chunk = options.chunk;
   proto::Buffer frame;
   proto::Encode(m, frame);
   Enqueue({id, frame.Take(), call, Clock::now()});

@@ -64,6 +64,7 @@ struct Task {
   std::chrono::milliseconds timeout{0};  // 0: none
   std::uint32_t max_retries = 0;
   std::uint8_t retry_on = 0;             // proto::RetryOn bits
+  bool chunk = false;                    // args is a chunk of calls (§4.9)
   std::chrono::milliseconds retry_backoff{1000};
 
   proto::TaskState state = proto::TaskState::kQueued;

@@ -25,6 +25,7 @@
 #include "exec_task.h"
 #include "tq/proto/codec.h"
 #include "tq/proto/framing.h"
+#include "tq/proto/msgpack_walk.h"
 #include "tq/worker/task.h"
 
 namespace tq::worker {
@@ -79,6 +80,23 @@ std::string CleanText(std::string_view in) {
     p += len;
   }
   return out;
+}
+
+// The type and message of the exception being handled, for a failed
+// result: TaskError's own type, else the demangled type of what was thrown.
+void DescribeCurrentException(std::string* type, std::string* message) {
+  try {
+    throw;
+  } catch (const TaskError& e) {
+    *type = e.type();
+    *message = e.what();
+  } catch (const std::exception& e) {
+    *type = CurrentExceptionType();
+    *message = e.what();
+  } catch (...) {
+    *type = CurrentExceptionType();
+    *message = "exception of non-standard type " + *type;
+  }
 }
 
 bool LoadPlugin(const std::string& path, Registry& registry) {
@@ -220,18 +238,15 @@ class Loop final : public Host {
       message = "this worker has no function '" + std::string(task.fn) + "'";
     } else {
       try {
-        Output out(&value_);
-        (*fn)(task.args, out);
+        if (task.chunk) {
+          RunChunk(*fn, task.args);
+        } else {
+          Output out(&value_);
+          (*fn)(task.args, out);
+        }
         failed = false;
-      } catch (const TaskError& e) {
-        type = e.type();
-        message = e.what();
-      } catch (const std::exception& e) {
-        type = CurrentExceptionType();
-        message = e.what();
       } catch (...) {
-        type = CurrentExceptionType();
-        message = "exception of non-standard type " + type;
+        DescribeCurrentException(&type, &message);
       }
     }
     current_task_ = 0;
@@ -255,6 +270,48 @@ class Loop final : public Host {
     const std::size_t start = proto::BeginFrame(out_);
     proto::Encode(result, out_);
     proto::EndFrame(out_, start);
+  }
+
+  // A chunk (PROTOCOL.md §4.9): fn once per argument array of args, each
+  // item's outcome packed as [0, value] or [1, type, message], so that one
+  // item's exception does not cost the others their results.
+  void RunChunk(const RawTask& fn, std::string_view args) {
+    std::size_t pos = 0;
+    std::uint32_t count = 0;
+    // The whole shape first: a malformed chunk runs nothing.
+    bool valid = proto::ReadArrayHeader(args, &pos, &count);
+    const std::size_t first = pos;
+    for (std::uint32_t i = 0; valid && i < count; ++i) {
+      valid = proto::SkipValue(args, &pos);
+    }
+    if (!valid || pos != args.size()) {
+      throw TaskError("tq.BadArguments",
+                      "a chunk's args must be one array of argument arrays");
+    }
+    Output out(&value_);
+    msgpack::packer<Output> pk(out);
+    pk.pack_array(count);
+    pos = first;
+    std::string type, message;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::size_t start = pos;
+      proto::SkipValue(args, &pos);
+      const std::size_t mark = value_.size();
+      pk.pack_array(2);
+      pk.pack_uint8(0);
+      const std::size_t before = value_.size();
+      try {
+        fn(args.substr(start, pos - start), out);
+        if (value_.size() == before) pk.pack_nil();  // a raw task that wrote nothing
+      } catch (...) {
+        DescribeCurrentException(&type, &message);
+        value_.resize(mark);
+        pk.pack_array(3);
+        pk.pack_uint8(1);
+        pk.pack(CleanText(type));
+        pk.pack(CleanText(message));
+      }
+    }
   }
 
   bool Flush() {

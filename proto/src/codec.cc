@@ -49,6 +49,11 @@ void PackStrField(Packer& pk, std::string_view key, std::string_view v) {
   PackStr(pk, v);
 }
 
+void PackTrue(Packer& pk, std::string_view key) {
+  PackStr(pk, key);
+  pk.pack_true();
+}
+
 void PackInt(Packer& pk, std::string_view key, std::int64_t v) {
   PackStr(pk, key);
   pk.pack_int64(v);
@@ -370,7 +375,7 @@ Status ReadSubmitOptions(Fields& f, SubmitRequest* m) {
       (m->key.empty() || m->key.size() > 256 || !IsPrintableUtf8(m->key))) {
     return f.Error(ErrorCode::kBadValue, "field 'key' must be 1 to 256 bytes of printable UTF-8");
   }
-  return Status::Ok();
+  return f.Bool("chunk", &m->chunk);
 }
 
 Status ReadErrorInfo(Fields& f, ErrorInfo* error) {
@@ -460,7 +465,7 @@ void Encode(const SubmitRequest& m, Buffer& out) {
   const std::uint32_t options = (m.priority != 0) + (m.timeout_ms != 0) +
                                 (m.delay_ms != 0) + (m.max_retries != 0) +
                                 (m.retry_on != 0) + (m.retry_backoff_ms != 0) +
-                                !m.key.empty();
+                                !m.key.empty() + m.chunk;
   BeginMessage(pk, "submit", 3 + options);
   PackUint(pk, "req", m.request_id);
   if (m.priority != 0) PackInt(pk, "priority", m.priority);
@@ -479,6 +484,7 @@ void Encode(const SubmitRequest& m, Buffer& out) {
   }
   if (m.retry_backoff_ms != 0) PackUint(pk, "retry_backoff_ms", m.retry_backoff_ms);
   if (!m.key.empty()) PackStrField(pk, "key", m.key);
+  if (m.chunk) PackTrue(pk, "chunk");
   PackStrField(pk, "fn", m.fn);
   PackStr(pk, "args");
   if (m.args.empty()) {
@@ -632,8 +638,9 @@ void Encode(const WorkerHello& m, Buffer& out) {
 
 void Encode(const TaskAssignment& m, Buffer& out) {
   Packer pk(out);
-  BeginMessage(pk, "task", 3);
+  BeginMessage(pk, "task", 3 + m.chunk);
   PackUint(pk, "task", m.task_id);
+  if (m.chunk) PackTrue(pk, "chunk");
   PackStrField(pk, "fn", m.fn);
   PackStr(pk, "args");
   PackBin(pk, m.args);
@@ -1050,6 +1057,7 @@ Result<TaskAssignment> Decoder::DecodeTask(std::string_view frame) {
   TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
   TQ_RETURN_IF_ERROR(ReadFunctionName(f, &m.fn));
   TQ_RETURN_IF_ERROR(ReadArgs(f, limits_, &m.args));
+  TQ_RETURN_IF_ERROR(f.Bool("chunk", &m.chunk));
   TQ_RETURN_IF_ERROR(f.NoUnknownFields());
   return m;
 }

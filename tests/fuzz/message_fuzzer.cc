@@ -5,12 +5,14 @@
 // Input: one frame, exactly as it would arrive. Properties beyond "no
 // crash, no leak, no UB, no allocation over libFuzzer's malloc limit":
 // accepted messages round-trip to a canonical encoding, and every rejection
-// yields a valid ERROR reply whose sentence is UTF-8.
+// yields a valid ERROR reply whose sentence is UTF-8; and msgpack_walk's
+// SkipValue stays in bounds and spans exactly every accepted message.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "fuzz_util.h"
+#include "tq/proto/msgpack_walk.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using tq::proto::Decoder;
@@ -33,5 +35,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     FUZZ_CHECK(tq::fuzz::IsUtf8(daemon.status().message()));
   }
+
+  // The walker workers run over chunks (PROTOCOL.md §4.9) never reads past
+  // the end, and agrees with the decoder that a message is one value.
+  std::size_t pos = 0;
+  const bool walked = tq::proto::SkipValue(frame, &pos);
+  FUZZ_CHECK(pos <= size && walked == (pos != 0));
+  if (client.ok() || daemon.ok()) FUZZ_CHECK(walked && pos == size);
   return 0;
 }

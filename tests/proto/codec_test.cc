@@ -150,6 +150,30 @@ TEST(CodecTest, RoundTripsASubmitWithBinaryArgsContainingNulBytes) {
   EXPECT_EQ(m->args, args);
 }
 
+TEST(CodecTest, RoundTripsTheChunkFlagOfSubmitAndTask) {
+  Buffer frame;
+  SubmitRequest submit{3, "square", "\x92\x91\x01\x91\x02"};
+  submit.chunk = true;
+  auto m = RoundTrip(submit, &Decoder::DecodeClient, &frame);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->chunk);
+  frame.clear();
+  m = RoundTrip(SubmitRequest{3, "square", "\x90"}, &Decoder::DecodeClient, &frame);
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->chunk);
+  EXPECT_EQ(frame.view().find("chunk"), std::string_view::npos);  // absent unless set
+  frame.clear();
+  auto t = RoundTrip(TaskAssignment{9, "square", "\x90", true}, &Decoder::DecodeTask, &frame);
+  ASSERT_TRUE(t);
+  EXPECT_TRUE(t->chunk);
+}
+
+TEST(DecoderTest, RejectsAChunkFlagThatIsNotABool) {
+  Decoder decoder;
+  EXPECT_TRUE(IsError(decoder.DecodeClient(ValidSubmit().Set("chunk", PackedUint(1)).Build()),
+                      ErrorCode::kWrongType, "field 'chunk'"));
+}
+
 TEST(CodecTest, SendsEmptySubmitArgsAsAnEmptyArray) {
   Buffer frame;
   auto m =

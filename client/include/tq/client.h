@@ -29,10 +29,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <ranges>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -46,18 +49,33 @@ namespace tq {
 
 namespace detail {
 
+// A msgpack packer's stream that appends to a string: small arguments
+// then cost no allocation at all (msgpack::sbuffer starts at 8 KiB).
+struct StringSink {
+  std::string* out;
+  void write(const char* data, std::size_t n) { out->append(data, n); }
+};
+
+// Appends the argument array [args...] to out.
 template <typename... Args>
-std::string PackArgs(const Args&... args) {
-  msgpack::sbuffer buf;
-  msgpack::packer<msgpack::sbuffer> pk(buf);
+void PackArgsInto(std::string& out, const Args&... args) {
+  StringSink sink{&out};
+  msgpack::packer<StringSink> pk(sink);
   pk.pack_array(sizeof...(Args));
   (pk.pack(args), ...);
-  return std::string(buf.data(), buf.size());
 }
 
+template <typename... Args>
+std::string PackArgs(const Args&... args) {
+  std::string out;
+  PackArgsInto(out, args...);
+  return out;
+}
+
+// Appends the argument array of a tuple's elements to out.
 template <typename Tuple>
-std::string PackTuple(const Tuple& t) {
-  return std::apply([](const auto&... a) { return PackArgs(a...); }, t);
+void PackTupleInto(std::string& out, const Tuple& t) {
+  std::apply([&out](const auto&... a) { PackArgsInto(out, a...); }, t);
 }
 
 // Converts a task's msgpack value to R, or throws ResultTypeError.
@@ -77,6 +95,80 @@ template <typename R>
 R Value(const Outcome& o) {
   o.ThrowIfError();
   if constexpr (!std::is_void_v<R>) return Unpack<R>(o);
+}
+
+// A chunk's args: room for an array32 header, filled in by EndChunk
+// once the count is known (array32 is valid msgpack for any count).
+inline void BeginChunk(std::string& args) { args.assign(5, '\xdd'); }
+void EndChunk(std::string& args, std::size_t count);
+
+// One item of a chunked map: its value, or why it has none.
+template <typename R>
+struct ChunkItem {
+  std::size_t index;
+  std::optional<R> value;
+  std::exception_ptr error;
+};
+
+// Splits the outcome of a chunk of `count` items, the first of them input
+// `first`, into per-item values and errors (PROTOCOL.md §4.9). A chunk that
+// failed as a whole fails each of its items alike.
+template <typename R, typename Out>
+void SplitChunk(const Outcome& o, std::size_t first, std::size_t count, Out& out) {
+  auto fail_all = [&](std::size_t from, std::exception_ptr e) {
+    for (std::size_t i = from; i < count; ++i) out.push_back({first + i, std::nullopt, e});
+  };
+  try {
+    o.ThrowIfError();
+  } catch (...) {
+    fail_all(0, std::current_exception());
+    return;
+  }
+  std::size_t i = 0;
+  try {
+    msgpack::object_handle oh = msgpack::unpack(o.value.data(), o.value.size());
+    const msgpack::object& all = oh.get();
+    if (all.type != msgpack::type::ARRAY || all.via.array.size != count) {
+      throw ProtocolError("task " + std::to_string(o.task_id) + ": a chunk of " +
+                          std::to_string(count) + " items came back malformed");
+    }
+    for (; i < count; ++i) {
+      const msgpack::object& item = all.via.array.ptr[i];
+      if (item.type != msgpack::type::ARRAY || item.via.array.size < 2) {
+        throw ProtocolError("task " + std::to_string(o.task_id) +
+                            ": a malformed item in a chunk");
+      }
+      const msgpack::object* f = item.via.array.ptr;
+      if (f[0].as<int>() == 0) {
+        std::optional<R> value;
+        try {
+          value = f[1].as<R>();
+        } catch (const std::exception& e) {
+          out.push_back({first + i, std::nullopt,
+                         std::make_exception_ptr(ResultTypeError(
+                             "the value of item " + std::to_string(first + i) + " of task " +
+                             std::to_string(o.task_id) +
+                             " does not convert to the requested type (" + e.what() + ")"))});
+          continue;
+        }
+        out.push_back({first + i, std::move(value), nullptr});
+      } else {
+        if (item.via.array.size < 3) {
+          throw ProtocolError("task " + std::to_string(o.task_id) +
+                              ": a malformed failed item in a chunk");
+        }
+        out.push_back({first + i, std::nullopt,
+                       std::make_exception_ptr(RemoteError(
+                           o.task_id, TaskState::kFailed, o.attempts, f[1].as<std::string>(),
+                           f[2].as<std::string>(), {}))});
+      }
+    }
+  } catch (const ProtocolError&) {
+    fail_all(i, std::current_exception());
+  } catch (const std::exception& e) {
+    fail_all(i, std::make_exception_ptr(ProtocolError(
+                    "task " + std::to_string(o.task_id) + ": a chunk's value: " + e.what())));
+  }
 }
 
 }  // namespace detail
@@ -139,12 +231,27 @@ class AsyncResult {
 };
 
 struct MapOptions {
-  // Most tasks submitted and not yet finished at any time; bounds memory
-  // on both sides, and lets the input be a lazily produced range.
+  // Most tasks (chunks, when chunking) submitted and not yet finished at
+  // any time; bounds memory on both sides, and lets the input be a lazily
+  // produced range.
   std::size_t window = 1000;
+  // Inputs per task, as Python's chunksize: one task runs fn on each input
+  // of its chunk in turn, which saves the round trip per input when fn is
+  // quick. Each item still gets its own value or error; but the task's
+  // options (timeout, retries) apply to the whole chunk, and a worker that
+  // dies fails every item of its chunk.
+  //   0 (auto): one input per task if submit.timeout is set or the range
+  //             has no size(), else size() / 128, between 1 and 1024.
+  //   1:        one input per task.
+  std::size_t chunksize = 0;
   // Applied to every task of the map (its key, if any, is ignored).
   SubmitOptions submit;
 };
+
+namespace detail {
+// MapOptions::chunksize's auto rule, for n inputs (nullopt: unknown).
+std::size_t ChunkSize(const MapOptions& options, std::optional<std::size_t> n);
+}  // namespace detail
 
 // One result of imap_unordered: the input's position and the value.
 template <typename R>
@@ -165,9 +272,12 @@ class ImapUnordered {
         next_(std::begin(inputs_)), last_(std::end(inputs_)),
         pack_(std::move(pack)),
         window_(options.window == 0 ? 1 : options.window),
+        input_count_(InputCount()),
+        chunksize_(detail::ChunkSize(options, input_count_)),
         submit_(std::move(options.submit)),
         queue_(std::make_shared<detail::CompletionQueue>()) {
     submit_.key.clear();  // one key cannot name many tasks
+    submit_.chunk = chunksize_ > 1;
   }
   // Iterators point at their ImapUnordered: neither copy nor move it once
   // iteration has begun (returning it from imap_unordered is fine).
@@ -178,17 +288,29 @@ class ImapUnordered {
   // the item's error (RemoteError etc.) if it failed; later calls go on
   // with the remaining items.
   std::optional<Completed<R>> next() {
-    Fill();
-    if (in_flight_ == 0) return std::nullopt;
-    const std::size_t tag = queue_->Pop();
-    --in_flight_;
-    RawResult call = std::move(calls_[tag]);
-    calls_[tag] = RawResult();
-    free_.push_back(tag);
-    const Outcome& o = call.outcome();
-    const std::size_t index = indexes_[tag];
-    Fill();
-    return Completed<R>{index, detail::Value<R>(o)};
+    for (;;) {
+      if (!split_.empty()) {
+        detail::ChunkItem<R> item = std::move(split_.front());
+        split_.pop_front();
+        if (item.error) std::rethrow_exception(item.error);
+        return Completed<R>{item.index, std::move(*item.value)};
+      }
+      Fill();
+      if (in_flight_ == 0) return std::nullopt;
+      const std::size_t tag = queue_->Pop();
+      --in_flight_;
+      RawResult call = std::move(calls_[tag]);
+      calls_[tag] = RawResult();
+      free_.push_back(tag);
+      const Outcome& o = call.outcome();
+      const std::size_t index = indexes_[tag];
+      if (!submit_.chunk) {
+        Fill();
+        return Completed<R>{index, detail::Value<R>(o)};
+      }
+      detail::SplitChunk<R>(o, index, counts_[tag], split_);
+      Fill();
+    }
   }
 
   class iterator {
@@ -218,6 +340,9 @@ class ImapUnordered {
   iterator begin() { return iterator(this); }
   iterator end() { return iterator(); }
 
+  // How many inputs there are, if the range knows (std::ranges::size).
+  std::optional<std::size_t> size() const { return input_count_; }
+
  private:
   void Fill() {
     while (in_flight_ < window_ && next_ != last_) {
@@ -226,14 +351,40 @@ class ImapUnordered {
         tag = calls_.size();
         calls_.emplace_back();
         indexes_.push_back(0);
+        counts_.push_back(0);
       } else {
         tag = free_.back();
         free_.pop_back();
       }
-      indexes_[tag] = submitted_++;
-      calls_[tag] = raw_.Submit(fn_, pack_(*next_), submit_, queue_, tag);
-      ++next_;
+      indexes_[tag] = submitted_;
+      args_.clear();
+      if (submit_.chunk) {
+        detail::BeginChunk(args_);
+        std::size_t count = 0;
+        // Bounded in bytes too, far below tqd's args limit (48 MiB).
+        constexpr std::size_t kMaxChunkBytes = std::size_t{1} << 20;
+        for (; count < chunksize_ && next_ != last_ && args_.size() < kMaxChunkBytes;
+             ++count, ++next_) {
+          pack_(args_, *next_);
+        }
+        detail::EndChunk(args_, count);
+        counts_[tag] = count;
+        submitted_ += count;
+      } else {
+        pack_(args_, *next_);
+        ++submitted_;
+        ++next_;
+      }
+      calls_[tag] = raw_.Submit(fn_, args_, submit_, queue_, tag);
       ++in_flight_;
+    }
+  }
+
+  std::optional<std::size_t> InputCount() {
+    if constexpr (std::ranges::sized_range<std::remove_reference_t<Range>>) {
+      return static_cast<std::size_t>(std::ranges::size(inputs_));
+    } else {
+      return std::nullopt;
     }
   }
 
@@ -244,10 +395,15 @@ class ImapUnordered {
   decltype(std::end(std::declval<Range&>())) last_;
   Pack pack_;
   std::size_t window_;
+  std::optional<std::size_t> input_count_;
+  std::size_t chunksize_;
   SubmitOptions submit_;
   std::shared_ptr<detail::CompletionQueue> queue_;
   std::vector<RawResult> calls_;       // by tag; tags are reused
-  std::vector<std::size_t> indexes_;   // by tag: input position
+  std::vector<std::size_t> indexes_;   // by tag: input position (of the first)
+  std::vector<std::size_t> counts_;    // by tag: inputs in the chunk
+  std::deque<detail::ChunkItem<R>> split_;  // a chunk's items not yet returned
+  std::string args_;                   // reused for every submit
   std::vector<std::size_t> free_;      // unused tags
   std::size_t in_flight_ = 0;
   std::size_t submitted_ = 0;
@@ -312,7 +468,7 @@ class Client {
   template <typename R, typename Range>
   std::vector<R> starmap(std::string_view fn, Range&& inputs,
                          MapOptions options = {}) {
-    auto pack = [](const auto& t) { return detail::PackTuple(t); };
+    auto pack = [](std::string& out, const auto& t) { detail::PackTupleInto(out, t); };
     ImapUnordered<R, Range, decltype(pack)> results(
         raw_, std::string(fn), std::forward<Range>(inputs), pack, options);
     return Collect<R>(results);
@@ -325,7 +481,7 @@ class Client {
   template <typename R, typename Range>
   auto imap_unordered(std::string_view fn, Range&& inputs,
                       MapOptions options = {}) {
-    auto pack = [](const auto& x) { return detail::PackArgs(x); };
+    auto pack = [](std::string& out, const auto& x) { detail::PackArgsInto(out, x); };
     return ImapUnordered<R, Range, decltype(pack)>(
         raw_, std::string(fn), std::forward<Range>(inputs), pack, options);
   }
@@ -345,6 +501,17 @@ class Client {
 
   template <typename R, typename Results>
   static std::vector<R> Collect(Results&& results) {
+    if constexpr (std::is_default_constructible_v<R>) {
+      // Straight into place: a million results cost one allocation.
+      if (const std::optional<std::size_t> n = results.size()) {
+        std::vector<R> out(*n);
+        while (auto item = results.next()) {
+          if (item->index >= out.size()) out.resize(item->index + 1);
+          out[item->index] = std::move(item->value);
+        }
+        return out;
+      }
+    }
     std::vector<std::optional<R>> slots;
     while (auto item = results.next()) {
       if (item->index >= slots.size()) slots.resize(item->index + 1);

@@ -52,6 +52,11 @@ struct SubmitOptions {
   // Idempotency key: a second submit with the same key while the first
   // task is known to tqd returns the first task instead of a new one.
   std::string key;
+  // args is an array of argument arrays, fn runs once per element in one
+  // task, and the value is an array of per-item outcomes, [0, value] or
+  // [1, type, message] (PROTOCOL.md §4.9). Client::map sets it for its
+  // chunks (MapOptions::chunksize); the other options apply to the chunk.
+  bool chunk = false;
 };
 
 // What tqd knows of a task (status, cancel, kick).

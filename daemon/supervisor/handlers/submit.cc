@@ -76,6 +76,7 @@ void Supervisor::HandleSubmit(std::string_view client,
                                    : config_.task_timeout;
   task.max_retries = m.max_retries;
   task.retry_on = m.retry_on;
+  task.chunk = m.chunk;
   if (m.retry_backoff_ms != 0) {
     task.retry_backoff = std::chrono::milliseconds(m.retry_backoff_ms);
   }

@@ -73,6 +73,9 @@ struct SubmitRequest {
   std::uint8_t retry_on = 0;       // RetryOn bits; 0: lost | timed_out
   std::uint64_t retry_backoff_ms = 0;  // 0: 1000, doubling per attempt
   std::string_view key;            // idempotency key; "" for none
+  // args is an array of argument arrays, fn is applied to each, and the
+  // value is an array of per-item outcomes (PROTOCOL.md §4.9).
+  bool chunk = false;
 };
 
 struct PingRequest {
@@ -209,6 +212,7 @@ struct TaskAssignment {
   std::uint64_t task_id = 0;
   std::string_view fn;
   std::string_view args;
+  bool chunk = false;  // as SubmitRequest::chunk
 };
 
 // worker -> tqd: how it went. state is kDone or kFailed.

@@ -1,0 +1,135 @@
+// Chunked maps (MapOptions::chunksize, PROTOCOL.md §4.9) against a real
+// tqd: several inputs per task, each with its own value or error.
+#include <gtest/gtest.h>
+#include <tq/client.h>
+
+#include <numeric>
+#include <set>
+
+#include "testing/tqd_process.h"
+
+namespace tq {
+namespace {
+
+using testing::LibPath;
+using testing::TqdOptions;
+using testing::TqdProcess;
+
+TqdOptions WithPlugin() {
+  TqdOptions o;
+  o.extra_args = {"--plugin", LibPath("libtq_example_tasks.so")};
+  return o;
+}
+
+class MapChunkTest : public ::testing::Test {
+ protected:
+  // Tasks that have ended done since tqd started.
+  std::uint64_t DoneTasks() { return client_.stats().done; }
+
+  TqdProcess tqd_{WithPlugin()};
+  Client client_{tqd_.endpoint()};
+};
+
+TEST_F(MapChunkTest, ChunksGiveEveryInputItsOwnResultInOrderFromFewerTasks) {
+  std::vector<long> xs(1000);
+  std::iota(xs.begin(), xs.end(), -500);
+  std::vector<long> want;
+  for (long x : xs) want.push_back(x * x);
+
+  const std::uint64_t before = DoneTasks();
+  EXPECT_EQ(client_.map<long>("square", xs, {.window = 10, .chunksize = 7}), want);
+  EXPECT_EQ(DoneTasks() - before, 143u);  // ceil(1000 / 7)
+
+  // Auto: 1000 / 128 = 7 per task again.
+  EXPECT_EQ(client_.map<long>("square", xs), want);
+  EXPECT_EQ(DoneTasks() - before, 286u);
+
+  // One per task, as before chunking existed.
+  EXPECT_EQ(client_.map<long>("square", xs, {.chunksize = 1}), want);
+  EXPECT_EQ(DoneTasks() - before, 1286u);
+}
+
+TEST_F(MapChunkTest, AutoChunkingKeepsOneInputPerTaskWhenATimeoutIsSet) {
+  std::vector<long> xs(300, 3);
+  const std::uint64_t before = DoneTasks();
+  MapOptions options;
+  options.submit.timeout = std::chrono::seconds(30);
+  EXPECT_EQ(client_.map<long>("square", xs, options), std::vector<long>(300, 9));
+  EXPECT_EQ(DoneTasks() - before, 300u);
+}
+
+TEST_F(MapChunkTest, AnItemThatThrowsFailsAloneAndItsNeighboursKeepTheirValues) {
+  std::map<std::size_t, double> values;
+  int failed = 0;
+  auto results = client_.imap_unordered<double>(
+      "checked_sqrt", std::vector<double>{4, -1, 9, -4, 16}, {.chunksize = 5});
+  for (;;) {
+    try {
+      auto item = results.next();
+      if (!item) break;
+      values[item->index] = item->value;
+    } catch (const RemoteError& e) {
+      EXPECT_EQ(e.state(), TaskState::kFailed);
+      EXPECT_EQ(e.type(), "ValueError");
+      EXPECT_EQ(e.message(), "math domain error");
+      ++failed;
+    }
+  }
+  EXPECT_EQ(values, (std::map<std::size_t, double>{{0, 2}, {2, 3}, {4, 4}}));
+  EXPECT_EQ(failed, 2);
+  // map throws the first failure.
+  EXPECT_THROW(client_.map<double>("checked_sqrt", std::vector<double>{1, -1}, {.chunksize = 2}),
+               RemoteError);
+}
+
+TEST_F(MapChunkTest, AValueOfTheWrongTypeFailsOnlyItsItem) {
+  // echo returns its argument array: [x], not a string.
+  auto results = client_.imap_unordered<std::vector<int>>("echo", std::vector<int>{1, 2},
+                                                          {.chunksize = 2});
+  auto first = results.next();
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->value, std::vector<int>{static_cast<int>(first->index) + 1});
+  EXPECT_THROW(client_.map<std::string>("echo", std::vector<int>{1, 2}, {.chunksize = 2}),
+               ResultTypeError);
+}
+
+TEST_F(MapChunkTest, AWorkerThatDiesLosesEveryItemOfItsChunk) {
+  // crash takes no arguments: starmap of empty tuples.
+  const std::vector<std::tuple<>> calls(3);
+  try {
+    client_.starmap<bool>("crash", calls, {.chunksize = 3});
+    FAIL() << "a crashed chunk returned values";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.state(), TaskState::kLost);
+  }
+  // One task, lost once; the pool goes on.
+  EXPECT_EQ(client_.stats().lost, 1u);
+  EXPECT_EQ(client_.apply<long>("square", 3), 9);
+}
+
+TEST_F(MapChunkTest, RawChunksOfTheWrongShapeAreBadArguments) {
+  SubmitOptions chunk;
+  chunk.chunk = true;
+  // Claims two argument arrays, holds one: nothing runs.
+  Outcome o = client_.raw().Submit("square", std::string("\x92\x91\x02", 3), chunk).outcome();
+  EXPECT_EQ(o.state, TaskState::kFailed);
+  EXPECT_EQ(o.error_type, "tq.BadArguments");
+  // Elements that are not argument arrays: each item fails on its own.
+  o = client_.raw().Submit("square", std::string("\x92\x91\x02\x03", 4), chunk).outcome();
+  ASSERT_TRUE(o.ok()) << o.message;
+  // [[0, 4], [1, "tq.BadArguments", "..."]]
+  msgpack::object_handle oh = msgpack::unpack(o.value.data(), o.value.size());
+  const auto items = oh.get().as<std::vector<msgpack::object>>();
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ((items[0].as<std::tuple<int, long>>()), std::make_tuple(0, 4L));
+  const auto bad = items[1].as<std::tuple<int, std::string, std::string>>();
+  EXPECT_EQ(std::get<0>(bad), 1);
+  EXPECT_EQ(std::get<1>(bad), "tq.BadArguments");
+  // An empty chunk is an empty array.
+  o = client_.raw().Submit("square", std::string("\x90", 1), chunk).outcome();
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o.value, std::string("\x90", 1));
+}
+
+}  // namespace
+}  // namespace tq
