@@ -5,7 +5,7 @@ namespace tq::daemon {
 
 void Scheduler::Push(std::uint64_t task_id, std::int32_t priority,
                      base::TimePoint ready_at, base::TimePoint now) {
-  if (!queued_.insert(task_id).second) return;  // already queued
+  if (!queued_.insert(task_id)) return;  // already queued
   ++size_;
   if (ready_at <= now) {
     ready_[priority].push_back(task_id);
@@ -30,7 +30,7 @@ std::optional<std::uint64_t> Scheduler::Pop(base::TimePoint now) {
     while (!fifo.empty()) {
       const std::uint64_t id = fifo.front();
       fifo.pop_front();
-      if (queued_.erase(id) != 0) {
+      if (queued_.erase(id)) {
         --size_;
         if (fifo.empty()) ready_.erase(level);
         return id;
@@ -42,7 +42,7 @@ std::optional<std::uint64_t> Scheduler::Pop(base::TimePoint now) {
 }
 
 bool Scheduler::Remove(std::uint64_t task_id) {
-  if (queued_.erase(task_id) == 0) return false;
+  if (!queued_.erase(task_id)) return false;
   --size_;
   return true;
 }
@@ -59,11 +59,11 @@ std::vector<std::uint64_t> Scheduler::TakeAll() {
   all.reserve(size_);
   for (auto& [priority, fifo] : ready_) {
     for (std::uint64_t id : fifo) {
-      if (queued_.erase(id) != 0) all.push_back(id);
+      if (queued_.erase(id)) all.push_back(id);
     }
   }
   for (auto& [at, d] : waiting_) {
-    if (queued_.erase(d.task_id) != 0) all.push_back(d.task_id);
+    if (queued_.erase(d.task_id)) all.push_back(d.task_id);
   }
   ready_.clear();
   waiting_.clear();

@@ -14,10 +14,10 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <unordered_set>
 #include <vector>
 
 #include "base/clock.h"
+#include "id_set.h"
 
 namespace tq::daemon {
 
@@ -54,7 +54,7 @@ class Scheduler {
   std::size_t size_ = 0;  // live entries: queued minus removed
   std::map<std::int32_t, std::deque<std::uint64_t>, std::greater<>> ready_;
   std::multimap<base::TimePoint, Delayed> waiting_;
-  std::unordered_set<std::uint64_t> queued_;  // live ids, for Remove
+  IdSet queued_;  // live ids, for Remove
 };
 
 }  // namespace tq::daemon

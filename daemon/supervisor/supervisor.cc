@@ -188,7 +188,7 @@ void Supervisor::BeforeSleep() {
     ++task->attempts;
     task->started_at_ms = WallMs();
     task->worker_pid = worker->pid();
-    pool_.Dispatch(*worker, proto::TaskAssignment{task->id, task->fn, task->args, task->chunk},
+    pool_.Dispatch(*worker, proto::TaskAssignment{task->id, task->fn, task->args(), task->chunk},
                    task->timeout);
   }
 }

@@ -32,10 +32,11 @@ proto::ErrorInfo TaskError::View() const {
 }
 
 std::size_t Task::HeapBytes() const {
-  std::size_t n = fn.capacity() + args.capacity() + key.capacity() +
-                  value.capacity() + error.type.capacity() +
-                  error.message.capacity() + error.cause.capacity() +
-                  error.stack.capacity();
+  std::size_t n = payload.capacity();
+  if (error) {
+    n += sizeof(TaskError) + error->type.capacity() + error->message.capacity() +
+         error->cause.capacity() + error->stack.capacity();
+  }
   for (const Waiter& w : waiters) n += sizeof(Waiter) + w.client.capacity();
   return n;
 }

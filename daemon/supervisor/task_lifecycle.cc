@@ -77,7 +77,7 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
         task.retry_backoff * (1u << std::min(task.attempts - 1, 16u)), kMaxBackoff);
     spdlog::debug("task {} {} (attempt {}); retrying in {} ms", task.id,
                   proto::TaskStateName(state), task.attempts, backoff.count());
-    task.error = std::move(error);  // shown by status while it waits
+    task.error = std::make_unique<TaskError>(std::move(error));  // status shows it meanwhile
     Enqueue(task, clock_.Now() + backoff);
     return;
   }
@@ -88,8 +88,12 @@ void Supervisor::Finish(Task& task, TaskState state, std::string value,
                         TaskError error) {
   if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
   task.state = state;
-  task.value = std::move(value);
-  task.error = std::move(error);
+  if (state != TaskState::kBuried) {  // a kick runs a buried task again
+    // The args are never needed again, and not kept in the store.
+    task.payload = std::move(value);
+    if (state != TaskState::kDone) task.payload.shrink_to_fit();
+  }
+  task.error = error.type.empty() ? nullptr : std::make_unique<TaskError>(std::move(error));
   task.finished_at_ms = WallMs();
   task.progress.reset();
   ++ended_by_state_[static_cast<std::size_t>(state)];
@@ -100,10 +104,6 @@ void Supervisor::Finish(Task& task, TaskState state, std::string value,
   for (const Waiter& w : task.waiters) SendResult(task, w);
   task.waiters.clear();
   task.waiters.shrink_to_fit();
-  if (state != TaskState::kBuried) {  // a kick runs a buried task again
-    task.args.clear();
-    task.args.shrink_to_fit();  // never needed again: not kept in the store
-  }
   tasks_.Retain(task, clock_.Now());
 }
 
@@ -115,9 +115,9 @@ void Supervisor::SendResult(const Task& task, const Waiter& to) {
   r.state = task.state;
   r.attempts = task.attempts;
   if (task.state == TaskState::kDone) {
-    r.value = task.value;
+    r.value = task.value();
   } else {
-    r.error = task.error.View();
+    if (task.error) r.error = task.error->View();
   }
   proto::Encode(r, reply_);
   SendReply(to.client);
@@ -137,8 +137,8 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   s.started_at_ms = task.started_at_ms;
   s.finished_at_ms = task.finished_at_ms;
   // The last attempt's error also while a retry waits.
-  if (task.state != TaskState::kDone && !task.error.type.empty()) {
-    s.error = task.error.View();
+  if (task.state != TaskState::kDone && task.error) {
+    s.error = task.error->View();
   }
   reply_.clear();
   proto::Encode(s, reply_);

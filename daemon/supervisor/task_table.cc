@@ -20,8 +20,12 @@ Task* TaskTable::FindByKey(const std::string& key) {
   return it == by_key_.end() ? nullptr : Find(it->second);
 }
 
-void TaskTable::IndexKey(Task& task) {
-  if (!task.key.empty()) by_key_[task.key] = task.id;
+void TaskTable::IndexKey(Task& task, std::string_view key) {
+  if (key.empty()) return;
+  // Keys name one live task at a time (a submit with a known key gets the
+  // existing task), so this entry lives exactly as long as the task.
+  auto it = by_key_.insert_or_assign(std::string(key), task.id).first;
+  task.key = &it->first;
 }
 
 void TaskTable::Retain(Task& task, base::TimePoint now) {
@@ -61,8 +65,8 @@ void TaskTable::Erase(std::unordered_map<std::uint64_t, Task>::iterator it) {
   Task& t = it->second;
   --retained_count_;
   retained_bytes_ -= sizeof(Task) + t.HeapBytes();
-  if (!t.key.empty()) {
-    auto k = by_key_.find(t.key);
+  if (t.key != nullptr) {
+    auto k = by_key_.find(*t.key);
     if (k != by_key_.end() && k->second == t.id) by_key_.erase(k);
   }
   tasks_.erase(it);

@@ -36,7 +36,9 @@ class TaskTable {
   Task* Find(std::uint64_t id);
   // The task holding `key` (queued, running or kept), if any.
   Task* FindByKey(const std::string& key);
-  void IndexKey(Task& task);
+  // Indexes the task by `key` (nothing if it is empty); task.key then
+  // points at the index's copy.
+  void IndexKey(Task& task, std::string_view key);
 
   // Moves the task into the result store; call after it reached a final
   // state. A buried task that is kicked leaves it again via Revive().

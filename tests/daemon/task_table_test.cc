@@ -21,8 +21,7 @@ TEST(TaskTableTest, GivesIncreasingIdsAndFindsByIdAndKey) {
   Task& a = table.Create();
   Task& b = table.Create();
   EXPECT_LT(a.id, b.id);
-  b.key = "k1";
-  table.IndexKey(b);
+  table.IndexKey(b, "k1");
   EXPECT_EQ(table.Find(a.id), &a);
   EXPECT_EQ(table.FindByKey("k1"), &b);
   EXPECT_EQ(table.FindByKey("k2"), nullptr);
@@ -32,8 +31,7 @@ TEST(TaskTableTest, GivesIncreasingIdsAndFindsByIdAndKey) {
 TEST(TaskTableTest, KeepsEndedTasksForTheTtlThenEvictsThemAndTheirKeys) {
   TaskTable table({.ttl = 10s});
   Task& t = table.Create();
-  t.key = "k";
-  table.IndexKey(t);
+  table.IndexKey(t, "k");
   const std::uint64_t id = t.id;
   End(table, t, kT0);
   EXPECT_EQ(table.Evict(kT0 + 9s), 0u);
@@ -70,7 +68,7 @@ TEST(TaskTableTest, BeyondMaxBytesTheOldestEndedGoFirst) {
   std::vector<std::uint64_t> ids;
   for (int i = 0; i < 3; ++i) {
     Task& t = table.Create();
-    t.value.assign(1000, 'x');
+    t.payload.assign(1000, 'x');
     ids.push_back(t.id);
     End(table, t, kT0);
   }

@@ -44,7 +44,7 @@ void Supervisor::HandleSubmit(std::string_view client,
                   {ErrorCode::kBadValue,
                    "key '" + std::string(m.key) + "' already names task " +
                        std::to_string(existing->id) + " of function '" +
-                       existing->fn + "'"});
+                       std::string(existing->fn) + "'"});
         return;
       }
       reply_.clear();
@@ -68,9 +68,8 @@ void Supervisor::HandleSubmit(std::string_view client,
     return;
   }
   Task& task = tasks_.Create();
-  task.fn.assign(m.fn);
-  task.args.assign(m.args);
-  task.key.assign(m.key);
+  task.fn = *functions_.find(m.fn);
+  task.payload.assign(m.args);
   task.priority = m.priority;
   task.timeout = m.timeout_ms != 0 ? std::chrono::milliseconds(m.timeout_ms)
                                    : config_.task_timeout;
@@ -82,7 +81,7 @@ void Supervisor::HandleSubmit(std::string_view client,
   }
   task.queued_at_ms = WallMs();
   task.waiters.push_back({std::string(client), m.request_id});
-  tasks_.IndexKey(task);
+  tasks_.IndexKey(task, m.key);
   Enqueue(task, clock_.Now() + std::chrono::milliseconds(m.delay_ms));
   spdlog::debug("task {} queued: {}", task.id, task.fn);
 
