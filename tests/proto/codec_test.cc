@@ -765,7 +765,8 @@ TEST(DecoderTest, DecodesAgainAfterRejectingAFrame) {
   // The zone is reused across frames: a failure must not poison it.
   Decoder decoder;
   EXPECT_FALSE(decoder.DecodeClient(std::string(1000, '\x91')).ok());
-  auto r = decoder.DecodeClient(ValidSubmit().Build());
+  const std::string frame = ValidSubmit().Build();  // the result views it
+  auto r = decoder.DecodeClient(frame);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(std::get<SubmitRequest>(r.value()).fn, "echo");
 }
