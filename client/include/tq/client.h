@@ -241,7 +241,7 @@ struct MapOptions {
   // options (timeout, retries) apply to the whole chunk, and a worker that
   // dies fails every item of its chunk.
   //   0 (auto): one input per task if submit.timeout is set or the range
-  //             has no size(), else size() / 128, between 1 and 1024.
+  //             has no size(), else size() / 128, between 1 and 8192.
   //   1:        one input per task.
   std::size_t chunksize = 0;
   // Applied to every task of the map (its key, if any, is ignored).
