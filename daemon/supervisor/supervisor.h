@@ -134,7 +134,8 @@ class Supervisor final : private WorkerPool::Listener {
   TaskTable tasks_;
   proto::Decoder decoder_;
 
-  std::set<std::string, std::less<>> functions_;  // offered by the workers
+  // Offered by the workers. Never shrinks: every Task::fn views a name here.
+  std::set<std::string, std::less<>> functions_;
   proto::Buffer reply_;                           // reused for every reply
   // By client routing id; a client is here iff it has unsent replies.
   std::unordered_map<std::string, Outbox> outboxes_;
