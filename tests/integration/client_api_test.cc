@@ -14,19 +14,14 @@ namespace tq {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::LibPath;
 using testing::TqdOptions;
 using testing::TqdProcess;
 
-TqdOptions WithPlugin() {
-  TqdOptions o;
-  o.extra_args = {"--plugin", LibPath("libtq_example_tasks.so")};
-  return o;
-}
+using testing::WithExamplePlugin;
 
 class ClientApiTest : public ::testing::Test {
  protected:
-  TqdProcess tqd_{WithPlugin()};
+  TqdProcess tqd_{WithExamplePlugin()};
   Client client_{tqd_.endpoint()};
 };
 
@@ -187,7 +182,7 @@ TEST_F(ClientApiTest, CallbacksRunWithTheResult) {
 }
 
 TEST(ClientCallbackTest, AThrowingCallbackNeitherWedgesTheClientNorLosesResults) {
-  TqdProcess tqd(WithPlugin());
+  TqdProcess tqd(WithExamplePlugin());
   std::atomic<int> errors{0};
   ClientOptions options;
   options.endpoint = tqd.endpoint();

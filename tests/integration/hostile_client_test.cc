@@ -29,22 +29,8 @@ using testing::RawConnection;
 using testing::TqdProcess;
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
-struct ErrorSeen {
-  std::string code;
-  std::string message;
-  std::uint64_t request_id = 0;
-};
-
-std::optional<ErrorSeen> ErrorFor(RawConnection& c, std::string_view frame) {
-  c.Send(frame);
-  auto reply = c.Recv();
-  if (!reply) return std::nullopt;
-  proto::Decoder decoder;
-  auto m = decoder.DecodeDaemon(*reply);
-  if (!m.ok() || !std::holds_alternative<proto::ErrorReply>(*m)) return std::nullopt;
-  const auto& e = std::get<proto::ErrorReply>(*m);
-  return ErrorSeen{std::string(e.code), std::string(e.message), e.request_id};
-}
+using testing::ErrorSeen;
+constexpr auto ErrorFor = testing::SendForError;
 
 // One msgpack value of a given type, for the "wrong type" table.
 struct Value {

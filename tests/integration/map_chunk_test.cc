@@ -11,22 +11,17 @@
 namespace tq {
 namespace {
 
-using testing::LibPath;
 using testing::TqdOptions;
 using testing::TqdProcess;
 
-TqdOptions WithPlugin() {
-  TqdOptions o;
-  o.extra_args = {"--plugin", LibPath("libtq_example_tasks.so")};
-  return o;
-}
+using testing::WithExamplePlugin;
 
 class MapChunkTest : public ::testing::Test {
  protected:
   // Tasks that have ended done since tqd started.
   std::uint64_t DoneTasks() { return client_.stats().done; }
 
-  TqdProcess tqd_{WithPlugin()};
+  TqdProcess tqd_{WithExamplePlugin()};
   Client client_{tqd_.endpoint()};
 };
 

@@ -5,6 +5,7 @@
 
 #include <variant>
 
+#include "testing/raw_task.h"
 #include "testing/tqd_process.h"
 #include "testing/wait_for.h"
 #include "tq/proto/codec.h"
@@ -16,23 +17,7 @@ using namespace std::chrono_literals;
 using testing::RawConnection;
 using testing::TqdProcess;
 
-// The ERROR reply to `frame`, decoded.
-struct ErrorSeen {
-  std::string code;
-  std::string message;
-  std::uint64_t request_id = 0;
-};
-
-std::optional<ErrorSeen> SendAndExpectError(RawConnection& c, std::string_view frame) {
-  c.Send(frame);
-  auto reply = c.Recv();
-  if (!reply) return std::nullopt;
-  proto::Decoder decoder;
-  auto m = decoder.DecodeDaemon(*reply);
-  if (!m.ok() || !std::holds_alternative<proto::ErrorReply>(*m)) return std::nullopt;
-  const auto& e = std::get<proto::ErrorReply>(*m);
-  return ErrorSeen{std::string(e.code), std::string(e.message), e.request_id};
-}
+constexpr auto SendAndExpectError = testing::SendForError;
 
 // Builds a message map from (key, packer-callback) pairs.
 template <typename F>

@@ -1,4 +1,4 @@
-// RunTask, AwaitOutcome, ArgsOf.
+// RunTask, AwaitOutcome, SendForError, ArgsOf.
 #include "testing/raw_task.h"
 
 #include <algorithm>
@@ -15,6 +15,17 @@ std::optional<TaskOutcome> RunTask(RawConnection& conn, std::uint64_t req,
   proto::Encode(proto::SubmitRequest{req, fn, args}, b);
   conn.Send(b.view());
   return AwaitOutcome(conn, req, timeout);
+}
+
+std::optional<ErrorSeen> SendForError(RawConnection& conn, std::string_view frame) {
+  conn.Send(frame);
+  auto reply = conn.Recv();
+  if (!reply) return std::nullopt;
+  proto::Decoder decoder;
+  auto m = decoder.DecodeDaemon(*reply);
+  if (!m.ok() || !std::holds_alternative<proto::ErrorReply>(*m)) return std::nullopt;
+  const auto& e = std::get<proto::ErrorReply>(*m);
+  return ErrorSeen{std::string(e.code), std::string(e.message), e.request_id};
 }
 
 std::optional<TaskOutcome> AwaitOutcome(RawConnection& conn, std::uint64_t req,

@@ -43,6 +43,16 @@ std::map<std::uint64_t, TaskOutcome> AwaitOutcomes(
     RawConnection& conn, const std::vector<std::uint64_t>& reqs,
     std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+// The ERROR reply a request should get, decoded.
+struct ErrorSeen {
+  std::string code;
+  std::string message;
+  std::uint64_t request_id = 0;
+};
+// Sends `frame` and returns the next reply if it is an ERROR; nullopt if it
+// is anything else, or none comes within RawConnection's default wait.
+std::optional<ErrorSeen> SendForError(RawConnection& conn, std::string_view frame);
+
 // msgpack-encoded argument arrays for the common cases.
 std::string ArgsOf(std::int64_t x);
 std::string ArgsOf(std::string_view s);

@@ -28,6 +28,12 @@ bool ProcessAlive(pid_t pid) {
          line[close + 2] != 'Z' && line[close + 2] != 'X';
 }
 
+TqdOptions WithExamplePlugin() {
+  TqdOptions o;
+  o.extra_args = {"--plugin", LibPath("libtq_example_tasks.so")};
+  return o;
+}
+
 TqdProcess::TqdProcess(TqdOptions options) {
   endpoint_ = options.endpoint.empty() ? "ipc://" + dir_.File("s.sock")
                                        : options.endpoint;

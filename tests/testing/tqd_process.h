@@ -30,6 +30,9 @@ struct TqdOptions {
   std::string endpoint;  // default: ipc:// in this TqdProcess's temp dir
 };
 
+// A tqd whose workers load the example plugin (square, add, checked_sqrt...).
+TqdOptions WithExamplePlugin();
+
 class TqdProcess {
  public:
   explicit TqdProcess(TqdOptions options = {});
