@@ -39,11 +39,16 @@
 #include <thread>
 #include <vector>
 
+#include "measure.h"
 #include "tq/client.h"
 
 extern char** environ;
 
 namespace {
+
+using tq::bench::Percentile;
+using tq::bench::ProcCpuSeconds;
+using tq::bench::SelfCpuSeconds;
 
 using Clock = std::chrono::steady_clock;
 
@@ -62,36 +67,6 @@ void Check(std::int64_t got, std::int64_t want, const char* where) {
     Fail(std::string(where) + ": inc returned " + std::to_string(got) +
          ", expected " + std::to_string(want));
   }
-}
-
-// Nearest-rank percentile of sorted samples, q in (0, 1].
-double Percentile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::min(sorted.size(), std::max<std::size_t>(rank, 1)) - 1];
-}
-
-// CPU time (user + system, all threads) of another process, from
-// /proc/PID/stat: 10 ms resolution, enough over runs of a second or more.
-double ProcCpuSeconds(std::uint32_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const auto paren = stat.rfind(')');
-  if (paren == std::string::npos) return 0;
-  std::istringstream rest(stat.substr(paren + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double SelfCpuSeconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto s = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
-  return s(ru.ru_utime) + s(ru.ru_stime);
 }
 
 // Where the CPU time of a run went: this client, tqd, its workers.

@@ -43,9 +43,15 @@
 #include <string>
 #include <vector>
 
+#include "../measure.h"
+
 extern char** environ;
 
 namespace {
+
+using tq::bench::Percentile;
+using tq::bench::ProcCpuSeconds;
+using tq::bench::SelfCpuSeconds;
 
 using Clock = std::chrono::steady_clock;
 constexpr int kTaskFd = 3;
@@ -238,28 +244,6 @@ int Relay(const std::string& endpoint, int nworkers) {
 
 // ---- client ------------------------------------------------------------------
 
-// CPU seconds (user + system, all threads) of a process, from /proc.
-double ProcCpuSeconds(long pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const auto paren = stat.rfind(')');
-  if (paren == std::string::npos) return 0;
-  std::istringstream rest(stat.substr(paren + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::stod(field);
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double SelfCpuSeconds() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  auto s = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
-  return s(ru.ru_utime) + s(ru.ru_stime);
-}
-
 // CPU of this client, the relay and its workers (the relay's children).
 class CpuMeter {
  public:
@@ -334,11 +318,6 @@ void Expect(std::int64_t got, std::int64_t want) {
                  static_cast<long long>(want));
     std::exit(1);
   }
-}
-
-double Percentile(const std::vector<double>& sorted, double q) {
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(sorted.size())));
-  return sorted[std::min(sorted.size(), std::max<std::size_t>(rank, 1)) - 1];
 }
 
 void Latency(void* dealer, std::size_t n, std::size_t warmup, long relay_pid) {

@@ -16,6 +16,7 @@
 
 #include "testing/process_stats.h"
 #include "testing/raw_task.h"
+#include "testing/raw_tqd_test.h"
 #include "testing/tqd_process.h"
 #include "testing/wait_for.h"
 #include "tq/proto/codec.h"
@@ -71,16 +72,7 @@ std::string SubmitWith(std::string_view field, const Value& value) {
   return std::string(buf.data(), buf.size());
 }
 
-class HostileClientTest : public ::testing::Test {
- protected:
-  void ExpectStillServing() {
-    RawConnection fresh(tqd_.endpoint());
-    EXPECT_TRUE(fresh.Ping(4242)) << tqd_.Log();
-    EXPECT_FALSE(tqd_.Exited());
-  }
-  TqdProcess tqd_;
-  RawConnection conn_{tqd_.endpoint()};
-};
+class HostileClientTest : public testing::RawTqdTest {};
 
 TEST_F(HostileClientTest, EveryFieldWithEveryWrongTypeGetsItsCodeAndTheRequestIdWhenReadable) {
   struct Field {

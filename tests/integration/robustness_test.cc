@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "testing/raw_task.h"
+#include "testing/raw_tqd_test.h"
 #include "testing/tqd_process.h"
 #include "testing/wait_for.h"
 #include "tq/proto/codec.h"
@@ -29,16 +30,7 @@ std::string Message(std::uint32_t fields, F&& fill) {
   return std::string(buf.data(), buf.size());
 }
 
-class RobustnessTest : public ::testing::Test {
- protected:
-  void ExpectStillServing() {
-    RawConnection fresh(tqd_.endpoint());
-    EXPECT_TRUE(fresh.Ping(4242)) << tqd_.Log();
-    EXPECT_FALSE(tqd_.Exited());
-  }
-  TqdProcess tqd_;
-  RawConnection conn_{tqd_.endpoint()};
-};
+class RobustnessTest : public testing::RawTqdTest {};
 
 TEST_F(RobustnessTest, GarbageBytesGetMalformed) {
   for (std::string_view garbage : {std::string_view("garbage"), std::string_view("\xc1"),
