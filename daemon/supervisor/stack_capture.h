@@ -27,8 +27,12 @@ class StackCapture {
   base::TimePoint deadline() const { return deadline_; }
   // Reads what the tool wrote. True once it closed its output.
   bool ReadSome();
-  // Stops the tool if still running and returns what it wrote (capped).
-  std::string Finish();
+  // Stops reading and returns what the tool wrote (capped); "" if called
+  // before.
+  std::string TakeText();
+  // Hands over the tool's process, for the caller to kill and reap after
+  // SIGCHLD: nothing here waits for it.
+  [[nodiscard]] base::Subprocess ReleaseTool() { return std::move(process_); }
 
  private:
   StackCapture(base::Subprocess process, base::Fd out, base::TimePoint deadline)

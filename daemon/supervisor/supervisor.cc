@@ -73,8 +73,8 @@ Supervisor::Supervisor(Config config, ConfigLoader reload,
       signals_(std::move(signals)),
       lock_(std::move(lock)),
       context_(1),
-      pool_(MakeWorkerCommand(), config_.workers, MakePoolSettings(), clock_,
-            *this),
+      pool_(MakeWorkerCommand(), config_.workers, MakePoolSettings(), spawner_,
+            clock_, *this),
       scheduler_(config_.max_queued),
       tasks_(config_.retention),
       decoder_(config_.limits) {}
@@ -138,7 +138,7 @@ int Supervisor::Run() {
     spdlog::warn("neither gdb nor eu-stack is installed: timed-out tasks will "
                  "be reported without their stack");
   }
-  while (!Finished()) {
+  while (!ShutdownFinished()) {
     BeforeSleep();
     Poll();
     RunExpired();
@@ -163,7 +163,7 @@ int Supervisor::Run() {
   return 0;
 }
 
-bool Supervisor::Finished() const { return stopping_ && pool_.AllExited(); }
+bool Supervisor::ShutdownFinished() const { return stopping_ && pool_.AllExited(); }
 
 void Supervisor::BeforeSleep() {
   if (!outboxes_.empty()) RetryOutbox();
@@ -179,7 +179,7 @@ void Supervisor::BeforeSleep() {
   }
   if (stopping_ || scheduler_.size() == 0) return;
   const auto now = clock_.Now();
-  while (Worker* worker = pool_.FindIdle()) {
+  while (const std::optional<int> slot = pool_.FindIdle()) {
     const std::optional<std::uint64_t> id = scheduler_.Pop(now);
     if (!id) break;
     Task* task = tasks_.Find(*id);
@@ -187,8 +187,8 @@ void Supervisor::BeforeSleep() {
     task->state = TaskState::kRunning;
     ++task->attempts;
     task->started_at_ms = WallMs();
-    task->worker_pid = worker->pid();
-    pool_.Dispatch(*worker, proto::TaskAssignment{task->id, task->fn, task->args(), task->chunk},
+    task->worker_pid = pool_.pid(*slot);
+    pool_.Dispatch(*slot, proto::TaskAssignment{task->id, task->fn, task->args(), task->chunk},
                    task->timeout);
   }
 }
@@ -214,26 +214,13 @@ void Supervisor::Poll() {
   const bool read_clients = serving_;
   if (read_clients) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
   const std::size_t first_worker = items.size();
-  std::vector<int> slots;
-  pool_.ForEach([&](Worker& w) {
-    short events = 0;
-    int fd = w.read_fd();
-    if (fd >= 0) events |= ZMQ_POLLIN;
-    if (w.wants_write() && w.write_fd() >= 0) {
-      // A pipe has one fd per direction: poll the write end separately.
-      items.push_back({nullptr, w.write_fd(), ZMQ_POLLOUT, 0});
-      slots.push_back(w.slot());
-    }
-    if (events != 0) {
-      items.push_back({nullptr, fd, events, 0});
-      slots.push_back(w.slot());
-    }
-    if (w.capture()) {
-      // Told apart from the worker's own pipe by POLLPRI in `events`.
-      items.push_back({nullptr, w.capture()->fd(), ZMQ_POLLIN | ZMQ_POLLPRI, 0});
-      slots.push_back(w.slot());
-    }
-  });
+  std::vector<WorkerPool::PollFd> fds;
+  pool_.AppendPollFds(&fds);
+  for (const WorkerPool::PollFd& fd : fds) {
+    const short events =
+        fd.role == WorkerPool::PollFd::Role::kWrite ? ZMQ_POLLOUT : ZMQ_POLLIN;
+    items.push_back({nullptr, fd.fd, events, 0});
+  }
 
   try {
     zmq::poll(items, NextTimeout());
@@ -241,18 +228,11 @@ void Supervisor::Poll() {
     if (e.num() != EINTR) spdlog::error("poll: {}", e.what());
     return;
   }
+  // Signals first: SIGCHLD reaps workers and may replace them, and the
+  // pool drops the events polled for the ones replaced.
   if (items[0].revents & ZMQ_POLLIN) HandleSignals();
-  for (std::size_t i = first_worker; i < items.size(); ++i) {
-    const short revents = items[i].revents;
-    if (revents == 0) continue;
-    const int slot = slots[i - first_worker];
-    if (items[i].events & ZMQ_POLLOUT) {
-      pool_.OnWritable(slot);
-    } else if (items[i].events & ZMQ_POLLPRI) {
-      pool_.OnCaptureReadable(slot);
-    } else {
-      pool_.OnReadable(slot);
-    }
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (items[first_worker + i].revents != 0) pool_.OnPollEvent(fds[i]);
   }
   if (read_clients && (items[1].revents & ZMQ_POLLIN)) DrainRouter();
 }
@@ -316,7 +296,7 @@ void Supervisor::BeginShutdown() {
   stopping_ = true;
   for (std::uint64_t id : scheduler_.TakeAll()) {
     if (Task* task = tasks_.Find(id)) {
-      Finish(*task, TaskState::kCancelled, {},
+      EndTask(*task, TaskState::kCancelled, {},
              TaskError{"tq.Cancelled", "daemon shutting down", "shutdown"});
     }
   }

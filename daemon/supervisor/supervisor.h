@@ -1,11 +1,16 @@
 // Supervisor: tqd itself. One thread, one poll loop over the ROUTER socket,
 // a signalfd and every worker's pipes; it owns all state.
 //
-//   while (!finished) {
-//     BeforeSleep();        dispatch ready tasks to idle workers, retry sends
-//     Poll(next deadline);
-//     signals first (SIGCHLD frees workers), then worker pipes, then clients
-//     timers: respawns, task deadlines, kill graces, result TTLs
+//   while (!ShutdownFinished()) {
+//     BeforeSleep();   retry sends to slow clients, trim the heap, dispatch
+//                      ready tasks to idle workers
+//     Poll();          until the next deadline: signalfd, worker pipes, ROUTER
+//       HandleSignals()            first: SIGCHLD reaps (and replaces) workers
+//       pool_.OnPollEvent(fd)      each ready worker pipe; events polled for a
+//                                  worker replaced meanwhile are dropped
+//       DrainRouter()              at most 256 client messages
+//     RunExpired();    respawns, start timeouts, task deadlines, kill graces,
+//                      shutdown escalation, result TTLs
 //   }
 //
 // Every accepted task ends exactly once: done, failed, timed_out, cancelled,
@@ -67,7 +72,7 @@ class Supervisor final : private WorkerPool::Listener {
   void HandleSignals();
   void DrainRouter();
   void RunExpired();
-  bool Finished() const;
+  bool ShutdownFinished() const;
   void BeginShutdown();
   void Reload();
 
@@ -86,7 +91,7 @@ class Supervisor final : private WorkerPool::Listener {
   // An attempt ended without a value: retry, bury or end the task.
   void AttemptFailed(Task& task, proto::TaskState state, TaskError error);
   // Ends the task: RESULT to every waiter, then into the result store.
-  void Finish(Task& task, proto::TaskState state, std::string value,
+  void EndTask(Task& task, proto::TaskState state, std::string value,
               TaskError error);
   void SendResult(const Task& task, const Waiter& to);
   void SendStatus(const Task& task, std::string_view client,
@@ -100,9 +105,9 @@ class Supervisor final : private WorkerPool::Listener {
   void RetryOutbox();
 
   // ---- WorkerPool::Listener (task_lifecycle.cc)
-  void OnWorkerReady(Worker& worker, const proto::WorkerHello& hello) override;
-  void OnTaskResult(Worker& worker, const proto::WorkerResult& result) override;
-  void OnTaskProgress(Worker& worker, const proto::TaskProgress& progress) override;
+  void OnWorkerReady(const Worker& worker, const proto::WorkerHello& hello) override;
+  void OnTaskResult(const Worker& worker, const proto::WorkerResult& result) override;
+  void OnTaskProgress(const Worker& worker, const proto::TaskProgress& progress) override;
   void OnTaskLost(std::uint64_t task_id, const DeathCause& cause) override;
   void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t rss_bytes,
                       base::Duration ran_for, std::string stack) override;
@@ -118,7 +123,8 @@ class Supervisor final : private WorkerPool::Listener {
   };
 
   // Declared in construction order; destroyed in reverse: the pool (which
-  // kills and reaps any remaining worker) and the socket go before the
+  // kills and waits for any worker still alive: only when tqd exits without
+  // draining) and the socket go before the
   // context, and the endpoint lock removes the socket file after the
   // socket is closed.
   Config config_;
@@ -129,6 +135,7 @@ class Supervisor final : private WorkerPool::Listener {
   EndpointLock lock_;
   zmq::context_t context_;
   std::optional<RouterSocket> router_;
+  ProcessSpawner spawner_;
   WorkerPool pool_;
   Scheduler scheduler_;
   TaskTable tasks_;

@@ -50,11 +50,11 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
     // and we stopped it is the shutdown's doing; any other outcome is told
     // as it happened.
     if (state == TaskState::kLost && shutdown_kill_sent_) {
-      Finish(task, TaskState::kCancelled, {},
+      EndTask(task, TaskState::kCancelled, {},
              TaskError{"tq.Cancelled", "daemon shutting down (" + error.message + ")",
                        "shutdown", error.pid});
     } else {
-      Finish(task, state, {}, std::move(error));
+      EndTask(task, state, {}, std::move(error));
     }
     return;
   }
@@ -68,7 +68,7 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
                     " runs it again)";
     error.type = "tq.Buried";
     error.cause = "buried";
-    Finish(task, TaskState::kBuried, {}, std::move(error));
+    EndTask(task, TaskState::kBuried, {}, std::move(error));
     return;
   }
   if (task.attempts <= task.max_retries && RetriesOn(task, state)) {
@@ -81,10 +81,10 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
     Enqueue(task, clock_.Now() + backoff);
     return;
   }
-  Finish(task, state, {}, std::move(error));
+  EndTask(task, state, {}, std::move(error));
 }
 
-void Supervisor::Finish(Task& task, TaskState state, std::string value,
+void Supervisor::EndTask(Task& task, TaskState state, std::string value,
                         TaskError error) {
   if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
   task.state = state;
@@ -145,20 +145,20 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   SendReply(client);
 }
 
-void Supervisor::OnWorkerReady(Worker&, const proto::WorkerHello& hello) {
+void Supervisor::OnWorkerReady(const Worker&, const proto::WorkerHello& hello) {
   for (std::string_view fn : hello.functions) {
     if (!functions_.contains(fn)) functions_.emplace(fn);
   }
 }
 
-void Supervisor::OnTaskResult(Worker& worker, const proto::WorkerResult& result) {
+void Supervisor::OnTaskResult(const Worker& worker, const proto::WorkerResult& result) {
   Task* task = tasks_.Find(result.task_id);
   if (task == nullptr || task->state != TaskState::kRunning) {
     spdlog::error("result for task {} which is not running", result.task_id);
     return;
   }
   if (result.state == TaskState::kDone) {
-    Finish(*task, TaskState::kDone, std::string(result.value), {});
+    EndTask(*task, TaskState::kDone, std::string(result.value), {});
     return;
   }
   // Only the type and message are the worker's to say; the cause is ours.
@@ -170,7 +170,7 @@ void Supervisor::OnTaskResult(Worker& worker, const proto::WorkerResult& result)
   AttemptFailed(*task, TaskState::kFailed, std::move(error));
 }
 
-void Supervisor::OnTaskProgress(Worker&, const proto::TaskProgress& progress) {
+void Supervisor::OnTaskProgress(const Worker&, const proto::TaskProgress& progress) {
   Task* task = tasks_.Find(progress.task_id);
   if (task == nullptr || task->state != TaskState::kRunning) return;
   if (!task->progress) task->progress = std::make_unique<TaskProgressState>();

@@ -1,4 +1,4 @@
-// WorkerPool.
+// WorkerPool: the slot state machine.
 #include "worker_pool.h"
 
 #include <signal.h>
@@ -6,7 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <variant>
+
+#include "check.h"
 
 namespace tq::daemon {
 namespace {
@@ -14,11 +15,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // A worker that dies on its own sooner than this after its start (or before
-// its hello) counts as a crash loop; its successor waits kFirstBackoff,
-// doubling up to kMaxBackoff.
+// its hello) counts as a crash loop (RespawnBackoff).
 constexpr auto kQuickDeath = 1s;
-constexpr auto kFirstBackoff = 100ms;
-constexpr auto kMaxBackoff = 10s;
 // How often busy workers' RSS is sampled, so a worker the kernel kills
 // for memory is reported with the size it had reached.
 constexpr auto kRssSampleInterval = 1s;
@@ -31,248 +29,176 @@ std::string MiB(std::uint64_t bytes) {
   return std::to_string((bytes + (1 << 19)) >> 20) + " MiB";
 }
 
+template <typename T, typename State>
+bool Is(const State& state) {
+  return std::holds_alternative<T>(state);
+}
+
 }  // namespace
 
 WorkerPool::WorkerPool(WorkerCommand command, int size, PoolSettings settings,
-                       const base::Clock& clock, Listener& listener)
+                       WorkerSpawner& spawner, const base::Clock& clock,
+                       Listener& listener, OomCounter oom)
     : command_(std::move(command)),
       size_(size),
       settings_(std::move(settings)),
+      spawner_(spawner),
       clock_(clock),
       listener_(listener),
+      oom_(std::move(oom)),
       slots_(static_cast<std::size_t>(size)),
       decoder_(command_.limits) {
+  for (std::size_t i = 0; i < slots_.size(); ++i) slots_[i].index = static_cast<int>(i);
   (void)oom_.IncreasedSinceLastCheck();  // the baseline
 }
 
 proto::Status WorkerPool::Start() {
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    auto w = Worker::Spawn(static_cast<int>(i), command_, clock_.Now());
-    if (!w.ok()) return w.status();
-    spdlog::debug("worker {} (pid {}) started", i, w->pid());
-    slots_[i].worker.emplace(std::move(*w));
-  }
+  for (Slot& s : slots_) TQ_RETURN_IF_ERROR(Spawn(s));
   return proto::Status::Ok();
 }
 
-void WorkerPool::Resize(int size) {
-  const auto n = static_cast<std::size_t>(size);
-  if (slots_.size() < n) slots_.resize(n);
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    Slot& s = slots_[i];
-    const bool retire = i >= n;
-    if (retire && !s.retired) {
-      s.retired = true;
-      s.respawn_at.reset();
-      if (s.worker && s.worker->state() == Worker::State::kIdle) {
-        Retire(s, "the pool shrinks");
-      }
-    } else if (!retire && (s.retired || (!s.worker && !s.respawn_at))) {
-      s.retired = false;
-      if (!s.worker && !shutting_down_) SpawnInto(static_cast<int>(i));
-    }
-  }
-  size_ = size;
+// ---- transitions ----------------------------------------------------------
+
+proto::Status WorkerPool::Spawn(Slot& s) {
+  TQ_CHECK(!s.worker && (Is<Empty>(s.state) || Is<RespawnWait>(s.state)));
+  auto spawned = spawner_.Spawn(command_);
+  if (!spawned.ok()) return spawned.status();
+  s.worker.emplace(s.index, next_serial_++, std::move(*spawned),
+                   command_.limits.max_message_bytes, clock_.Now());
+  s.state = Starting{};
+  spdlog::debug("worker {} (pid {}) started", s.index, s.worker->pid());
+  return proto::Status::Ok();
 }
 
-void WorkerPool::SpawnInto(int slot) {
-  Slot& s = slots_[static_cast<std::size_t>(slot)];
-  s.respawn_at.reset();
-  s.kill_reason.clear();
-  s.closed_pipe = false;
-  s.expected_exit = false;
-  auto w = Worker::Spawn(slot, command_, clock_.Now());
-  if (!w.ok()) {
+void WorkerPool::Respawn(Slot& s) {
+  if (const proto::Status status = Spawn(s); !status.ok()) {
     // fd or process exhaustion: try again later rather than shrink for good.
-    spdlog::error("cannot start worker {}: {}; retrying in {} ms", slot,
-                  w.status().message(), Ms(kMaxBackoff));
-    s.respawn_at = clock_.Now() + kMaxBackoff;
-    return;
-  }
-  spdlog::debug("worker {} (pid {}) started", slot, w->pid());
-  s.worker.emplace(std::move(*w));
-}
-
-void WorkerPool::OnReadable(int slot) {
-  Slot& s = slots_[static_cast<std::size_t>(slot)];
-  if (!s.worker) return;
-  const auto status = s.worker->ReadFrames([&](std::string_view frame) {
-    if (s.worker && s.worker->state() != Worker::State::kExiting) {
-      HandleFrame(s, frame);
-    }
-  });
-  if (!s.worker || s.worker->state() == Worker::State::kExiting) return;
-  if (status == Worker::ReadStatus::kTooLarge) {
-    Evict(s, "sent a frame over the size limit");
-  } else if (status == Worker::ReadStatus::kClosed) {
-    // It closed its result pipe: it is exiting. SIGCHLD tells us how; one
-    // that lives on can never answer again and is killed after the grace.
-    if (s.worker->state() == Worker::State::kCapturing) return;  // ptraced
-    s.worker->Detach();
-    if (s.worker->TryReap()) {
-      Bury(slot);
-    } else {
-      s.closed_pipe = true;
-      s.worker->KillAt(clock_.Now() + settings_.stop_grace);
-    }
+    spdlog::error("cannot start worker {}: {}; retrying in {} ms", s.index,
+                  status.message(), Ms(RespawnBackoff::kMax));
+    s.state = RespawnWait{clock_.Now() + RespawnBackoff::kMax};
   }
 }
 
-void WorkerPool::OnWritable(int slot) {
-  Slot& s = slots_[static_cast<std::size_t>(slot)];
-  if (s.worker && !s.worker->Flush()) {
-    // EPIPE: it is gone; the read side and SIGCHLD will report how.
-    s.worker->CloseInput();
-  }
-}
-
-void WorkerPool::OnCaptureReadable(int slot) {
-  Slot& s = slots_[static_cast<std::size_t>(slot)];
-  if (s.worker && s.worker->capture() && s.worker->capture()->ReadSome()) {
-    FinishTimeout(s);
-  }
-}
-
-void WorkerPool::HandleFrame(Slot& s, std::string_view frame) {
+void WorkerPool::BeginStop(Slot& s, StopReason reason, std::string why) {
+  TQ_CHECK(s.worker && !Is<Stopping>(s.state));
   Worker& w = *s.worker;
-  auto message = decoder_.DecodeFromWorker(frame);
-  if (!message.ok()) {
-    Evict(s, "sent a malformed frame (" + message.status().message() + ")");
-    return;
+  // Lost tasks are reported when the worker is reaped, with how it died; a
+  // stopped task was answered by whoever stopped it; a retired worker has
+  // none.
+  std::optional<Assignment> task;
+  if (reason == StopReason::kExpel || reason == StopReason::kVanished) {
+    if (const Assignment* t = TaskOf(s)) task = *t;
   }
-  if (auto* hello = std::get_if<proto::WorkerHello>(&*message)) {
-    if (w.state() != Worker::State::kStarting) {
-      Evict(s, "said hello twice");
-      return;
+  TQ_CHECK(reason != StopReason::kRetire || TaskOf(s) == nullptr);
+  std::optional<base::Subprocess> tool;
+  if (auto* capturing = std::get_if<Capturing>(&s.state)) {
+    tool = capturing->capture.ReleaseTool();
+    tool->Kill(SIGKILL);
+    if (reason != StopReason::kStopTask || tool->TryReap()) {
+      helpers_.Add(std::move(*tool), SIGKILL);
+      tool.reset();
     }
-    w.MarkIdle();
-    if (!s.said_hello) {
-      s.said_hello = true;
-      ++ready_count_;
-      if (ready()) ever_ready_ = true;
-    }
-    spdlog::debug("worker {} (pid {}) ready with {} functions", w.slot(),
-                  w.pid(), hello->functions.size());
-    listener_.OnWorkerReady(w, *hello);
-    if (shutting_down_ || s.retired) Retire(s, "the pool shrinks");
-    return;
   }
-  if (auto* progress = std::get_if<proto::TaskProgress>(&*message)) {
-    // Late progress of a task that timed out or was cancelled is dropped.
-    if (w.state() == Worker::State::kBusy && w.task() == progress->task_id) {
-      listener_.OnTaskProgress(w, *progress);
-    }
-    return;
+  std::optional<base::TimePoint> kill_at = clock_.Now() + settings_.stop_grace;
+  switch (reason) {
+    case StopReason::kRetire:
+      if (!why.empty() && !shutting_down_) {
+        spdlog::info("worker {} (pid {}): {}", s.index, w.pid(), why);
+      }
+      break;  // it exits on EOF of its task pipe
+    case StopReason::kStopTask:
+      if (tool) {
+        kill_at.reset();  // set when the SIGTERM goes (ReapExited)
+      } else {
+        w.process().Signal(SIGTERM);
+      }
+      break;
+    case StopReason::kExpel:
+      spdlog::warn("worker {} (pid {}) {}; killing it", s.index, w.pid(), why);
+      w.process().Signal(SIGKILL);
+      kill_at.reset();
+      break;
+    case StopReason::kVanished:
+      break;  // it is exiting on its own
   }
-  const auto& result = std::get<proto::WorkerResult>(*message);
-  if (w.state() == Worker::State::kCapturing) return;  // too late: timed out
-  if (w.state() != Worker::State::kBusy || *w.task() != result.task_id) {
-    Evict(s, "sent a result for task " + std::to_string(result.task_id) +
-                 " it was not running");
-    return;
-  }
-  listener_.OnTaskResult(w, result);
-  w.Finish();
-  AfterTask(s);
+  w.CloseIo();
+  s.state = Stopping{reason, std::move(why), kill_at, task, std::move(tool)};
 }
 
 void WorkerPool::AfterTask(Slot& s) {
   Worker& w = *s.worker;
-  if (shutting_down_ || s.retired) {
-    Retire(s, "the pool shrinks");
-    return;
-  }
-  if (settings_.max_tasks_per_worker != 0 &&
-      w.tasks_done() >= settings_.max_tasks_per_worker) {
-    Retire(s, "recycled after max_tasks_per_worker tasks");
-    return;
-  }
-  if (settings_.max_rss_bytes != 0) {
-    w.set_rss_bytes(ReadRssBytes(w.pid()));
-    if (w.rss_bytes() > settings_.max_rss_bytes) {
-      spdlog::info("worker {} (pid {}) at {} RSS, over max_rss_per_worker {}; recycling",
-                   w.slot(), w.pid(), MiB(w.rss_bytes()), MiB(settings_.max_rss_bytes));
-      Retire(s, nullptr);
-    }
+  w.CountTaskDone();
+  s.state = Idle{};
+  if (shutting_down_ || s.index >= size_) {
+    BeginStop(s, StopReason::kRetire, "the pool shrinks");
+  } else if (settings_.max_tasks_per_worker != 0 &&
+             w.tasks_done() >= settings_.max_tasks_per_worker) {
+    BeginStop(s, StopReason::kRetire, "recycled after max_tasks_per_worker tasks");
+  } else if (settings_.max_rss_bytes != 0 && w.SampleRss() > settings_.max_rss_bytes) {
+    BeginStop(s, StopReason::kRetire,
+              "at " + MiB(w.rss_bytes()) + " RSS, over max_rss_per_worker " +
+                  MiB(settings_.max_rss_bytes) + "; recycling");
   }
 }
 
-void WorkerPool::Retire(Slot& s, const char* why) {
-  if (why != nullptr && !shutting_down_) {
-    spdlog::info("worker {} (pid {}): {}", s.worker->slot(), s.worker->pid(), why);
-  }
-  s.expected_exit = true;
-  // It exits on EOF; SIGCHLD reports it. Not idle any more: nothing may be
-  // dispatched to it, and there is nothing left to read from it.
-  s.worker->Detach();
-}
-
-void WorkerPool::Evict(Slot& s, const std::string& reason) {
-  Worker& w = *s.worker;
-  spdlog::warn("worker {} (pid {}) {}; killing it", w.slot(), w.pid(), reason);
-  s.kill_reason = reason;
-  if (w.capture()) (void)w.capture()->Finish();
-  w.Kill(SIGKILL);
-  w.Detach();
-}
-
-void WorkerPool::FinishTimeout(Slot& s) {
+void WorkerPool::TimeOutTask(Slot& s) {
   Worker& w = *s.worker;
   std::string stack;
-  if (w.capture()) {
-    stack = w.capture()->Finish();
-    w.capture().reset();
+  if (auto* capturing = std::get_if<Capturing>(&s.state)) {
+    stack = capturing->capture.TakeText();
   }
-  const auto now = clock_.Now();
-  const base::Duration ran_for = now - w.task_started_at();
+  const Assignment task = *TaskOf(s);
+  const std::uint64_t seen = w.rss_bytes();
+  const std::uint64_t rss = std::max(seen, w.SampleRss());
   const pid_t pid = w.pid();
-  const std::uint64_t rss = std::max(w.rss_bytes(), ReadRssBytes(pid));
-  std::optional<std::uint64_t> task = w.TakeTask();
-  s.expected_exit = true;
-  w.Stop(now + settings_.stop_grace);
-  if (task) listener_.OnTaskTimedOut(*task, pid, rss, ran_for, std::move(stack));
+  BeginStop(s, StopReason::kStopTask);
+  listener_.OnTaskTimedOut(task.task_id, pid, rss, clock_.Now() - task.started_at,
+                           std::move(stack));
 }
 
-bool WorkerPool::StopTask(std::uint64_t task_id) {
-  for (Slot& s : slots_) {
-    if (!s.worker || s.worker->task() != task_id) continue;
-    Worker& w = *s.worker;
-    if (w.capture()) {
-      (void)w.capture()->Finish();
-      w.capture().reset();
-    }
-    (void)w.TakeTask();
-    s.expected_exit = true;
-    w.Stop(clock_.Now() + settings_.stop_grace);
-    return true;
+void WorkerPool::Reap(Slot& s, const base::ExitStatus& exit) {
+  // A result written just before death is still in the pipe: read it
+  // before declaring the task lost.
+  if (Reading(s)) OnReadable(s);
+  const auto* stopping = std::get_if<Stopping>(&s.state);
+  const bool expected = stopping != nullptr && (stopping->reason == StopReason::kRetire ||
+                                                stopping->reason == StopReason::kStopTask);
+  const Worker& w = *s.worker;
+  // A crash loop: it died before saying hello, or went on its own (not
+  // killed from outside) soon after. More of the same would only spin.
+  const bool young = clock_.Now() - w.started_at() < kQuickDeath;
+  const bool on_its_own = !(exit.signaled && exit.signal == SIGKILL);
+  const bool crash_loop = !w.greeted() || (young && on_its_own);
+  const Death death = ReportDeath(s, exit);
+  ScheduleRespawn(s, death, expected, crash_loop);
+}
+
+WorkerPool::Death WorkerPool::ReportDeath(Slot& s, const base::ExitStatus& exit) {
+  Death death{DescribeDeath(s, exit), std::nullopt};
+  if (const Assignment* task = TaskOf(s)) death.lost_task = task->task_id;
+  if (auto* capturing = std::get_if<Capturing>(&s.state)) {
+    (void)AbandonCapture(capturing->capture);
+  } else if (auto* stopping = std::get_if<Stopping>(&s.state); stopping && stopping->tool) {
+    helpers_.Add(std::move(*stopping->tool), SIGKILL);
   }
-  return false;
+  // Reaped: destroying the handle kills nothing.
+  s.worker.reset();
+  s.state = Empty{};
+  if (death.lost_task) listener_.OnTaskLost(*death.lost_task, death.cause);
+  return death;
 }
 
-void WorkerPool::ReapExited() {
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    Slot& s = slots_[i];
-    if (!s.worker || !s.worker->TryReap()) continue;
-    // A result written just before death is still in the pipe: read it
-    // before declaring the task lost.
-    if (s.worker->state() != Worker::State::kExiting) {
-      OnReadable(static_cast<int>(i));
-      if (!s.worker) continue;  // OnReadable buried it
-    }
-    Bury(static_cast<int>(i));
-  }
-}
-
-DeathCause WorkerPool::CauseOfDeath(const Slot& s, const Worker& w) {
-  const base::ExitStatus exit = w.exit_status().value_or(base::ExitStatus{});
+DeathCause WorkerPool::DescribeDeath(const Slot& s, const base::ExitStatus& exit) {
+  const Worker& w = *s.worker;
   DeathCause c;
   c.pid = w.pid();
   c.rss_bytes = w.rss_bytes();
   const std::string who = "worker " + std::to_string(c.pid) + " ";
-  if (!s.kill_reason.empty()) {
+  const auto* stopping = std::get_if<Stopping>(&s.state);
+  if (stopping != nullptr && stopping->reason == StopReason::kExpel) {
     c.cause = "protocol";
     c.signal = SIGKILL;
-    c.message = who + s.kill_reason + "; killed";
+    c.message = who + stopping->why + "; killed";
   } else if (exit.signaled) {
     c.signal = exit.signal;
     if (exit.signal == SIGKILL && oom_.IncreasedSinceLastCheck()) {
@@ -291,54 +217,196 @@ DeathCause WorkerPool::CauseOfDeath(const Slot& s, const Worker& w) {
   return c;
 }
 
-void WorkerPool::Bury(int slot) {
-  Slot& s = slots_[static_cast<std::size_t>(slot)];
-  Worker& w = *s.worker;
-  if (w.capture()) (void)w.capture()->Finish();
-  const DeathCause cause = CauseOfDeath(s, w);
-  // A crash loop: it died before saying hello, or went on its own (not
-  // killed from outside) soon after. More of the same would only spin.
-  const bool quick = clock_.Now() - w.started_at() < kQuickDeath;
-  const bool on_its_own = !(cause.signal && *cause.signal == SIGKILL);
-  const bool crash_loop = !w.greeted() || (quick && on_its_own);
+void WorkerPool::ScheduleRespawn(Slot& s, const Death& death, bool expected,
+                                 bool crash_loop) {
+  TQ_CHECK(Is<Empty>(s.state));
+  if (shutting_down_ || s.index >= size_) {
+    spdlog::debug("{}; not replaced", death.cause.message);
+    return;
+  }
+  if (s.hellos == 0 && !expected && !ever_ready_ && start_failure_.empty()) {
+    // Before the pool ever served, a dying worker means a broken set-up
+    // (bad plugin, wrong worker program): report it instead of looping.
+    start_failure_ = death.cause.message + " before saying hello";
+    return;
+  }
   // A worker that a task killed is replaced at once: the task is to blame
   // (and is buried if it keeps doing it). Backoff is for workers that die
   // on their own, which more workers would only repeat.
-  bool task_killed_it = false;
-  if (auto task = w.TakeTask()) {
-    task_killed_it = true;
-    listener_.OnTaskLost(*task, cause);
-  }
-  s.kill_reason.clear();
-  s.worker.reset();
-
-  if (shutting_down_ || s.retired) {
-    spdlog::debug("{}; not replaced", cause.message);
-    return;
-  }
-  if (!s.said_hello && !s.expected_exit && !ever_ready_ && start_failure_.empty()) {
-    // Before the pool ever served, a dying worker means a broken set-up
-    // (bad plugin, wrong worker program): report it instead of looping.
-    start_failure_ = cause.message + " before saying hello";
-    return;
-  }
-  base::Duration delay{0};
-  if (s.expected_exit || task_killed_it) {
-    s.quick_deaths = 0;
-    if (task_killed_it) spdlog::info("worker {} ({}); replacing it", slot, cause.message);
-  } else {
-    s.quick_deaths = crash_loop ? s.quick_deaths + 1 : 0;
-    if (s.quick_deaths > 0) {
-      delay = std::min<base::Duration>(
-          kFirstBackoff * (1 << std::min(s.quick_deaths - 1, 7)), kMaxBackoff);
+  if (expected || death.lost_task) {
+    s.backoff.Reset();
+    if (death.lost_task) {
+      spdlog::info("worker {} ({}); replacing it", s.index, death.cause.message);
     }
-    spdlog::warn("worker {} ({}); respawning in {} ms", slot, cause.message,
-                 Ms(delay));
+    Respawn(s);
+    return;
   }
+  const base::Duration delay = s.backoff.AfterDeath(crash_loop);
+  spdlog::warn("worker {} ({}); respawning in {} ms", s.index, death.cause.message,
+               Ms(delay));
   if (delay == base::Duration{0}) {
-    SpawnInto(slot);
+    Respawn(s);
   } else {
-    s.respawn_at = clock_.Now() + delay;
+    s.state = RespawnWait{clock_.Now() + delay};
+  }
+}
+
+// ---- events ---------------------------------------------------------------
+
+void WorkerPool::AppendPollFds(std::vector<PollFd>* out) const {
+  for (const Slot& s : slots_) {
+    if (!s.worker) continue;
+    const Worker& w = *s.worker;
+    if (Reading(s) && w.read_fd() >= 0) {
+      out->push_back({w.read_fd(), PollFd::Role::kRead, s.index, w.serial()});
+    }
+    if (w.wants_write()) {
+      // A pipe has one fd per direction: the write end is polled apart.
+      out->push_back({w.write_fd(), PollFd::Role::kWrite, s.index, w.serial()});
+    }
+    if (const auto* capturing = std::get_if<Capturing>(&s.state)) {
+      out->push_back({capturing->capture.fd(), PollFd::Role::kCapture, s.index, w.serial()});
+    }
+  }
+}
+
+void WorkerPool::OnPollEvent(const PollFd& fd) {
+  Slot& s = slot(fd.slot);
+  // Polled for a worker that has since been reaped and replaced (SIGCHLD is
+  // handled first): the descriptor, maybe its number too, is not this one's.
+  if (!s.worker || s.worker->serial() != fd.serial) return;
+  switch (fd.role) {
+    case PollFd::Role::kRead: OnReadable(s); break;
+    case PollFd::Role::kWrite: OnWritable(s); break;
+    case PollFd::Role::kCapture: OnCaptureReadable(s); break;
+  }
+}
+
+bool WorkerPool::Reading(const Slot& s) const {
+  return Is<Starting>(s.state) || Is<Idle>(s.state) || Is<Busy>(s.state) ||
+         Is<Capturing>(s.state);
+}
+
+void WorkerPool::OnReadable(Slot& s) {
+  if (!Reading(s)) return;
+  Worker& w = *s.worker;
+  const auto status = w.ReadFrames([&](std::string_view frame) {
+    if (Reading(s)) HandleFrame(s, frame);
+  });
+  if (!Reading(s)) return;  // a frame got it stopped
+  if (status == Worker::ReadStatus::kTooLarge) {
+    BeginStop(s, StopReason::kExpel, "sent a frame over the size limit");
+  } else if (status == Worker::ReadStatus::kClosed) {
+    if (Is<Capturing>(s.state)) {
+      // The stack tool holds it; the capture ends with the timeout anyway.
+      w.CloseIo();
+      return;
+    }
+    // It closed its result pipe, so it is exiting: SIGCHLD tells how. One
+    // that lives on can never answer again and is killed after the grace.
+    BeginStop(s, StopReason::kVanished);
+  }
+}
+
+void WorkerPool::OnWritable(Slot& s) {
+  // On EPIPE the worker is gone: the read side and SIGCHLD report how.
+  (void)s.worker->Flush();
+}
+
+void WorkerPool::OnCaptureReadable(Slot& s) {
+  auto* capturing = std::get_if<Capturing>(&s.state);
+  if (capturing != nullptr && capturing->capture.ReadSome()) TimeOutTask(s);
+}
+
+void WorkerPool::HandleFrame(Slot& s, std::string_view frame) {
+  auto message = decoder_.DecodeFromWorker(frame);
+  if (!message.ok()) {
+    BeginStop(s, StopReason::kExpel,
+              "sent a malformed frame (" + message.status().message() + ")");
+    return;
+  }
+  if (const auto* hello = std::get_if<proto::WorkerHello>(&*message)) {
+    OnHello(s, *hello);
+  } else if (const auto* progress = std::get_if<proto::TaskProgress>(&*message)) {
+    // Late progress of a task that timed out or was cancelled is dropped.
+    const auto* busy = std::get_if<Busy>(&s.state);
+    if (busy != nullptr && busy->task.task_id == progress->task_id) {
+      listener_.OnTaskProgress(*s.worker, *progress);
+    }
+  } else {
+    OnResult(s, std::get<proto::WorkerResult>(*message));
+  }
+}
+
+void WorkerPool::OnHello(Slot& s, const proto::WorkerHello& hello) {
+  if (!Is<Starting>(s.state)) {
+    BeginStop(s, StopReason::kExpel, "said hello twice");
+    return;
+  }
+  Worker& w = *s.worker;
+  w.MarkGreeted();
+  s.state = Idle{};
+  if (s.hellos++ == 0) {
+    ++slots_greeted_;
+    if (ready()) ever_ready_ = true;
+  }
+  spdlog::debug("worker {} (pid {}) ready with {} functions", s.index, w.pid(),
+                hello.functions.size());
+  listener_.OnWorkerReady(w, hello);
+  if (shutting_down_ || s.index >= size_) BeginStop(s, StopReason::kRetire);
+}
+
+void WorkerPool::OnResult(Slot& s, const proto::WorkerResult& result) {
+  if (Is<Capturing>(s.state)) return;  // too late: it timed out
+  const auto* busy = std::get_if<Busy>(&s.state);
+  if (busy == nullptr || busy->task.task_id != result.task_id) {
+    BeginStop(s, StopReason::kExpel,
+              "sent a result for task " + std::to_string(result.task_id) +
+                  " it was not running");
+    return;
+  }
+  listener_.OnTaskResult(*s.worker, result);
+  AfterTask(s);
+}
+
+void WorkerPool::OnDeadline(Slot& s) {
+  Worker& w = *s.worker;
+  const Assignment task = std::get<Busy>(s.state).task;
+  if (settings_.stack_tool.empty()) {
+    TimeOutTask(s);
+    return;
+  }
+  auto capture = StackCapture::Start(settings_.stack_tool, w.pid(),
+                                     clock_.Now() + settings_.capture_timeout);
+  if (!capture.ok()) {
+    TimeOutTask(s);
+    return;
+  }
+  (void)w.SampleRss();  // before the tool stops it
+  s.state = Capturing{task, std::move(*capture)};
+}
+
+std::string WorkerPool::AbandonCapture(StackCapture& capture) {
+  helpers_.Add(capture.ReleaseTool(), SIGKILL);
+  return capture.TakeText();
+}
+
+void WorkerPool::ReapExited() {
+  helpers_.ReapExited();
+  for (Slot& s : slots_) {
+    if (!s.worker) continue;
+    if (auto* stopping = std::get_if<Stopping>(&s.state);
+        stopping && stopping->tool && stopping->tool->TryReap()) {
+      // The stack tool has let go of the worker: now it can be stopped.
+      stopping->tool.reset();
+      s.worker->process().Signal(SIGTERM);
+      stopping->kill_at = clock_.Now() + settings_.stop_grace;
+    }
+    // Reap() may put a new worker into `s`; the loop moves on, so the new
+    // one is never mistaken for the one that died.
+    if (const std::optional<base::ExitStatus> exit = s.worker->process().TryReap()) {
+      Reap(s, *exit);
+    }
   }
 }
 
@@ -346,135 +414,170 @@ void WorkerPool::RunExpired() {
   const auto now = clock_.Now();
   const bool sample = now >= next_rss_sample_;
   if (sample) next_rss_sample_ = now + kRssSampleInterval;
-  for (std::size_t i = 0; i < slots_.size(); ++i) {
-    Slot& s = slots_[i];
-    if (!s.worker) {
-      if (s.respawn_at && *s.respawn_at <= now && !shutting_down_ && !s.retired) {
-        SpawnInto(static_cast<int>(i));
+  for (Slot& s : slots_) {
+    if (const auto* wait = std::get_if<RespawnWait>(&s.state)) {
+      if (wait->at <= now && !shutting_down_ && s.index < size_) Respawn(s);
+    } else if (Is<Starting>(s.state)) {
+      if (now - s.worker->started_at() >= command_.start_timeout) {
+        BeginStop(s, StopReason::kExpel,
+                  "did not say hello within " +
+                      std::to_string(command_.start_timeout.count()) + " ms");
       }
-      continue;
-    }
-    Worker& w = *s.worker;
-    switch (w.state()) {
-      case Worker::State::kStarting:
-        if (now - w.started_at() >= command_.start_timeout) {
-          Evict(s, "did not say hello within " +
-                       std::to_string(command_.start_timeout.count()) + " ms");
+    } else if (const auto* busy = std::get_if<Busy>(&s.state)) {
+      if (sample) (void)s.worker->SampleRss();
+      if (busy->task.deadline && *busy->task.deadline <= now) OnDeadline(s);
+    } else if (const auto* capturing = std::get_if<Capturing>(&s.state)) {
+      if (capturing->capture.deadline() <= now) TimeOutTask(s);
+    } else if (auto* stopping = std::get_if<Stopping>(&s.state)) {
+      if (stopping->kill_at && *stopping->kill_at <= now) {
+        stopping->kill_at.reset();
+        if (stopping->reason == StopReason::kVanished) {
+          stopping->reason = StopReason::kExpel;
+          stopping->why = "closed its result pipe but did not exit";
         }
-        break;
-      case Worker::State::kBusy:
-        if (sample) w.set_rss_bytes(ReadRssBytes(w.pid()));
-        if (w.deadline() && *w.deadline() <= now) {
-          auto capture = settings_.stack_tool.empty()
-                             ? proto::Result<StackCapture>(proto::Status(
-                                   proto::ErrorCode::kConfig, "no stack tool"))
-                             : StackCapture::Start(settings_.stack_tool, w.pid(),
-                                                   now + settings_.capture_timeout);
-          if (capture.ok()) {
-            w.set_rss_bytes(std::max(w.rss_bytes(), ReadRssBytes(w.pid())));
-            w.BeginCapture(std::move(*capture));
-          } else {
-            FinishTimeout(s);
-          }
-        }
-        break;
-      case Worker::State::kCapturing:
-        if (w.capture() && w.capture()->deadline() <= now) FinishTimeout(s);
-        break;
-      case Worker::State::kExiting:
-        if (w.kill_at() && *w.kill_at() <= now) {
-          if (s.closed_pipe) s.kill_reason = "closed its result pipe but did not exit";
-          w.KillNow();
-        }
-        break;
-      case Worker::State::kIdle:
-        break;
+        s.worker->process().Signal(SIGKILL);
+      }
     }
   }
 }
 
 std::optional<base::Duration> WorkerPool::TimeUntilNextDeadline() const {
-  std::optional<base::Duration> next;
-  const auto now = clock_.Now();
+  std::optional<base::TimePoint> next;
   auto consider = [&](base::TimePoint at) {
-    const auto d = std::max<base::Duration>(at - now, {});
-    if (!next || d < *next) next = d;
+    if (!next || at < *next) next = at;
   };
   bool any_busy = false;
   for (const Slot& s : slots_) {
-    if (!s.worker) {
-      if (s.respawn_at) consider(*s.respawn_at);
-      continue;
-    }
-    const Worker& w = *s.worker;
-    switch (w.state()) {
-      case Worker::State::kStarting:
-        consider(w.started_at() + command_.start_timeout);
-        break;
-      case Worker::State::kBusy:
-        any_busy = true;
-        if (w.deadline()) consider(*w.deadline());
-        break;
-      case Worker::State::kCapturing:
-        if (w.capture()) consider(w.capture()->deadline());
-        break;
-      case Worker::State::kExiting:
-        if (w.kill_at()) consider(*w.kill_at());
-        break;
-      case Worker::State::kIdle:
-        break;
+    if (const auto* wait = std::get_if<RespawnWait>(&s.state)) {
+      consider(wait->at);
+    } else if (Is<Starting>(s.state)) {
+      consider(s.worker->started_at() + command_.start_timeout);
+    } else if (const auto* busy = std::get_if<Busy>(&s.state)) {
+      any_busy = true;
+      if (busy->task.deadline) consider(*busy->task.deadline);
+    } else if (const auto* capturing = std::get_if<Capturing>(&s.state)) {
+      consider(capturing->capture.deadline());
+    } else if (const auto* stopping = std::get_if<Stopping>(&s.state)) {
+      if (stopping->kill_at) consider(*stopping->kill_at);
     }
   }
   if (any_busy) consider(next_rss_sample_);
-  return next;
+  if (!next) return std::nullopt;
+  return std::max<base::Duration>(*next - clock_.Now(), {});
 }
 
-Worker* WorkerPool::FindIdle() {
-  for (Slot& s : slots_) {
-    if (s.worker && !s.retired && s.worker->state() == Worker::State::kIdle) {
-      return &*s.worker;
-    }
+// ---- the supervisor's requests ----------------------------------------------
+
+std::optional<int> WorkerPool::FindIdle() const {
+  for (const Slot& s : slots_) {
+    if (Is<Idle>(s.state) && s.index < size_) return s.index;
   }
-  return nullptr;
+  return std::nullopt;
 }
 
-void WorkerPool::Dispatch(Worker& worker, const proto::TaskAssignment& task,
+void WorkerPool::Dispatch(int index, const proto::TaskAssignment& task,
                           std::chrono::milliseconds timeout) {
-  proto::Buffer& out = worker.out();
+  Slot& s = slot(index);
+  TQ_CHECK(Is<Idle>(s.state));
+  Worker& w = *s.worker;
+  proto::Buffer& out = w.out();
   const std::size_t start = proto::BeginFrame(out);
   proto::Encode(task, out);
   proto::EndFrame(out, start);
   const auto now = clock_.Now();
-  worker.Assign(task.task_id, now,
-                timeout.count() > 0 ? std::optional(now + timeout) : std::nullopt);
-  if (!worker.Flush()) worker.CloseInput();  // death is reported via reap
+  s.state = Busy{{task.task_id, now,
+                  timeout.count() > 0 ? std::optional(now + timeout) : std::nullopt}};
+  (void)w.Flush();  // EPIPE: its death is reported when it is reaped
+}
+
+pid_t WorkerPool::pid(int index) const { return slot(index).worker->pid(); }
+
+bool WorkerPool::StopTask(std::uint64_t task_id) {
+  for (Slot& s : slots_) {
+    if (auto* stopping = std::get_if<Stopping>(&s.state)) {
+      // Already on its way out: the task is answered by the caller, not
+      // reported lost.
+      if (stopping->task && stopping->task->task_id == task_id) {
+        stopping->task.reset();
+        return true;
+      }
+      continue;
+    }
+    const Assignment* task = TaskOf(s);
+    if (task == nullptr || task->task_id != task_id) continue;
+    BeginStop(s, StopReason::kStopTask);
+    return true;
+  }
+  return false;
+}
+
+void WorkerPool::Resize(int size) {
+  const auto n = static_cast<std::size_t>(size);
+  while (slots_.size() < n) {
+    slots_.emplace_back();
+    slots_.back().index = static_cast<int>(slots_.size() - 1);
+  }
+  size_ = size;
+  for (Slot& s : slots_) {
+    if (static_cast<std::size_t>(s.index) < n) {
+      if (Is<Empty>(s.state) && !shutting_down_) Respawn(s);
+    } else if (Is<RespawnWait>(s.state)) {
+      s.state = Empty{};
+    } else if (Is<Idle>(s.state) || Is<Starting>(s.state)) {
+      BeginStop(s, StopReason::kRetire, "the pool shrinks");
+    }
+    // Busy ones leave after their task (AfterTask).
+  }
 }
 
 void WorkerPool::BeginShutdown() {
   shutting_down_ = true;
   for (Slot& s : slots_) {
-    s.respawn_at.reset();
-    if (s.worker && (s.worker->state() == Worker::State::kIdle ||
-                     s.worker->state() == Worker::State::kStarting)) {
-      Retire(s, nullptr);
+    if (Is<RespawnWait>(s.state)) {
+      s.state = Empty{};
+    } else if (Is<Idle>(s.state) || Is<Starting>(s.state)) {
+      BeginStop(s, StopReason::kRetire);
     }
   }
 }
 
 void WorkerPool::SignalAll(int signal) {
   for (Slot& s : slots_) {
-    if (s.worker) s.worker->Kill(signal);
+    if (s.worker) s.worker->process().Signal(signal);
   }
-}
-
-bool WorkerPool::AllExited() const {
-  return std::none_of(slots_.begin(), slots_.end(),
-                      [](const Slot& s) { return s.worker.has_value(); });
 }
 
 std::size_t WorkerPool::live() const {
   return static_cast<std::size_t>(std::count_if(
       slots_.begin(), slots_.end(), [](const Slot& s) { return s.worker.has_value(); }));
+}
+
+const WorkerPool::Assignment* WorkerPool::TaskOf(const Slot& s) {
+  if (const auto* busy = std::get_if<Busy>(&s.state)) return &busy->task;
+  if (const auto* capturing = std::get_if<Capturing>(&s.state)) return &capturing->task;
+  if (const auto* stopping = std::get_if<Stopping>(&s.state)) {
+    return stopping->task ? &*stopping->task : nullptr;
+  }
+  return nullptr;
+}
+
+WorkerView WorkerPool::View(const Slot& s) {
+  WorkerView v;
+  v.slot = s.index;
+  v.pid = s.worker->pid();
+  if (Is<Starting>(s.state)) {
+    v.state = "starting";
+  } else if (Is<Idle>(s.state)) {
+    v.state = "idle";
+  } else if (Is<Busy>(s.state)) {
+    v.state = "busy";
+  } else {
+    v.state = "stopping";
+  }
+  if (const Assignment* task = TaskOf(s)) v.task_id = task->task_id;
+  v.tasks_done = s.worker->tasks_done();
+  v.started_at = s.worker->started_at();
+  return v;
 }
 
 }  // namespace tq::daemon

@@ -1,25 +1,54 @@
 // WorkerPool: keeps `size` workers alive and tells the supervisor what they
 // say and how they end.
 //
-// It spawns workers, reads and decodes their frames, notices their death
-// (pipe EOF and SIGCHLD, whichever comes first; the process is reaped
-// before its slot is reused) and respawns them, with exponential backoff
-// when a worker dies young again and again. It enforces what is about
-// processes: task deadlines (capturing the stack first), stopping a worker
-// whose task was cancelled (SIGTERM, then SIGKILL after a grace), recycling
-// after max_tasks_per_worker tasks or above max_rss_bytes, and resizing.
-// Single-threaded; the supervisor calls in from its loop and receives
-// events through Listener.
+// Each slot of the pool is one explicit state machine. Its states hold
+// exactly the data that is true in them, and each transition happens in one
+// named function:
+//
+//                     Respawn()         hello              Dispatch()
+//   Empty, RespawnWait ──────▶ Starting ─────▶ Idle ◀─────────────▶ Busy
+//                                 │              │   result (AfterTask) │ deadline
+//                                 │              │                      ▼
+//                                 │              │                  Capturing
+//                                 └──────────────┴──────────┬───────────┘
+//                                                 BeginStop(reason, why)
+//                                                           ▼
+//                                                       Stopping ── kill_at: SIGKILL
+//
+//   Reap(), after SIGCHLD, from any state that has a worker:
+//     ReportDeath()      its task, if it still had one, ends lost with the cause;
+//     ScheduleRespawn()  Starting (at once), RespawnWait (crash-loop backoff)
+//                        or Empty (beyond the pool's size, shutdown, start failure).
+//
+// A worker's pid has one owner, the slot: the process is signalled through
+// its WorkerProcess, learnt dead only by Reap() (never by pipe EOF, which
+// only moves a slot to Stopping), and its handle destroyed only once
+// reaped, so nothing blocks in waitpid inside the loop and a stale handle
+// can never act on its successor. Respawn() is the only way a worker enters
+// a slot. Events about pipes carry the worker's serial number, so an event
+// polled for a worker that has since been replaced is dropped.
+//
+// It enforces what is about processes: task deadlines (capturing the stack
+// first), stopping a worker whose task was cancelled (SIGTERM, SIGKILL after
+// a grace), recycling after max_tasks_per_worker tasks or above
+// max_rss_bytes, and resizing. Single-threaded; the supervisor calls in from
+// its loop and hears back through Listener. Time comes from the Clock and
+// processes from the WorkerSpawner, so it is unit-tested without either.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "base/clock.h"
 #include "proc_stats.h"
+#include "reap_queue.h"
+#include "respawn_backoff.h"
+#include "stack_capture.h"
 #include "tq/proto/codec.h"
 #include "tq/proto/messages.h"
 #include "worker.h"
@@ -40,56 +69,74 @@ struct DeathCause {
 struct PoolSettings {
   std::uint64_t max_tasks_per_worker = 0;  // 0: no limit
   std::uint64_t max_rss_bytes = 0;         // 0: no limit; checked between tasks
-  std::chrono::milliseconds stop_grace{2000};  // SIGTERM -> SIGKILL
+  std::chrono::milliseconds stop_grace{2000};  // SIGTERM (or EOF) -> SIGKILL
   std::string stack_tool;                  // gdb or eu-stack; "" disables
   std::chrono::milliseconds capture_timeout{5000};
 };
 
+// What a listing shows of one worker.
+struct WorkerView {
+  int slot = 0;
+  pid_t pid = 0;
+  std::string_view state;  // "starting", "idle", "busy", "stopping"
+  std::optional<std::uint64_t> task_id;
+  std::uint64_t tasks_done = 0;
+  base::TimePoint started_at{};
+};
+
 class WorkerPool {
  public:
+  // The pool's reports, made from inside its methods: a listener must not
+  // call back into the pool.
   class Listener {
    public:
     virtual ~Listener() = default;
     // A worker said hello and is idle.
-    virtual void OnWorkerReady(Worker& worker,
+    virtual void OnWorkerReady(const Worker& worker,
                                const proto::WorkerHello& hello) = 0;
-    // The worker's task finished; the worker is idle again afterwards.
-    virtual void OnTaskResult(Worker& worker,
+    // The worker's task finished; the worker is idle again afterwards
+    // unless it is recycled.
+    virtual void OnTaskResult(const Worker& worker,
                               const proto::WorkerResult& result) = 0;
     // The worker's task reported how far it has got.
-    virtual void OnTaskProgress(Worker& worker,
+    virtual void OnTaskProgress(const Worker& worker,
                                 const proto::TaskProgress& progress) = 0;
-    // The worker running `task_id` died or misbehaved.
+    // The worker running `task_id` died or broke the protocol.
     virtual void OnTaskLost(std::uint64_t task_id, const DeathCause& cause) = 0;
     // `task_id` ran past its deadline; `stack` is where its worker was (""
-    // if it could not be captured). The worker is stopped afterwards.
+    // if it could not be captured). Its worker is being stopped.
     virtual void OnTaskTimedOut(std::uint64_t task_id, pid_t pid,
                                 std::uint64_t rss_bytes, base::Duration ran_for,
                                 std::string stack) = 0;
   };
 
+  // What the supervisor polls for a slot, and hands back in OnPollEvent.
+  struct PollFd {
+    enum class Role : std::uint8_t { kRead, kWrite, kCapture };
+    int fd;
+    Role role;
+    int slot;
+    std::uint64_t serial;  // of the worker the fd belongs to
+  };
+
+  // `spawner` and `clock` must outlive the pool. `oom` reads the memory
+  // cgroup's OOM-kill count for the "oom" verdict.
   WorkerPool(WorkerCommand command, int size, PoolSettings settings,
-             const base::Clock& clock, Listener& listener);
+             WorkerSpawner& spawner, const base::Clock& clock,
+             Listener& listener, OomCounter oom = OomCounter::ForSelf());
 
   // Spawns every worker. Fails if one cannot be spawned at all.
   proto::Status Start();
-  // Grows or shrinks the pool; extra workers leave once idle.
+  // Grows the pool at once; extra workers leave once idle.
   void Resize(int size);
   void set_settings(PoolSettings settings) { settings_ = std::move(settings); }
   void set_command(WorkerCommand command) { command_ = std::move(command); }
 
-  // Calls f(Worker&) for every live worker.
-  template <typename F>
-  void ForEach(F&& f) {
-    for (Slot& s : slots_) {
-      if (s.worker) f(*s.worker);
-    }
-  }
-
-  void OnReadable(int slot);
-  void OnWritable(int slot);
-  void OnCaptureReadable(int slot);
-  // Reaps exited workers (after SIGCHLD).
+  // The descriptors to poll now, appended to `out`.
+  void AppendPollFds(std::vector<PollFd>* out) const;
+  // `fd` was reported ready by poll.
+  void OnPollEvent(const PollFd& fd);
+  // Reaps exited workers (and helper processes). Call after SIGCHLD.
   void ReapExited();
   // Respawns, start timeouts, task deadlines, SIGKILL after grace, RSS
   // sampling: whatever is due now.
@@ -97,11 +144,13 @@ class WorkerPool {
   // Time until the next of those is due, if any is pending.
   std::optional<base::Duration> TimeUntilNextDeadline() const;
 
-  // An idle worker, or nullptr.
-  Worker* FindIdle();
-  // Sends `task` to an idle worker; `timeout` 0 means none.
-  void Dispatch(Worker& worker, const proto::TaskAssignment& task,
+  // An idle slot, or nullopt.
+  std::optional<int> FindIdle() const;
+  // Sends `task` to the idle worker of `slot`; `timeout` 0 means none.
+  void Dispatch(int slot, const proto::TaskAssignment& task,
                 std::chrono::milliseconds timeout);
+  // The pid of the worker in `slot`, which must have one.
+  pid_t pid(int slot) const;
   // Stops the worker running `task_id` (its task was cancelled); the caller
   // answers the task. False if no worker runs it.
   bool StopTask(std::uint64_t task_id);
@@ -109,13 +158,22 @@ class WorkerPool {
   // Stops respawning; idle workers are told to exit now, busy ones after
   // their task.
   void BeginShutdown();
-  // Sends `signal` to every live worker.
+  // Sends `signal` to every live worker, whatever its state (shutdown's
+  // escalation); states follow from what the workers then do.
   void SignalAll(int signal);
-  bool AllExited() const;
+  bool AllExited() const { return live() == 0; }
 
-  // Every slot has said hello at least once (or did, before a resize).
+  // Calls f(const WorkerView&) for every slot that has a worker.
+  template <typename F>
+  void ForEachWorker(F&& f) const {
+    for (const Slot& s : slots_) {
+      if (s.worker) f(View(s));
+    }
+  }
+
+  // Every slot has had a worker say hello (or did, before a resize).
   bool ready() const {
-    return ever_ready_ || ready_count_ >= static_cast<std::size_t>(size_);
+    return ever_ready_ || slots_greeted_ >= static_cast<std::size_t>(size_);
   }
   // Non-empty when a worker died before the pool was first ready: tqd
   // cannot serve (e.g. a plugin fails to load).
@@ -124,40 +182,116 @@ class WorkerPool {
   std::size_t live() const;
 
  private:
-  struct Slot {
-    std::optional<Worker> worker;
-    bool said_hello = false;             // at least once, for ready()
-    int quick_deaths = 0;                // consecutive deaths soon after start
-    std::optional<base::TimePoint> respawn_at;
-    std::string kill_reason;             // why we killed it, if we did
-    bool closed_pipe = false;            // closed its result pipe, still alive
-    bool expected_exit = false;          // we asked it to go (not a crash)
-    bool retired = false;                // beyond size(): not respawned
+  struct Assignment {
+    std::uint64_t task_id = 0;
+    base::TimePoint started_at{};
+    std::optional<base::TimePoint> deadline;
+  };
+  enum class StopReason : std::uint8_t {
+    kRetire,    // between tasks (recycled, shrink, shutdown): input closed,
+                // it exits on EOF; SIGKILL after stop_grace
+    kStopTask,  // its task timed out or was cancelled, and was answered:
+                // SIGTERM now, SIGKILL after stop_grace
+    kExpel,     // it broke the protocol: SIGKILL now; its task is lost
+                // with `why` as the cause
+    kVanished,  // it closed its result pipe on its own, so it is exiting;
+                // SIGKILL after stop_grace, then it counts as expelled
   };
 
-  void SpawnInto(int slot);
-  void HandleFrame(Slot& slot, std::string_view frame);
-  // Kills the worker for breaking the protocol; its task is lost with why.
-  void Evict(Slot& slot, const std::string& reason);
-  // Lets the worker go between tasks (recycling, shrinking, shutdown).
-  void Retire(Slot& slot, const char* why);
-  // The worker finished a task: recycle it or keep it.
-  void AfterTask(Slot& slot);
-  // The timed-out task's stack is in (or given up on): report and stop.
-  void FinishTimeout(Slot& slot);
-  // The process is reaped: report its task and schedule the respawn.
-  void Bury(int slot);
-  DeathCause CauseOfDeath(const Slot& slot, const Worker& w);
+  // The states. Only Starting..Stopping have a worker.
+  struct Empty {};
+  struct RespawnWait {
+    base::TimePoint at;
+  };
+  struct Starting {};
+  struct Idle {};
+  struct Busy {
+    Assignment task;
+  };
+  struct Capturing {
+    Assignment task;
+    StackCapture capture;
+  };
+  struct Stopping {
+    StopReason reason;
+    std::string why;  // what the worker did, for kExpel
+    std::optional<base::TimePoint> kill_at;
+    // Its task, if it is still to be reported lost when the worker is reaped.
+    std::optional<Assignment> task;
+    // kStopTask of a task whose stack was being captured: the tool, killed.
+    // The worker gets its SIGTERM once the tool is reaped, as a signal sent
+    // while the tool still traces it could be swallowed.
+    std::optional<base::Subprocess> tool;
+  };
+  using State =
+      std::variant<Empty, RespawnWait, Starting, Idle, Busy, Capturing, Stopping>;
+
+  struct Slot {
+    int index = 0;
+    State state;
+    std::optional<Worker> worker;  // iff the state is Starting..Stopping
+    RespawnBackoff backoff;        // across this slot's workers
+    std::uint64_t hellos = 0;      // workers of this slot that said hello
+  };
+
+  Slot& slot(int index) { return slots_[static_cast<std::size_t>(index)]; }
+  const Slot& slot(int index) const { return slots_[static_cast<std::size_t>(index)]; }
+  bool Reading(const Slot& s) const;
+  static WorkerView View(const Slot& s);
+  // The slot's task, in the states that have one.
+  static const Assignment* TaskOf(const Slot& s);
+
+  // ---- transitions
+  // The only way a worker enters a slot: Empty or RespawnWait -> Starting.
+  proto::Status Spawn(Slot& s);
+  // Spawn(), or RespawnWait when the spawn fails.
+  void Respawn(Slot& s);
+  // Any state with a worker -> Stopping, doing what `reason` says.
+  void BeginStop(Slot& s, StopReason reason, std::string why = {});
+  // Busy -> Idle after its result, or -> Stopping to recycle it.
+  void AfterTask(Slot& s);
+  // Capturing (or Busy, without a stack tool) -> Stopping, reporting the
+  // task timed out.
+  void TimeOutTask(Slot& s);
+
+  // How a reaped worker ended, and the task it took with it.
+  struct Death {
+    DeathCause cause;
+    std::optional<std::uint64_t> lost_task;
+  };
+  // The worker of `s` was reaped with `exit`: ReportDeath, then
+  // ScheduleRespawn.
+  void Reap(Slot& s, const base::ExitStatus& exit);
+  // Any state with a worker -> Empty; its task, if any, is reported lost.
+  Death ReportDeath(Slot& s, const base::ExitStatus& exit);
+  DeathCause DescribeDeath(const Slot& s, const base::ExitStatus& exit);
+  // Empty -> Starting, RespawnWait, or stays Empty.
+  void ScheduleRespawn(Slot& s, const Death& death, bool expected, bool crash_loop);
+
+  // ---- events
+  void OnReadable(Slot& s);
+  void OnWritable(Slot& s);
+  void OnCaptureReadable(Slot& s);
+  void HandleFrame(Slot& s, std::string_view frame);
+  void OnHello(Slot& s, const proto::WorkerHello& hello);
+  void OnResult(Slot& s, const proto::WorkerResult& result);
+  // Busy past its task's deadline -> Capturing, or TimeOutTask().
+  void OnDeadline(Slot& s);
+  // Stops a stack capture that is no longer wanted; its text, if any.
+  std::string AbandonCapture(StackCapture& capture);
 
   WorkerCommand command_;
   int size_;
   PoolSettings settings_;
+  WorkerSpawner& spawner_;
   const base::Clock& clock_;
   Listener& listener_;
+  OomCounter oom_;
   std::vector<Slot> slots_;
   proto::Decoder decoder_;
-  OomCounter oom_ = OomCounter::ForSelf();
-  std::size_t ready_count_ = 0;
+  ReapQueue helpers_;  // stack-capture tools still to be reaped
+  std::uint64_t next_serial_ = 1;
+  std::size_t slots_greeted_ = 0;  // slots with hellos > 0
   bool ever_ready_ = false;  // ready() held once: start failures are over
   bool shutting_down_ = false;
   std::string start_failure_;

@@ -3,20 +3,6 @@
 #include "supervisor.h"
 
 namespace tq::daemon {
-namespace {
-
-std::string_view StateName(Worker::State s) {
-  switch (s) {
-    case Worker::State::kStarting: return "starting";
-    case Worker::State::kIdle: return "idle";
-    case Worker::State::kBusy: return "busy";
-    case Worker::State::kCapturing:
-    case Worker::State::kExiting: return "stopping";
-  }
-  return "stopping";
-}
-
-}  // namespace
 
 void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m) {
   const auto now = clock_.Now();
@@ -24,20 +10,20 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
   if (m.what == proto::Listing::kWorkers) {
     proto::WorkersReply r;
     r.request_id = m.request_id;
-    pool_.ForEach([&](Worker& w) {
+    pool_.ForEachWorker([&](const WorkerView& w) {
       proto::WorkerInfo info;
-      info.slot = static_cast<std::uint32_t>(w.slot());
-      info.pid = static_cast<std::uint32_t>(w.pid());
-      info.state = StateName(w.state());
-      if (w.task()) {
-        info.task_id = *w.task();
-        if (const Task* t = tasks_.Find(*w.task())) info.fn = t->fn;
+      info.slot = static_cast<std::uint32_t>(w.slot);
+      info.pid = static_cast<std::uint32_t>(w.pid);
+      info.state = w.state;
+      if (w.task_id) {
+        info.task_id = *w.task_id;
+        if (const Task* t = tasks_.Find(*w.task_id)) info.fn = t->fn;
       }
-      info.tasks_done = w.tasks_done();
+      info.tasks_done = w.tasks_done;
       info.uptime_ms = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(now - w.started_at())
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - w.started_at)
               .count());
-      info.rss_bytes = ReadRssBytes(w.pid());
+      info.rss_bytes = ReadRssBytes(w.pid);
       r.workers.push_back(info);
     });
     proto::Encode(r, reply_);
@@ -45,9 +31,9 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
     proto::StatsReply r;
     r.request_id = m.request_id;
     r.queued = scheduler_.size();
-    pool_.ForEach([&](Worker& w) {
+    pool_.ForEachWorker([&](const WorkerView& w) {
       ++r.workers;
-      if (w.task()) ++r.running;
+      if (w.task_id) ++r.running;
     });
     auto ended = [&](proto::TaskState s) {
       return ended_by_state_[static_cast<std::size_t>(s)];

@@ -69,7 +69,7 @@ void Supervisor::Cancel(Task& task, const std::string& why) {
   }
   if (task.state == TaskState::kBuried) tasks_.Revive(task);
   spdlog::debug("task {} {}", task.id, why);
-  Finish(task, TaskState::kCancelled, {}, TaskError{"tq.Cancelled", why, "cancelled"});
+  EndTask(task, TaskState::kCancelled, {}, TaskError{"tq.Cancelled", why, "cancelled"});
 }
 
 void Supervisor::Kick(Task& task) {
