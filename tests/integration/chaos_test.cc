@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -102,6 +103,35 @@ TEST(ChaosTest, EveryAcceptedTaskEndsExactlyOnceWhileWorkersAreKilled) {
     }
   });
 
+  // How long slots stood empty: summed over slots, sampled from /proc
+  // (a killed worker counts as gone from its death, a zombie included,
+  // until its replacement exists). Reported, not asserted: it is timing.
+  std::atomic<long long> empty_slot_us{0}, longest_empty_pool_us{0};
+  std::thread sampler([&] {
+    auto last = std::chrono::steady_clock::now();
+    // When the pool last became empty; the epoch while it is not.
+    std::chrono::steady_clock::time_point pool_empty_since{};
+    while (!stop) {
+      std::this_thread::sleep_for(2ms);
+      const auto now = std::chrono::steady_clock::now();
+      const auto live = static_cast<long long>(tqd.WorkerPids().size());
+      const long long dt =
+          std::chrono::duration_cast<std::chrono::microseconds>(now - last).count();
+      empty_slot_us += std::max(0LL, 2 - live) * dt;
+      const bool was_empty = pool_empty_since != decltype(pool_empty_since){};
+      if (live == 0 && !was_empty) pool_empty_since = now;
+      if (live > 0 && was_empty) {
+        longest_empty_pool_us = std::max<long long>(
+            longest_empty_pool_us,
+            std::chrono::duration_cast<std::chrono::microseconds>(now - pool_empty_since)
+                .count());
+        pool_empty_since = {};
+      }
+      last = now;
+    }
+  });
+  const auto started = std::chrono::steady_clock::now();
+
   proto::Decoder decoder;
   int accepted = 0, results = 0, other = 0;
   while (results < kTasks) {
@@ -122,6 +152,10 @@ TEST(ChaosTest, EveryAcceptedTaskEndsExactlyOnceWhileWorkersAreKilled) {
   }
   stop = true;
   killer.join();
+  sampler.join();
+  const double run_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+          .count();
 
   std::map<TaskState, int> by_state;
   int wrong = 0, duplicated = 0, missing = 0;
@@ -134,7 +168,10 @@ TEST(ChaosTest, EveryAcceptedTaskEndsExactlyOnceWhileWorkersAreKilled) {
   std::cout << "chaos: " << kTasks << " tasks, " << kills << " workers killed; done "
             << by_state[TaskState::kDone] << ", failed " << by_state[TaskState::kFailed]
             << ", timed_out " << by_state[TaskState::kTimedOut] << ", lost "
-            << by_state[TaskState::kLost] << "\n";
+            << by_state[TaskState::kLost] << "; slots empty " << empty_slot_us / 1000
+            << " ms of " << static_cast<long long>(2 * run_ms)
+            << " slot-ms, longest with no worker at all " << longest_empty_pool_us / 1000
+            << " ms\n";
   EXPECT_EQ(accepted, kTasks);
   EXPECT_EQ(other, 0);
   EXPECT_EQ(missing, 0);
