@@ -1,8 +1,11 @@
-// Config validation.
+// Config validation: the ranges of the settings table, then what depends
+// on the system or on more than one value.
 #include "config.h"
 
 #include <unistd.h>
 
+#include "setting_values.h"
+#include "settings.h"
 #include "tq/proto/endpoint.h"
 
 namespace tq::daemon {
@@ -11,6 +14,12 @@ using proto::ErrorCode;
 using proto::Status;
 
 Status Config::Validate() const {
+  // Each setting's own range first, as the table states it.
+  for (const Setting& s : Settings()) {
+    if (Status r = CheckRange(s, s.field.get(*this)); !r.ok()) {
+      return {ErrorCode::kConfig, std::string(s.name) + ": " + r.message()};
+    }
+  }
   if (endpoint.rfind("ipc://", 0) != 0 && endpoint.rfind("tcp://", 0) != 0) {
     return {ErrorCode::kConfig,
             "endpoint '" + endpoint + "' must start with ipc:// or tcp://"};
@@ -22,9 +31,6 @@ Status Config::Validate() const {
   } else if (endpoint.rfind("ipc://", 0) == 0 && path.empty()) {
     return {ErrorCode::kConfig, "endpoint 'ipc://' names no path"};
   }
-  if (workers < 1 || workers > 1024) {
-    return {ErrorCode::kConfig, "workers must be between 1 and 1024"};
-  }
   if (::access(worker_program.c_str(), X_OK) != 0) {
     return {ErrorCode::kConfig,
             "worker program '" + worker_program + "' is not executable"};
@@ -33,26 +39,6 @@ Status Config::Validate() const {
     if (::access(p.c_str(), R_OK) != 0) {
       return {ErrorCode::kConfig, "plugin '" + p + "' is not readable"};
     }
-  }
-  if (max_queued < 1) return {ErrorCode::kConfig, "max_queued must be >= 1"};
-  // Only lower than the protocol's: clients and workers decode with those.
-  const proto::Limits protocol;
-  if (limits.max_args_bytes < 1 || limits.max_args_bytes > protocol.max_args_bytes ||
-      limits.max_result_bytes < 1 ||
-      limits.max_result_bytes > protocol.max_result_bytes) {
-    return {ErrorCode::kConfig,
-            "max_args_bytes and max_result_bytes must be between 1 and " +
-                std::to_string(protocol.max_args_bytes)};
-  }
-  // Below this a worker cannot even load its libraries.
-  constexpr std::uint64_t kMinRlimitAs = 32 * proto::kMiB;
-  if (worker_rlimit_as != 0 && worker_rlimit_as < kMinRlimitAs) {
-    return {ErrorCode::kConfig, "worker_rlimit_as must be 0 (none) or at least " +
-                                    std::to_string(kMinRlimitAs) + " bytes"};
-  }
-  if (bury_after < 1) return {ErrorCode::kConfig, "bury_after must be >= 1"};
-  if (retention.max_results < 1) {
-    return {ErrorCode::kConfig, "max_results must be >= 1"};
   }
   for (const std::string& p : exec_allow) {
     if (p.empty() || p[0] != '/') {

@@ -1,10 +1,12 @@
 // Config: everything tqd's behaviour depends on.
 //
-// Built by tqd_main.cc from defaults, then the TOML file (--config), then
-// explicit flags; SIGHUP rebuilds it the same way and the supervisor
-// applies what may change at run time (see Supervisor::Reload).
-// Validate() is the one place that decides what is acceptable, with a
-// sentence for what is not.
+// Each field that users set is a row of the settings table (settings.h),
+// which gives its TOML key, flag, range and help; the initial values below
+// are the defaults. Built by LoadConfig (settings_flags.h) from defaults,
+// then the TOML file (--config), then explicit flags; SIGHUP rebuilds it the
+// same way and the supervisor applies what may change at run time (see
+// Supervisor::Reload). Validate() is the one place that decides what is
+// acceptable, with a sentence for what is not.
 #pragma once
 
 #include <chrono>
@@ -24,14 +26,14 @@ struct Config {
   std::string worker_program;        // tq-worker or a custom worker binary
   std::vector<std::string> plugins;  // passed to every worker as --plugin
   std::size_t max_queued = 100000;   // queued (not running) tasks
-  proto::Limits limits;  // --max-args-bytes, --max-result-bytes lower them
+  proto::Limits limits;  // max_args_bytes, max_result_bytes lower them
   // Per-worker resource limits, applied by tq-worker at its start with
-  // setrlimit (flags --rlimit-as, --rlimit-cpu); 0 means none.
+  // setrlimit (its flags --rlimit-as, --rlimit-cpu); 0 means none.
   std::uint64_t worker_rlimit_as = 0;   // RLIMIT_AS, bytes
   std::uint64_t worker_rlimit_cpu = 0;  // RLIMIT_CPU, seconds of CPU time
   // How long running tasks may take to finish after SIGTERM.
   std::chrono::milliseconds shutdown_grace{10000};
-  // How long a new worker may take to say hello.
+  // How long a new worker may take to say hello (not a setting yet).
   std::chrono::milliseconds worker_start_timeout{10000};
 
   // Supervision.
@@ -53,7 +55,8 @@ struct Config {
 };
 
 // Sets the fields that `path`'s TOML table names; every other field keeps
-// its value. Unknown keys and wrong types are errors naming the key.
+// its value. Unknown keys, wrong types and values out of a setting's range
+// are errors naming the file, line and key; `config` is then unchanged.
 proto::Status ApplyConfigFile(const std::string& path, Config* config);
 
 }  // namespace tq::daemon

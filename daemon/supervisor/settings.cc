@@ -1,0 +1,215 @@
+// The settings table. A row names its Config field once; the field's
+// initial value is the default (see settings.h).
+#include "settings.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <thread>
+#include <type_traits>
+
+#include "tq/proto/endpoint.h"
+#include "tq/proto/limits.h"
+
+namespace tq::daemon {
+namespace {
+
+// Binds a field through `access`, a lambda (auto& config) -> auto& that
+// reaches it, so nested fields (retention.ttl) bind like direct ones.
+template <typename Access>
+SettingField FieldAt(Access access) {
+  using T = std::remove_cvref_t<decltype(access(std::declval<Config&>()))>;
+  constexpr bool kInteger = std::is_integral_v<T> && !std::is_same_v<T, bool>;
+  SettingField f;
+  f.get = [access](const Config& c) -> SettingValue {
+    if constexpr (kInteger) {
+      return static_cast<std::uint64_t>(access(c));
+    } else {
+      return access(c);
+    }
+  };
+  f.set = [access](Config& c, const SettingValue& v) {
+    if constexpr (kInteger) {
+      // The range check keeps the value within what T holds (field.max).
+      access(c) = static_cast<T>(std::get<std::uint64_t>(v));
+    } else {
+      access(c) = std::get<T>(v);
+    }
+  };
+  if constexpr (kInteger) {
+    f.max = std::numeric_limits<T>::max();
+  } else if constexpr (std::is_same_v<T, std::chrono::milliseconds>) {
+    f.max = static_cast<std::uint64_t>(kLongestDuration.count());
+  }
+  return f;
+}
+
+template <typename T>
+SettingField Field(T Config::*member) {
+  return FieldAt([member](auto& c) -> auto& { return c.*member; });
+}
+
+// A bool field written as the choice "on" or "off".
+SettingField OnOff(bool Config::*member) {
+  return {.get = [member](const Config& c) -> SettingValue {
+            return std::string(c.*member ? "on" : "off");
+          },
+          .set = [member](Config& c, const SettingValue& v) {
+            c.*member = std::get<std::string>(v) == "on";
+          }};
+}
+
+std::string SiblingProgram(const char* name) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return name;
+  return (self.parent_path() / name).string();
+}
+
+using enum SettingType;
+using enum OnReload;
+
+std::vector<Setting> MakeSettings() {
+  const proto::Limits protocol;
+  return {
+      {.name = "endpoint", .type = kString, .reload = kRestart,
+       .help = "Where to listen: ipc://PATH or tcp://HOST:PORT",
+       .field = Field(&Config::endpoint),
+       .metavar = "ENDPOINT",
+       .default_text = "$TQ_ENDPOINT, else $XDG_RUNTIME_DIR/tq/tqd.sock, else /run/tq/tqd.sock",
+       .start_up_default = [](Config& c) { c.endpoint = proto::DefaultEndpoint(); }},
+      {.name = "workers", .type = kCount, .reload = kApplies,
+       .help = "Number of worker processes",
+       .field = Field(&Config::workers),
+       .min = 1, .max = 1024, .flag = "-w,--workers",
+       .default_text = "the CPU count",
+       .start_up_default = [](Config& c) {
+         c.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+       }},
+      {.name = "plugins", .type = kStringList, .reload = kNewWorkers,
+       .help = "Task plugin (.so) every worker loads; the flag is repeatable",
+       .field = Field(&Config::plugins), .flag = "--plugin", .metavar = "LIB.so"},
+      {.name = "worker", .type = kString, .reload = kNewWorkers,
+       .help = "Worker program to run (tq-worker or one built on the SDK)",
+       .field = Field(&Config::worker_program),
+       .metavar = "PROGRAM", .default_text = "the tq-worker beside tqd",
+       .start_up_default = [](Config& c) { c.worker_program = SiblingProgram("tq-worker"); }},
+      {.name = "max_queued", .type = kCount, .reload = kApplies,
+       .help = "Most queued tasks; beyond it SUBMIT gets QUEUE_FULL",
+       .field = Field(&Config::max_queued), .min = 1},
+      {.name = "task_timeout", .type = kDuration, .reload = kApplies,
+       .help = "Timeout of a task submitted without one",
+       .field = Field(&Config::task_timeout), .zero_means = "none"},
+      {.name = "shutdown_grace", .type = kDuration, .reload = kApplies,
+       .help = "How long running tasks get to finish after SIGTERM",
+       .field = Field(&Config::shutdown_grace)},
+      {.name = "stop_grace", .type = kDuration, .reload = kApplies,
+       .help = "Time between SIGTERM and SIGKILL for a worker whose task timed out "
+               "or was cancelled",
+       .field = Field(&Config::stop_grace)},
+      {.name = "max_tasks_per_worker", .type = kCount, .reload = kApplies,
+       .help = "Replace a worker after this many tasks",
+       .field = Field(&Config::max_tasks_per_worker), .zero_means = "never"},
+      {.name = "max_rss_per_worker", .type = kBytes, .reload = kApplies,
+       .help = "Replace a worker whose RSS exceeds this after a task",
+       .field = Field(&Config::max_rss_per_worker), .zero_means = "never"},
+      {.name = "bury_after", .type = kCount, .reload = kApplies,
+       .help = "Bury a task once it has killed this many workers",
+       .field = Field(&Config::bury_after), .min = 1},
+      {.name = "capture_stacks", .type = kBool, .reload = kApplies,
+       .help = "Attach gdb's stack of a timed-out task's worker to its result",
+       .field = Field(&Config::capture_stacks)},
+      {.name = "result_ttl", .type = kDuration, .reload = kApplies,
+       .help = "How long an ended task's result stays available by id",
+       .field = FieldAt([](auto& c) -> auto& { return c.retention.ttl; })},
+      {.name = "max_results", .type = kCount, .reload = kApplies,
+       .help = "Most ended tasks kept; the oldest go first",
+       .field = FieldAt([](auto& c) -> auto& { return c.retention.max_results; }),
+       .min = 1},
+      {.name = "max_result_store_bytes", .type = kBytes, .reload = kApplies,
+       .help = "Most bytes of ended tasks kept; the oldest go first",
+       .field = FieldAt([](auto& c) -> auto& { return c.retention.max_bytes; })},
+      {.name = "exec", .type = kChoice, .reload = kNewWorkers,
+       .help = "Whether the exec builtin may run commands",
+       .field = OnOff(&Config::exec_enabled), .choices = {"on", "off"}},
+      {.name = "exec_allow", .type = kStringList, .reload = kNewWorkers,
+       .help = "Absolute path of a program exec may run; the flag is repeatable",
+       .field = Field(&Config::exec_allow), .metavar = "PATH", .default_text = "any program"},
+      // At most the protocol's: clients and workers decode with those. tqd's
+      // decoders are built with these at start, so a change waits for one.
+      {.name = "max_args_bytes", .type = kBytes, .reload = kRestart,
+       .help = "Largest task arguments accepted; bigger submits get TOO_LARGE",
+       .field = FieldAt([](auto& c) -> auto& { return c.limits.max_args_bytes; }),
+       .min = 1, .max = protocol.max_args_bytes},
+      {.name = "max_result_bytes", .type = kBytes, .reload = kRestart,
+       .help = "Largest task result; a bigger one fails the task with tq.ResultTooLarge",
+       .field = FieldAt([](auto& c) -> auto& { return c.limits.max_result_bytes; }),
+       .min = 1, .max = protocol.max_result_bytes},
+      // Below 32 MiB a worker cannot even load its libraries.
+      {.name = "worker_rlimit_as", .type = kBytes, .reload = kNewWorkers,
+       .help = "Address-space limit (RLIMIT_AS) of each worker; a task allocating "
+               "past it fails with std::bad_alloc",
+       .field = Field(&Config::worker_rlimit_as),
+       .min = 32 * proto::kMiB, .zero_means = "none"},
+      {.name = "worker_rlimit_cpu", .type = kCount, .reload = kNewWorkers,
+       .help = "CPU-time limit (RLIMIT_CPU) of each worker, in seconds; past it the "
+               "worker is killed and replaced",
+       .field = Field(&Config::worker_rlimit_cpu),
+       .zero_means = "none", .metavar = "SECONDS"},
+  };
+}
+
+std::string Dashed(std::string_view name) {
+  std::string s(name);
+  std::replace(s.begin(), s.end(), '_', '-');
+  return s;
+}
+
+}  // namespace
+
+std::string Setting::long_flag() const {
+  if (flag.empty()) return "--" + Dashed(name);
+  const std::size_t at = flag.rfind("--");
+  return std::string(flag.substr(at, flag.find(',', at) - at));
+}
+
+std::string Setting::flag_names() const {
+  if (!flag.empty()) return std::string(flag);
+  if (type == SettingType::kBool) return long_flag() + ",!--no-" + Dashed(name);
+  return long_flag();
+}
+
+const std::vector<Setting>& Settings() {
+  static const std::vector<Setting> kSettings = MakeSettings();
+  return kSettings;
+}
+
+const Setting* FindSetting(std::string_view name) {
+  for (const Setting& s : Settings()) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+Config DefaultConfig() {
+  Config c;
+  for (const Setting& s : Settings()) {
+    if (s.start_up_default != nullptr) s.start_up_default(c);
+  }
+  return c;
+}
+
+std::vector<std::string_view> KeepRestartOnlySettings(const Config& running,
+                                                      Config* next) {
+  std::vector<std::string_view> kept;
+  for (const Setting& s : Settings()) {
+    if (s.reload != OnReload::kRestart) continue;
+    SettingValue now = s.field.get(running);
+    if (s.field.get(*next) == now) continue;
+    s.field.set(*next, now);
+    kept.push_back(s.name);
+  }
+  return kept;
+}
+
+}  // namespace tq::daemon
