@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proc_stats.h"
+#include "settings.h"
 #include "tq/proto/endpoint.h"
 
 namespace tq::daemon {
@@ -377,10 +378,10 @@ void Supervisor::Reload() {
     return;
   }
   Config& c = *next;
-  if (c.endpoint != config_.endpoint) {
-    spdlog::warn("endpoint cannot change on reload; still serving {}",
-                 config_.endpoint);
-    c.endpoint = config_.endpoint;
+  // The endpoint and the message limits are fixed at start: the socket is
+  // bound and the decoders are built with them.
+  for (std::string_view name : KeepRestartOnlySettings(config_, &c)) {
+    spdlog::warn("{} cannot change on reload; restart tqd to change it", name);
   }
   if (c.worker_program != config_.worker_program || c.plugins != config_.plugins) {
     spdlog::info("worker program or plugins changed: workers started from now "

@@ -406,5 +406,25 @@ TEST_F(SupervisionTest, SighupResizesThePoolAndAnInvalidFileIsRejected) {
   EXPECT_TRUE(PoolWhole(tqd, 1)) << tqd.Log();
 }
 
+TEST_F(SupervisionTest, SettingsFixedAtStartKeepTheirValueOnSighupAndSaySo) {
+  const std::string config = dir_.File("tqd.toml");
+  std::ofstream(config) << "max_args_bytes = \"1KiB\"\n";
+  TqdOptions o = Tqd({"--config", config});
+  TqdProcess tqd(o);
+  Client client(tqd.endpoint());
+  const std::string big(1500, 'x');
+  EXPECT_THROW(client.apply<std::vector<std::string>>("echo", big), RejectedError);
+
+  std::ofstream(config) << "max_args_bytes = \"4KiB\"\nmax_queued = 7\n";
+  tqd.Kill(SIGHUP);
+  ASSERT_TRUE(WaitFor("the reload", [&] {
+    return tqd.Log().find("reloaded:") != std::string::npos;
+  })) << tqd.Log();
+  EXPECT_NE(tqd.Log().find("max_args_bytes cannot change on reload"), std::string::npos)
+      << tqd.Log();
+  EXPECT_NE(tqd.Log().find("max_queued 7"), std::string::npos) << tqd.Log();
+  EXPECT_THROW(client.apply<std::vector<std::string>>("echo", big), RejectedError);
+}
+
 }  // namespace
 }  // namespace tq
