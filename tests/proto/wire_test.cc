@@ -190,44 +190,32 @@ std::vector<WireCase> Cases() {
                                       "6f 72 82 a4 74 79 70 65 b2 73 74 64 3a 3a 72 75 6e 74 "
                                       "69 6d 65 5f 65 72 72 6f 72 a7 6d 65 73 73 61 67 65 a4 "
                                       "62 6f 6f 6d"));
-  auto lost_with = [&](std::string name, const ErrorInfo& error, std::string hex) {
+  // {"v":1, "kind":"result", "req":4, "task":9, "attempts":2, "state":"lost", "error":
+  const std::string lost =
+      "87 a1 76 01 a4 6b 69 6e 64 a6 72 65 73 75 6c 74 a3 72 65 71 04 a4 74 61 73 6b 09 "
+      "a8 61 74 74 65 6d 70 74 73 02 a5 73 74 61 74 65 a4 6c 6f 73 74 a5 65 72 72 6f 72 ";
+  // ...and an error map of three entries: "type":"E", "message":"m", and `cause_hex`.
+  const std::string error_of_three = "83 a4 74 79 70 65 a1 45 a7 6d 65 73 73 61 67 65 a1 6d ";
+  auto lost_with = [&](std::string name, const ErrorInfo& error, std::string cause_hex) {
     c.push_back(Case("result lost with " + name,
                      TaskResult{.request_id = 4, .task_id = 9, .state = TaskState::kLost,
                                 .attempts = 2, .error = error},
-                     R::kClientFromTqd, std::move(hex)));
+                     R::kClientFromTqd, lost + error_of_three + cause_hex));
   };
   lost_with("cause", ErrorWith([](ErrorInfo& e) { e.cause = "exit"; }),
-            "87 a1 76 01 a4 6b 69 6e 64 a6 72 65 73 75 6c 74 a3 72 65 71 04 a4 74 61 73 6b 09 "
-            "a8 61 74 74 65 6d 70 74 73 02 a5 73 74 61 74 65 a4 6c 6f 73 74 a5 65 72 72 6f 72 "
-            "83 a4 74 79 70 65 a1 45 a7 6d 65 73 73 61 67 65 a1 6d a5 63 61 75 73 65 a4 65 78 "
-            "69 74");
+            "a5 63 61 75 73 65 a4 65 78 69 74");
   lost_with("pid", ErrorWith([](ErrorInfo& e) { e.pid = 7; }),
-            "87 a1 76 01 a4 6b 69 6e 64 a6 72 65 73 75 6c 74 a3 72 65 71 04 a4 74 61 73 6b 09 "
-            "a8 61 74 74 65 6d 70 74 73 02 a5 73 74 61 74 65 a4 6c 6f 73 74 a5 65 72 72 6f 72 "
-            "83 a4 74 79 70 65 a1 45 a7 6d 65 73 73 61 67 65 a1 6d a3 70 69 64 07");
+            "a3 70 69 64 07");
   lost_with("exit_code", ErrorWith([](ErrorInfo& e) { e.exit_code = 0; }),
-            "87 a1 76 01 a4 6b 69 6e 64 a6 72 65 73 75 6c 74 a3 72 65 71 04 a4 74 61 73 6b 09 "
-            "a8 61 74 74 65 6d 70 74 73 02 a5 73 74 61 74 65 a4 6c 6f 73 74 a5 65 72 72 6f 72 "
-            "83 a4 74 79 70 65 a1 45 a7 6d 65 73 73 61 67 65 a1 6d a9 65 78 69 74 5f 63 6f 64 "
-            "65 00");
+            "a9 65 78 69 74 5f 63 6f 64 65 00");
   lost_with("signal", ErrorWith([](ErrorInfo& e) { e.signal = 6; }),
-            "87 a1 76 01 a4 6b 69 6e 64 a6 72 65 73 75 6c 74 a3 72 65 71 04 a4 74 61 73 6b 09 "
-            "a8 61 74 74 65 6d 70 74 73 02 a5 73 74 61 74 65 a4 6c 6f 73 74 a5 65 72 72 6f 72 "
-            "83 a4 74 79 70 65 a1 45 a7 6d 65 73 73 61 67 65 a1 6d a6 73 69 67 6e 61 6c 06");
+            "a6 73 69 67 6e 61 6c 06");
   lost_with("rss_bytes", ErrorWith([](ErrorInfo& e) { e.rss_bytes = 1; }),
-            "87 a1 76 01 a4 6b 69 6e 64 a6 72 65 73 75 6c 74 a3 72 65 71 04 a4 74 61 73 6b 09 "
-            "a8 61 74 74 65 6d 70 74 73 02 a5 73 74 61 74 65 a4 6c 6f 73 74 a5 65 72 72 6f 72 "
-            "83 a4 74 79 70 65 a1 45 a7 6d 65 73 73 61 67 65 a1 6d a9 72 73 73 5f 62 79 74 65 "
-            "73 01");
+            "a9 72 73 73 5f 62 79 74 65 73 01");
   lost_with("timeout_ms", ErrorWith([](ErrorInfo& e) { e.timeout_ms = 1; }),
-            "87 a1 76 01 a4 6b 69 6e 64 a6 72 65 73 75 6c 74 a3 72 65 71 04 a4 74 61 73 6b 09 "
-            "a8 61 74 74 65 6d 70 74 73 02 a5 73 74 61 74 65 a4 6c 6f 73 74 a5 65 72 72 6f 72 "
-            "83 a4 74 79 70 65 a1 45 a7 6d 65 73 73 61 67 65 a1 6d aa 74 69 6d 65 6f 75 74 5f "
-            "6d 73 01");
+            "aa 74 69 6d 65 6f 75 74 5f 6d 73 01");
   lost_with("stack", ErrorWith([](ErrorInfo& e) { e.stack = "s"; }),
-            "87 a1 76 01 a4 6b 69 6e 64 a6 72 65 73 75 6c 74 a3 72 65 71 04 a4 74 61 73 6b 09 "
-            "a8 61 74 74 65 6d 70 74 73 02 a5 73 74 61 74 65 a4 6c 6f 73 74 a5 65 72 72 6f 72 "
-            "83 a4 74 79 70 65 a1 45 a7 6d 65 73 73 61 67 65 a1 6d a5 73 74 61 63 6b a1 73");
+            "a5 73 74 61 63 6b a1 73");
   c.push_back(Case("result timed_out with every cause field",
                    TaskResult{.request_id = 13, .task_id = 4, .state = TaskState::kTimedOut,
                               .attempts = 2, .error = FullError()},
