@@ -137,6 +137,12 @@ TEST_F(ClientApiTest, WrongArgumentsFailWithBadArguments) {
     EXPECT_EQ(e.type(), "tq.BadArguments");
     EXPECT_NE(e.message().find("takes 1 argument"), std::string::npos);
   }
+  try {
+    client_.apply<int>("fail", -5);
+    FAIL() << "no exception";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.message(), "argument 1 has the wrong type (got negative int)");
+  }
 }
 
 TEST_F(ClientApiTest, UnknownFunctionIsRejectedWithItsCode) {
