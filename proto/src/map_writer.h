@@ -21,8 +21,19 @@
 #include <string_view>
 
 #include "tq/proto/buffer.h"
+#include "tq/proto/limits.h"
 
 namespace tq::proto {
+
+// Writes a msgpack str or bin.
+inline void PackStr(msgpack::packer<Buffer>& pk, std::string_view s) {
+  pk.pack_str(static_cast<std::uint32_t>(s.size()));
+  pk.pack_str_body(s.data(), static_cast<std::uint32_t>(s.size()));
+}
+inline void PackBin(msgpack::packer<Buffer>& pk, std::string_view b) {
+  pk.pack_bin(static_cast<std::uint32_t>(b.size()));
+  pk.pack_bin_body(b.data(), static_cast<std::uint32_t>(b.size()));
+}
 
 // The common part of MapWriter and ArrayWriter: the reserved header and
 // the count.
@@ -34,11 +45,26 @@ class CountedWriter {
  protected:
   enum class Kind : std::uint8_t { kMap, kArray };
 
-  CountedWriter(Buffer& out, Kind kind, CountedWriter* parent);
-  ~CountedWriter();
+  // Inline, with the rare paths out of line: a message is encoded per task.
+  CountedWriter(Buffer& out, Kind kind, CountedWriter* parent)
+      : out_(out), pk_(out), kind_(kind), parent_(parent), header_at_(out.size()) {
+    out_.write("", 1);  // the one-byte header of a count below 16, for now
+  }
+  ~CountedWriter() {
+    if (open_child_) Broken("a msgpack writer ended before the one nested in it");
+    if (parent_ != nullptr) parent_->open_child_ = false;
+    if (count_ < 16) {
+      out_.data()[header_at_] = static_cast<char>((kind_ == Kind::kMap ? 0x80 : 0x90) | count_);
+    } else {
+      WriteWideHeader();
+    }
+  }
 
   // Called before each entry (a map's key, an array's element).
-  void BeginEntry();
+  void BeginEntry() {
+    if (open_child_) Broken("a msgpack writer wrote while one nested in it was open");
+    ++count_;
+  }
   // Called before a nested writer is made for the value being written.
   void OpenChild() { open_child_ = true; }
 
@@ -46,6 +72,11 @@ class CountedWriter {
   msgpack::packer<Buffer> pk_;
 
  private:
+  // A bug in an encoder, never a peer's doing: stops the process loudly.
+  [[noreturn]] static void Broken(const char* what);
+  // The header of 16 entries or more: moves the entries up to make room.
+  void WriteWideHeader();
+
   const Kind kind_;
   CountedWriter* const parent_;  // null at the top
   const std::size_t header_at_;  // offset of the reserved header byte
@@ -75,15 +106,24 @@ class MapWriter : public CountedWriter {
     Key(key);
     pk_.pack_true();
   }
-  void Str(std::string_view key, std::string_view v);
-  void Bin(std::string_view key, std::string_view v);
+  void Str(std::string_view key, std::string_view v) {
+    Key(key);
+    PackStr(pk_, v);
+  }
+  void Bin(std::string_view key, std::string_view v) {
+    Key(key);
+    PackBin(pk_, v);
+  }
   // A map or array value; write its entries through the writer returned,
   // which must end before this one writes again.
   MapWriter Map(std::string_view key);
   ArrayWriter Array(std::string_view key);
 
  protected:
-  void Key(std::string_view key);
+  void Key(std::string_view key) {
+    BeginEntry();
+    PackStr(pk_, key);
+  }
 
  private:
   friend class ArrayWriter;
@@ -92,7 +132,10 @@ class MapWriter : public CountedWriter {
 
 class ArrayWriter : public CountedWriter {
  public:
-  void Str(std::string_view v);
+  void Str(std::string_view v) {
+    BeginEntry();
+    PackStr(pk_, v);
+  }
   MapWriter Map();
 
  private:
@@ -104,15 +147,14 @@ class ArrayWriter : public CountedWriter {
 // one between a client and tqd, "req".
 class MessageWriter : public MapWriter {
  public:
-  MessageWriter(Buffer& out, std::string_view kind);
+  MessageWriter(Buffer& out, std::string_view kind) : MapWriter(out) {
+    Uint("v", kProtocolVersion);
+    Str("kind", kind);
+  }
   MessageWriter(Buffer& out, std::string_view kind, std::uint64_t request_id)
       : MessageWriter(out, kind) {
     Uint("req", request_id);
   }
 };
-
-// Writes a msgpack str or bin.
-void PackStr(msgpack::packer<Buffer>& pk, std::string_view s);
-void PackBin(msgpack::packer<Buffer>& pk, std::string_view b);
 
 }  // namespace tq::proto
