@@ -26,6 +26,7 @@
 #include "tq/proto/codec.h"
 #include "tq/proto/framing.h"
 #include "tq/proto/msgpack_walk.h"
+#include "tq/proto/utf8.h"
 #include "tq/worker/task.h"
 
 namespace tq::worker {
@@ -49,35 +50,30 @@ std::string CurrentExceptionType() {
 }
 
 // Error texts travel as msgpack str, which readers expect to be UTF-8:
-// invalid bytes become '?', and a long text is cut at a character boundary.
+// each byte that does not begin a well-formed character becomes '?', and a
+// long text is cut at a character boundary.
 std::string CleanText(std::string_view in) {
   constexpr std::size_t kMax = proto::kMaxErrorTextBytes - 16;
   std::string out;
   out.reserve(std::min(in.size(), kMax));
-  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-  const auto* end = p + in.size();
-  while (p < end) {
-    std::size_t len = 1;
-    bool valid = true;
-    if (*p >= 0x80) {
-      len = (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
-            : (*p & 0xf8) == 0xf0 ? 4 : 0;
-      valid = len != 0 && static_cast<std::size_t>(end - p) >= len;
-      for (std::size_t i = 1; valid && i < len; ++i) {
-        valid = (p[i] & 0xc0) == 0x80;
-      }
-      if (!valid) len = 1;
+  while (!in.empty()) {
+    const std::string_view valid = in.substr(0, proto::Utf8ValidPrefix(in));
+    if (out.size() + valid.size() > kMax) {
+      std::size_t cut = kMax - out.size();
+      while (cut > 0 && (static_cast<unsigned char>(valid[cut]) & 0xc0) == 0x80) --cut;
+      out.append(valid.substr(0, cut));
+      out += " [truncated]";
+      return out;
     }
-    if (out.size() + len > kMax) {
+    out.append(valid);
+    in.remove_prefix(valid.size());
+    if (in.empty()) break;
+    if (out.size() + 1 > kMax) {
       out += " [truncated]";
       break;
     }
-    if (valid) {
-      out.append(reinterpret_cast<const char*>(p), len);
-    } else {
-      out += '?';
-    }
-    p += len;
+    out += '?';
+    in.remove_prefix(1);
   }
   return out;
 }

@@ -10,14 +10,7 @@ constexpr std::array<std::string_view, 8> kStateNames{
     "queued", "running", "done",      "failed",
     "timed_out", "cancelled", "lost", "buried"};
 
-constexpr std::array<std::string_view, 4> kVerbNames{"cancel", "kick", "status",
-                                                      "wait"};
-
 }  // namespace
-
-std::string_view TaskVerbName(TaskVerb verb) {
-  return kVerbNames[static_cast<std::size_t>(verb)];
-}
 
 std::string_view TaskStateName(TaskState state) {
   return kStateNames[static_cast<std::size_t>(state)];

@@ -14,6 +14,7 @@
 #include <variant>
 
 #include "tq/proto/codec.h"
+#include "tq/proto/utf8.h"
 
 #define FUZZ_CHECK(cond)                                                  \
   do {                                                                    \
@@ -26,38 +27,10 @@
 
 namespace tq::fuzz {
 
-// Well-formed UTF-8 (no overlongs, surrogates or code points past
-// U+10FFFF). Written apart from the codec's own check on purpose.
-inline bool IsUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    unsigned cp = 0;
-    unsigned min = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      n = 1, cp = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 2, cp = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 3, cp = c & 0x07, min = 0x10000;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= n) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if ((b & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (b & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += n + 1;
-  }
-  return true;
-}
+// Error sentences are checked whole against the one UTF-8 check
+// (utfcpp's), while the codec only filters what it echoes of a peer's bytes
+// (IsPrintableUtf8): a sentence that echoes them unfiltered fails here.
+using proto::IsUtf8;
 
 // Encodes a decoded message of any kind the codec can encode. Returns false
 // for kinds without an encoder (none today; kinds added later stay fuzzed

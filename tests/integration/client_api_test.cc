@@ -123,6 +123,17 @@ TEST_F(ClientApiTest, BuiltinFailRaisesRuntimeError) {
   }
 }
 
+TEST_F(ClientApiTest, AnErrorMessageArrivesAsUtf8WithEachMalformedByteReplaced) {
+  // An overlong '/', a UTF-16 surrogate and a cut-short euro sign, then a
+  // whole one: only the euro sign at the end is well formed.
+  try {
+    client_.apply<int>("fail", std::string("a\xc0\xaf b\xed\xa0\x80 c\xe2\x82 \xe2\x82\xac"));
+    FAIL() << "no exception";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.message(), "a?? b??? c?? \xe2\x82\xac");
+  }
+}
+
 TEST_F(ClientApiTest, WrongArgumentsFailWithBadArguments) {
   try {
     client_.apply<long>("square", std::string("seven"));
@@ -136,6 +147,12 @@ TEST_F(ClientApiTest, WrongArgumentsFailWithBadArguments) {
   } catch (const RemoteError& e) {
     EXPECT_EQ(e.type(), "tq.BadArguments");
     EXPECT_NE(e.message().find("takes 1 argument"), std::string::npos);
+  }
+  try {
+    client_.apply<int>("fail", -5);
+    FAIL() << "no exception";
+  } catch (const RemoteError& e) {
+    EXPECT_EQ(e.message(), "argument 1 has the wrong type (got negative int)");
   }
 }
 

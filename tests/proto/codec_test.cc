@@ -424,6 +424,52 @@ TEST(DecoderTest, RejectsAKindTheDecoderDoesNotAccept) {
                       ErrorCode::kUnknownKind));
 }
 
+TEST(DecoderTest, NamesEveryKindOfItsDirectionWhenTheKindIsUnknown) {
+  Decoder decoder;
+  const std::string frob = Message("frob").Set("req", PackedUint(1)).Build();
+  EXPECT_EQ(decoder.DecodeClient(frob).status().message(),
+            "unknown message kind 'frob'; expected 'submit', 'ping', 'cancel', 'kick', "
+            "'status', 'wait', 'workers' or 'stats'");
+  EXPECT_EQ(decoder.DecodeDaemon(frob).status().message(),
+            "unknown message kind 'frob'; expected 'accepted', 'result', 'task_status', "
+            "'progress', 'worker_list', 'queue_stats', 'error' or 'pong'");
+  EXPECT_EQ(decoder.DecodeFromWorker(frob).status().message(),
+            "unknown message kind 'frob'; expected 'hello', 'result' or 'progress'");
+  EXPECT_EQ(decoder.DecodeTask(frob).status().message(),
+            "unknown message kind 'frob'; expected 'task'");
+}
+
+// One request of each kind, as a client would send it.
+ClientMessage RequestOfKind(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kSubmit: return SubmitRequest{.request_id = 1, .fn = "f"};
+    case RequestKind::kPing: return PingRequest{.request_id = 1};
+    case RequestKind::kCancel: return TaskRequest{1, TaskVerb::kCancel, 2};
+    case RequestKind::kKick: return TaskRequest{1, TaskVerb::kKick, 2};
+    case RequestKind::kStatus: return TaskRequest{1, TaskVerb::kStatus, 2};
+    case RequestKind::kWait: return TaskRequest{1, TaskVerb::kWait, 2};
+    case RequestKind::kWorkers: return ListRequest{1, Listing::kWorkers};
+    case RequestKind::kStats: return ListRequest{1, Listing::kStats};
+  }
+  return PingRequest{};
+}
+
+TEST(RequestKindTest, EveryKindIsSentUnderItsNameAndDecodedAsItself) {
+  Decoder decoder;
+  for (std::size_t i = 0; i < kRequestKinds; ++i) {
+    const auto kind = static_cast<RequestKind>(i);
+    SCOPED_TRACE(RequestKindName(kind));
+    const ClientMessage sent = RequestOfKind(kind);
+    ASSERT_EQ(KindOf(sent), kind);
+    Buffer frame;
+    std::visit([&](const auto& m) { Encode(m, frame); }, sent);
+    EXPECT_NE(frame.view().find(PackedStr(RequestKindName(kind))), std::string_view::npos);
+    auto decoded = decoder.DecodeClient(frame.view());
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(KindOf(decoded.value()), kind);
+  }
+}
+
 TEST(DecoderTest, RejectsAMissingOrMistypedKind) {
   Decoder decoder;
   EXPECT_TRUE(IsError(decoder.DecodeClient(ValidSubmit().Erase("kind").Build()),

@@ -4,7 +4,7 @@
 // prefix can precede it). Decoder turns one frame into a message or a Status
 // naming exactly what is wrong ("submit: field 'fn' must be a string"); it
 // never throws and never allocates more than the limits allow, whatever the
-// bytes. msgpack.hpp stays inside codec.cc.
+// bytes. msgpack.hpp stays inside proto/src.
 //
 // A Decoder is not thread-safe; keep one per thread. Views in a decoded
 // message point into the frame passed in and stay valid as long as it does.

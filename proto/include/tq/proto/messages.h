@@ -7,6 +7,7 @@
 // bin: tqd routes them without parsing them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -102,6 +103,24 @@ struct ListRequest {
 
 using ClientMessage =
     std::variant<SubmitRequest, PingRequest, TaskRequest, ListRequest>;
+
+// Every kind of request, one per name on the wire. They are rows of one
+// table (proto/src/decode_client.cc) that holds each one's name and
+// decoder; tqd's dispatcher keys its handlers on them.
+enum class RequestKind : std::uint8_t {
+  kSubmit,
+  kPing,
+  kCancel,
+  kKick,
+  kStatus,
+  kWait,
+  kWorkers,
+  kStats,
+};
+inline constexpr std::size_t kRequestKinds = 8;
+
+std::string_view RequestKindName(RequestKind kind);  // "submit", ...
+RequestKind KindOf(const ClientMessage& m);
 
 // How far a running task has got, as its function reported it. From a
 // worker, request_id is 0; tqd forwards it to every request waiting on the

@@ -38,6 +38,8 @@
 #include <utility>
 #include <vector>
 
+#include "tq/proto/msgpack_type_name.h"
+
 namespace tq::worker {
 
 // Throw from a task to fail it with an error type of your choosing.
@@ -108,22 +110,7 @@ struct Signature<R (C::*)(A...) const> : Signature<R (*)(A...)> {};
 template <typename C, typename R, typename... A>
 struct Signature<R (C::*)(A...)> : Signature<R (*)(A...)> {};
 
-inline const char* TypeName(const msgpack::object& o) {
-  switch (o.type) {
-    case msgpack::type::NIL: return "nil";
-    case msgpack::type::BOOLEAN: return "bool";
-    case msgpack::type::POSITIVE_INTEGER:
-    case msgpack::type::NEGATIVE_INTEGER: return "int";
-    case msgpack::type::FLOAT32:
-    case msgpack::type::FLOAT64: return "float";
-    case msgpack::type::STR: return "str";
-    case msgpack::type::BIN: return "bin";
-    case msgpack::type::ARRAY: return "array";
-    case msgpack::type::MAP: return "map";
-    case msgpack::type::EXT: return "ext";
-  }
-  return "unknown";
-}
+using ::tq::proto::TypeName;  // "int", "str", ...: one wording everywhere
 
 // Limits for decoding arguments: generous, but a hostile array header
 // cannot make the unpacker allocate gigabytes.

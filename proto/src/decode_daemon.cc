@@ -1,0 +1,161 @@
+// tqd -> client: the replies a client decodes, and Decoder::DecodeDaemon.
+#include "decoder.h"
+#include "message_parts.h"
+
+namespace tq::proto {
+namespace {
+
+Result<DaemonMessage> DecodeAccepted(Fields& f, const Limits&) {
+  Accepted m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  TQ_RETURN_IF_ERROR(f.Bool("duplicate", &m.duplicate));
+  return DaemonMessage{m};
+}
+
+Result<DaemonMessage> DecodeResult(Fields& f, const Limits& limits) {
+  TaskResult m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  std::uint64_t attempts = 0;
+  TQ_RETURN_IF_ERROR(f.OptUint("attempts", &attempts));
+  m.attempts = static_cast<std::uint32_t>(attempts);
+  TQ_RETURN_IF_ERROR(ReadOutcome(f, limits, IsFinal, &m.state, &m.value, &m.error));
+  return DaemonMessage{m};
+}
+
+Status ReadState(Fields& f, TaskState* out) {
+  std::string_view state;
+  TQ_RETURN_IF_ERROR(f.Str("state", &state));
+  const auto parsed = ParseTaskState(state);
+  if (!parsed) return f.Error(ErrorCode::kBadValue, "unknown state");
+  *out = *parsed;
+  return Status::Ok();
+}
+
+Result<DaemonMessage> DecodeTaskStatus(Fields& f, const Limits&) {
+  TaskStatus m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  TQ_RETURN_IF_ERROR(ReadState(f, &m.state));
+  TQ_RETURN_IF_ERROR(f.Str("fn", &m.fn));
+  std::int64_t priority = 0;
+  TQ_RETURN_IF_ERROR(f.Int("priority", &priority, true));
+  m.priority = static_cast<std::int32_t>(priority);
+  std::uint64_t attempts = 0, pid = 0;
+  TQ_RETURN_IF_ERROR(f.Uint("attempts", &attempts));
+  TQ_RETURN_IF_ERROR(f.Uint("worker_pid", &pid));
+  m.attempts = static_cast<std::uint32_t>(attempts);
+  m.worker_pid = static_cast<std::uint32_t>(pid);
+  TQ_RETURN_IF_ERROR(f.Int("queued_at_ms", &m.queued_at_ms, true));
+  TQ_RETURN_IF_ERROR(f.Int("started_at_ms", &m.started_at_ms, true));
+  TQ_RETURN_IF_ERROR(f.Int("finished_at_ms", &m.finished_at_ms, true));
+  if (f.Find("error") != nullptr) {
+    m.error.emplace();
+    TQ_RETURN_IF_ERROR(ReadErrorInfo(f, &*m.error));
+  }
+  return DaemonMessage{m};
+}
+
+Result<DaemonMessage> DecodeProgress(Fields& f, const Limits&) {
+  TaskProgress m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(ReadProgress(f, &m));
+  return DaemonMessage{m};
+}
+
+Status ReadWorker(Fields& w, WorkerInfo* info) {
+  std::uint64_t slot = 0, pid = 0;
+  TQ_RETURN_IF_ERROR(w.Uint("slot", &slot));
+  TQ_RETURN_IF_ERROR(w.Uint("pid", &pid));
+  info->slot = static_cast<std::uint32_t>(slot);
+  info->pid = static_cast<std::uint32_t>(pid);
+  TQ_RETURN_IF_ERROR(w.Str("state", &info->state));
+  TQ_RETURN_IF_ERROR(w.Uint("task", &info->task_id));
+  TQ_RETURN_IF_ERROR(w.Str("fn", &info->fn));
+  TQ_RETURN_IF_ERROR(w.Uint("tasks_done", &info->tasks_done));
+  TQ_RETURN_IF_ERROR(w.Uint("uptime_ms", &info->uptime_ms));
+  return w.Uint("rss_bytes", &info->rss_bytes);
+}
+
+Result<DaemonMessage> DecodeWorkerList(Fields& f, const Limits&) {
+  WorkersReply m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(
+      ReadArrayOfMaps(f, "workers", "each worker", "worker", ReadWorker, &m.workers));
+  return DaemonMessage{std::move(m)};
+}
+
+Status ReadRecentTask(Fields& t, RecentTask* r) {
+  std::uint64_t attempts = 0;
+  TQ_RETURN_IF_ERROR(t.Uint("task", &r->task_id));
+  TQ_RETURN_IF_ERROR(t.Str("fn", &r->fn));
+  TQ_RETURN_IF_ERROR(ReadState(t, &r->state));
+  TQ_RETURN_IF_ERROR(t.Uint("attempts", &attempts));
+  r->attempts = static_cast<std::uint32_t>(attempts);
+  TQ_RETURN_IF_ERROR(t.Int("queued_at_ms", &r->queued_at_ms, true));
+  return t.Int("finished_at_ms", &r->finished_at_ms, true);
+}
+
+Result<DaemonMessage> DecodeQueueStats(Fields& f, const Limits&) {
+  StatsReply m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  std::uint64_t workers = 0;
+  TQ_RETURN_IF_ERROR(f.Uint("queued", &m.queued));
+  TQ_RETURN_IF_ERROR(f.Uint("running", &m.running));
+  TQ_RETURN_IF_ERROR(f.Uint("workers", &workers));
+  m.workers = static_cast<std::uint32_t>(workers);
+  TQ_RETURN_IF_ERROR(f.Uint("done", &m.done));
+  TQ_RETURN_IF_ERROR(f.Uint("failed", &m.failed));
+  TQ_RETURN_IF_ERROR(f.Uint("timed_out", &m.timed_out));
+  TQ_RETURN_IF_ERROR(f.Uint("cancelled", &m.cancelled));
+  TQ_RETURN_IF_ERROR(f.Uint("lost", &m.lost));
+  TQ_RETURN_IF_ERROR(f.Uint("buried", &m.buried));
+  TQ_RETURN_IF_ERROR(
+      ReadArrayOfMaps(f, "recent", "each recent task", "recent", ReadRecentTask, &m.recent));
+  return DaemonMessage{std::move(m)};
+}
+
+Result<DaemonMessage> DecodeErrorReply(Fields& f, const Limits&) {
+  ErrorReply m;
+  // An error about an unreadable request carries req 0.
+  TQ_RETURN_IF_ERROR(f.Uint("req", &m.request_id));
+  TQ_RETURN_IF_ERROR(f.Str("code", &m.code));
+  TQ_RETURN_IF_ERROR(f.Str("message", &m.message));
+  return DaemonMessage{m};
+}
+
+Result<DaemonMessage> DecodePong(Fields& f, const Limits&) {
+  Pong m;
+  std::uint64_t pid = 0;
+  std::uint64_t workers = 0;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Str("server", &m.server));
+  TQ_RETURN_IF_ERROR(f.Uint("pid", &pid));
+  TQ_RETURN_IF_ERROR(f.Uint("workers", &workers));
+  // Before the range check: a frame with an unknown field is reported for that.
+  TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+  if (pid > UINT32_MAX || workers > UINT32_MAX) {
+    return f.Error(ErrorCode::kBadValue, "fields 'pid' and 'workers' must fit 32 bits");
+  }
+  m.pid = static_cast<std::uint32_t>(pid);
+  m.workers = static_cast<std::uint32_t>(workers);
+  return DaemonMessage{m};
+}
+
+// The order of the UNKNOWN_KIND sentence.
+constexpr KindRow<DaemonMessage> kReplies[] = {
+    {"accepted", DecodeAccepted},       {"result", DecodeResult},
+    {"task_status", DecodeTaskStatus},  {"progress", DecodeProgress},
+    {"worker_list", DecodeWorkerList},  {"queue_stats", DecodeQueueStats},
+    {"error", DecodeErrorReply},        {"pong", DecodePong},
+};
+
+}  // namespace
+
+Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
+  return impl_->Decode<DaemonMessage>(frame, kReplies, Impl::Shape::kListing,
+                                      &last_request_id_);
+}
+
+}  // namespace tq::proto

@@ -1,0 +1,80 @@
+// tq-worker <-> tqd, over the pipes: what tqd decodes from a worker
+// (Decoder::DecodeFromWorker) and what a worker decodes from tqd
+// (Decoder::DecodeTask).
+#include "decoder.h"
+#include "message_parts.h"
+
+namespace tq::proto {
+namespace {
+
+Result<WorkerMessage> DecodeHello(Fields& f, const Limits&) {
+  WorkerHello m;
+  std::uint64_t pid = 0;
+  TQ_RETURN_IF_ERROR(f.Uint("pid", &pid));
+  if (pid > UINT32_MAX) return f.Error(ErrorCode::kBadValue, "field 'pid' must fit 32 bits");
+  m.pid = static_cast<std::uint32_t>(pid);
+  const msgpack::object* fns = f.Find("fns");
+  if (fns == nullptr) return f.Error(ErrorCode::kMissingField, "missing field 'fns'");
+  if (fns->type != msgpack::type::ARRAY) {
+    return f.Error(ErrorCode::kWrongType, "field 'fns' must be an array of strings");
+  }
+  m.functions.reserve(fns->via.array.size);
+  for (std::uint32_t i = 0; i < fns->via.array.size; ++i) {
+    const msgpack::object& fn = fns->via.array.ptr[i];
+    if (fn.type != msgpack::type::STR || !IsFunctionName(View(fn))) {
+      return f.Error(ErrorCode::kBadValue,
+                     "field 'fns' must hold names of 1 to 128 bytes of printable UTF-8");
+    }
+    m.functions.push_back(View(fn));
+  }
+  return WorkerMessage{std::move(m)};
+}
+
+// A worker reports only whether the function returned or threw.
+bool WorkerMayReport(TaskState s) { return s == TaskState::kDone || s == TaskState::kFailed; }
+
+Result<WorkerMessage> DecodeWorkerResult(Fields& f, const Limits& limits) {
+  WorkerResult m;
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  TQ_RETURN_IF_ERROR(ReadOutcome(f, limits, WorkerMayReport, &m.state, &m.value, &m.error));
+  return WorkerMessage{m};
+}
+
+Result<WorkerMessage> DecodeWorkerProgress(Fields& f, const Limits&) {
+  TaskProgress m;
+  TQ_RETURN_IF_ERROR(ReadProgress(f, &m));
+  return WorkerMessage{m};
+}
+
+Result<TaskAssignment> DecodeAssignment(Fields& f, const Limits& limits) {
+  TaskAssignment m;
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  TQ_RETURN_IF_ERROR(ReadFunctionName(f, &m.fn));
+  TQ_RETURN_IF_ERROR(ReadArgs(f, limits, &m.args));
+  TQ_RETURN_IF_ERROR(f.Bool("chunk", &m.chunk));
+  return m;
+}
+
+constexpr KindRow<WorkerMessage> kFromWorker[] = {
+    {"hello", DecodeHello},
+    {"result", DecodeWorkerResult},
+    {"progress", DecodeWorkerProgress},
+};
+
+constexpr KindRow<TaskAssignment> kToWorker[] = {
+    {"task", DecodeAssignment},
+};
+
+}  // namespace
+
+Result<WorkerMessage> Decoder::DecodeFromWorker(std::string_view frame) {
+  return impl_->Decode<WorkerMessage>(frame, kFromWorker, Impl::Shape::kPeer,
+                                      &last_request_id_);
+}
+
+Result<TaskAssignment> Decoder::DecodeTask(std::string_view frame) {
+  return impl_->Decode<TaskAssignment>(frame, kToWorker, Impl::Shape::kPeer,
+                                       &last_request_id_);
+}
+
+}  // namespace tq::proto

@@ -1,0 +1,199 @@
+// Encode for every protocol v1 message: each writes its fields in the
+// order PROTOCOL.md shows them, optional ones only when set, and leaves
+// the counting to MapWriter.
+#include "map_writer.h"
+#include "tq/proto/codec.h"
+
+namespace tq::proto {
+namespace {
+
+// An error map: type and message, then only the cause fields that are set.
+void WriteError(MapWriter& parent, const ErrorInfo& e) {
+  MapWriter w = parent.Map("error");
+  w.Str("type", e.type);
+  w.Str("message", e.message);
+  if (!e.cause.empty()) w.Str("cause", e.cause);
+  if (e.pid != 0) w.Uint("pid", e.pid);
+  if (e.exit_code) w.Int("exit_code", *e.exit_code);
+  if (e.signal) w.Int("signal", *e.signal);
+  if (e.rss_bytes != 0) w.Uint("rss_bytes", e.rss_bytes);
+  if (e.timeout_ms != 0) w.Uint("timeout_ms", e.timeout_ms);
+  if (!e.stack.empty()) w.Str("stack", e.stack);
+}
+
+void WriteOutcome(MapWriter& w, TaskState state, std::string_view value,
+                  const ErrorInfo& error) {
+  w.Str("state", TaskStateName(state));
+  if (state == TaskState::kDone) {
+    w.Bin("value", value);
+  } else {
+    WriteError(w, error);
+  }
+}
+
+// Field `key`: an array holding one map per item, written by `write`.
+template <typename T>
+void WriteArrayOfMaps(MapWriter& w, std::string_view key, const std::vector<T>& items,
+                      void (*write)(MapWriter&, const T&)) {
+  ArrayWriter array = w.Array(key);
+  for (const T& item : items) {
+    MapWriter one = array.Map();
+    write(one, item);
+  }
+}
+
+void WriteWorker(MapWriter& w, const WorkerInfo& info) {
+  w.Uint("slot", info.slot);
+  w.Uint("pid", info.pid);
+  w.Str("state", info.state);
+  w.Uint("task", info.task_id);
+  w.Str("fn", info.fn);
+  w.Uint("tasks_done", info.tasks_done);
+  w.Uint("uptime_ms", info.uptime_ms);
+  w.Uint("rss_bytes", info.rss_bytes);
+}
+
+void WriteRecentTask(MapWriter& w, const RecentTask& t) {
+  w.Uint("task", t.task_id);
+  w.Str("fn", t.fn);
+  w.Str("state", TaskStateName(t.state));
+  w.Uint("attempts", t.attempts);
+  w.Int("queued_at_ms", t.queued_at_ms);
+  w.Int("finished_at_ms", t.finished_at_ms);
+}
+
+}  // namespace
+
+// ---- client -> tqd ----------------------------------------------------------
+
+void Encode(const SubmitRequest& m, Buffer& out) {
+  MessageWriter w(out, RequestKindName(RequestKind::kSubmit), m.request_id);
+  if (m.priority != 0) w.Int("priority", m.priority);
+  if (m.timeout_ms != 0) w.Uint("timeout_ms", m.timeout_ms);
+  if (m.delay_ms != 0) w.Uint("delay_ms", m.delay_ms);
+  if (m.max_retries != 0) w.Uint("max_retries", m.max_retries);
+  if (m.retry_on != 0) {
+    ArrayWriter states = w.Array("retry_on");
+    if (m.retry_on & kRetryFailed) states.Str("failed");
+    if (m.retry_on & kRetryLost) states.Str("lost");
+    if (m.retry_on & kRetryTimedOut) states.Str("timed_out");
+  }
+  if (m.retry_backoff_ms != 0) w.Uint("retry_backoff_ms", m.retry_backoff_ms);
+  if (!m.key.empty()) w.Str("key", m.key);
+  if (m.chunk) w.True("chunk");
+  w.Str("fn", m.fn);
+  static constexpr char kEmptyArray = '\x90';
+  w.Bin("args", m.args.empty() ? std::string_view(&kEmptyArray, 1) : m.args);
+}
+
+void Encode(const PingRequest& m, Buffer& out) {
+  MessageWriter w(out, RequestKindName(RequestKind::kPing), m.request_id);
+}
+
+void Encode(const TaskRequest& m, Buffer& out) {
+  MessageWriter w(out, RequestKindName(KindOf(ClientMessage{m})), m.request_id);
+  w.Uint("task", m.task_id);
+}
+
+void Encode(const ListRequest& m, Buffer& out) {
+  MessageWriter w(out, RequestKindName(KindOf(ClientMessage{m})), m.request_id);
+}
+
+// ---- tqd -> client ----------------------------------------------------------
+
+void Encode(const Accepted& m, Buffer& out) {
+  MessageWriter w(out, "accepted", m.request_id);
+  w.Uint("task", m.task_id);
+  if (m.duplicate) w.True("duplicate");
+}
+
+void Encode(const TaskResult& m, Buffer& out) {
+  MessageWriter w(out, "result", m.request_id);
+  w.Uint("task", m.task_id);
+  w.Uint("attempts", m.attempts);
+  WriteOutcome(w, m.state, m.value, m.error);
+}
+
+void Encode(const TaskStatus& m, Buffer& out) {
+  MessageWriter w(out, "task_status", m.request_id);
+  w.Uint("task", m.task_id);
+  w.Str("state", TaskStateName(m.state));
+  w.Str("fn", m.fn);
+  w.Int("priority", m.priority);
+  w.Uint("attempts", m.attempts);
+  w.Uint("worker_pid", m.worker_pid);
+  w.Int("queued_at_ms", m.queued_at_ms);
+  w.Int("started_at_ms", m.started_at_ms);
+  w.Int("finished_at_ms", m.finished_at_ms);
+  if (m.error) WriteError(w, *m.error);
+}
+
+void Encode(const TaskProgress& m, Buffer& out) {
+  MessageWriter w(out, "progress");
+  if (m.request_id != 0) w.Uint("req", m.request_id);
+  w.Uint("task", m.task_id);
+  w.Double("done", m.done);
+  w.Double("total", m.total);
+  if (!m.message.empty()) w.Str("message", m.message);
+}
+
+void Encode(const WorkersReply& m, Buffer& out) {
+  MessageWriter w(out, "worker_list", m.request_id);
+  WriteArrayOfMaps(w, "workers", m.workers, WriteWorker);
+}
+
+void Encode(const StatsReply& m, Buffer& out) {
+  MessageWriter w(out, "queue_stats", m.request_id);
+  w.Uint("queued", m.queued);
+  w.Uint("running", m.running);
+  w.Uint("workers", m.workers);
+  w.Uint("done", m.done);
+  w.Uint("failed", m.failed);
+  w.Uint("timed_out", m.timed_out);
+  w.Uint("cancelled", m.cancelled);
+  w.Uint("lost", m.lost);
+  w.Uint("buried", m.buried);
+  WriteArrayOfMaps(w, "recent", m.recent, WriteRecentTask);
+}
+
+void Encode(const ErrorReply& m, Buffer& out) {
+  MessageWriter w(out, "error", m.request_id);
+  w.Str("code", m.code);
+  w.Str("message", m.message);
+}
+
+void Encode(const Pong& m, Buffer& out) {
+  MessageWriter w(out, "pong", m.request_id);
+  w.Str("server", m.server);
+  w.Uint("pid", m.pid);
+  w.Uint("workers", m.workers);
+}
+
+void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out) {
+  Encode(ErrorReply{request_id, ErrorCodeName(status.code()), status.message()}, out);
+}
+
+// ---- tq-worker <-> tqd ------------------------------------------------------
+
+void Encode(const WorkerHello& m, Buffer& out) {
+  MessageWriter w(out, "hello");
+  w.Uint("pid", m.pid);
+  ArrayWriter fns = w.Array("fns");
+  for (std::string_view fn : m.functions) fns.Str(fn);
+}
+
+void Encode(const TaskAssignment& m, Buffer& out) {
+  MessageWriter w(out, "task");
+  w.Uint("task", m.task_id);
+  if (m.chunk) w.True("chunk");
+  w.Str("fn", m.fn);
+  w.Bin("args", m.args);
+}
+
+void Encode(const WorkerResult& m, Buffer& out) {
+  MessageWriter w(out, "result");
+  w.Uint("task", m.task_id);
+  WriteOutcome(w, m.state, m.value, m.error);
+}
+
+}  // namespace tq::proto
