@@ -48,6 +48,14 @@ std::string ArgsOf(const T&... args) {
   return Pack(b);
 }
 
+// Expects `r` to be a failed result with this error.
+void ExpectFailed(const Frame& r, const std::string& type,
+                  const std::string& message) {
+  EXPECT_TRUE(r.failed);
+  EXPECT_EQ(r.type, type);
+  EXPECT_EQ(r.message, message);
+}
+
 class TaskLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -215,10 +223,8 @@ TEST_F(TaskLoopTest, AnswersTasksSentTogetherInTheirOrder) {
 TEST_F(TaskLoopTest, FailsAnUnknownFunctionAndGoesOn) {
   StartPastHello();
   SendTask(1, "nope", "");
-  const Frame r = ResultOf(1);
-  EXPECT_TRUE(r.failed);
-  EXPECT_EQ(r.type, "tq.UnknownFunction");
-  EXPECT_EQ(r.message, "this worker has no function 'nope'");
+  ExpectFailed(ResultOf(1), "tq.UnknownFunction",
+               "this worker has no function 'nope'");
   SendTask(2, "square", ArgsOf(5L));
   EXPECT_EQ(ValueOf<long>(ResultOf(2)), 25);
 }
@@ -229,19 +235,11 @@ TEST_F(TaskLoopTest, ReportsTheTypeAndMessageOfWhatATaskThrew) {
   SendTask(2, "typed_error", "");
   SendTask(3, "throw_int", "");
   SendTask(4, "square", ArgsOf(std::string("seven")));
-  Frame r = ResultOf(1);
-  EXPECT_TRUE(r.failed);
-  EXPECT_EQ(r.type, "std::invalid_argument");
-  EXPECT_EQ(r.message, "no good");
-  r = ResultOf(2);
-  EXPECT_EQ(r.type, "ValueError");
-  EXPECT_EQ(r.message, "bad value");
-  r = ResultOf(3);
-  EXPECT_EQ(r.type, "int");
-  EXPECT_EQ(r.message, "exception of non-standard type int");
-  r = ResultOf(4);
-  EXPECT_EQ(r.type, "tq.BadArguments");
-  EXPECT_EQ(r.message, "argument 1 has the wrong type (got str)");
+  ExpectFailed(ResultOf(1), "std::invalid_argument", "no good");
+  ExpectFailed(ResultOf(2), "ValueError", "bad value");
+  ExpectFailed(ResultOf(3), "int", "exception of non-standard type int");
+  ExpectFailed(ResultOf(4), "tq.BadArguments",
+               "argument 1 has the wrong type (got str)");
 }
 
 TEST_F(TaskLoopTest, MakesErrorTextsValidUtf8AndCutsThemToTheLimit) {
@@ -266,11 +264,9 @@ TEST_F(TaskLoopTest, FailsAResultOverTheLimitWithoutSendingIt) {
   SendTask(1, "bytes", ArgsOf(50L));
   EXPECT_EQ(ValueOf<std::string>(ResultOf(1)), std::string(50, 'x'));
   SendTask(2, "bytes", ArgsOf(200L));
-  const Frame r = ResultOf(2);
-  EXPECT_TRUE(r.failed);
-  EXPECT_EQ(r.type, "tq.ResultTooLarge");
   // 200 bytes of str and its 2-byte str8 header.
-  EXPECT_EQ(r.message, "result is 202 bytes; the limit is 100");
+  ExpectFailed(ResultOf(2), "tq.ResultTooLarge",
+               "result is 202 bytes; the limit is 100");
 }
 
 TEST_F(TaskLoopTest, ARawTaskThatWritesNothingReturnsNil) {
@@ -308,10 +304,8 @@ TEST_F(TaskLoopTest, RunsAChunkItemByItemSoOneFailureCostsOnlyItsItem) {
 TEST_F(TaskLoopTest, RunsNothingOfAMalformedChunk) {
   StartPastHello();
   SendTask(1, "square", ArgsOf(2L, 3L).substr(0, 2), /*chunk=*/true);
-  const Frame r = ResultOf(1);
-  EXPECT_TRUE(r.failed);
-  EXPECT_EQ(r.type, "tq.BadArguments");
-  EXPECT_EQ(r.message, "a chunk's args must be one array of argument arrays");
+  ExpectFailed(ResultOf(1), "tq.BadArguments",
+               "a chunk's args must be one array of argument arrays");
 }
 
 TEST_F(TaskLoopTest, SendsProgressOfTheRunningTaskBeforeItsResult) {
