@@ -217,12 +217,16 @@ Outcome Run(const ExecRequest& r, const std::string& program) {
     pending = *r.stdin_data;
     if (pending.empty()) to_child.Close();
   }
+  // Fresh pipe ends have no other status flag to keep: one F_SETFL each.
   for (const base::Fd* fd : {&streams[0].fd, &streams[1].fd, &to_child}) {
-    if (*fd) (void)base::SetNonBlocking(fd->get());
+    if (*fd) (void)::fcntl(fd->get(), F_SETFL, O_NONBLOCK);
   }
   // Readable once the child exits; -1 before Linux 5.3, where we tick
   // instead. (glibc 2.36's <sys/pidfd.h> lacks extern "C": call it raw.)
   base::Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, child.pid(), 0)));
+  // Whether to ask waitid: with a pidfd only once it says so, rather than
+  // at every wake-up for output.
+  bool may_have_exited = !pidfd;
 
   Outcome o;
   std::optional<Clock::time_point> deadline;  // exec's own timeout
@@ -231,7 +235,7 @@ Outcome Run(const ExecRequest& r, const std::string& program) {
   std::optional<Clock::time_point> drain_until;  // set once the child exited
   for (;;) {
     const Clock::time_point now = Clock::now();
-    if (!drain_until && child.HasExited()) {
+    if (!drain_until && may_have_exited && child.HasExited()) {
       child.KillGroup(SIGKILL);  // what is left of the group
       drain_until = now + kDrainGrace;
       to_child.Close();
@@ -261,6 +265,7 @@ Outcome Run(const ExecRequest& r, const std::string& program) {
       }
     }
     int stdin_index = -1;
+    int pidfd_index = -1;
     if (to_child) {
       stdin_index = static_cast<int>(n);
       fds[n++] = {to_child.get(), POLLOUT, 0};
@@ -271,6 +276,7 @@ Outcome Run(const ExecRequest& r, const std::string& program) {
         if (t && (!wake || *t < *wake)) wake = t;
       }
       if (pidfd) {
+        pidfd_index = static_cast<int>(n);
         fds[n++] = {pidfd.get(), POLLIN, 0};
       } else if (!wake || now + kExitPollTick < *wake) {
         wake = now + kExitPollTick;
@@ -278,6 +284,9 @@ Outcome Run(const ExecRequest& r, const std::string& program) {
     }
     if (::poll(fds, n, PollTimeout(now, wake)) < 0 && errno != EINTR) {
       Failed("poll", errno);  // EINVAL/ENOMEM: not expected
+    }
+    if (pidfd_index >= 0 && fds[pidfd_index].revents != 0) {
+      may_have_exited = true;
     }
     for (int i = 0; i < 2; ++i) {
       if (index[i] >= 0 && fds[index[i]].revents != 0) {
