@@ -34,8 +34,9 @@ Status Check(int error, const char* what) {
 // default. glibc's child (2.36) visits every signal whatever we ask: one
 // sigaction for each signal in the SETSIGDEF set, but a query and then a
 // reset for each signal outside it that is not ignored. So the full set is
-// the cheapest way to a clean state: 64 calls, where the set of only the
-// signals that are not default costs 121 (bench/exec_syscalls).
+// the cheapest way to a clean state: 64 rt_sigaction calls, where the set
+// of only the signals that are not default costs 121 (strace -f of both;
+// bench/exec_syscalls counts them for tq-worker's children).
 Status CleanSignals(posix_spawnattr_t* attr) {
   sigset_t none;
   sigemptyset(&none);
