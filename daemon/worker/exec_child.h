@@ -16,6 +16,8 @@
 
 #include <sys/types.h>
 
+#include <utility>
+
 #include "base/subprocess.h"
 
 namespace tq::worker {
