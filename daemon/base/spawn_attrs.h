@@ -1,6 +1,6 @@
 // SpawnAttrs: owns the posix_spawn attribute and file-action objects for
-// one spawn, so every early return destroys them. For Subprocess and for
-// the exec task, which needs its own spawn (process group, cwd, env).
+// one spawn, so every early return destroys them. Subprocess's alone: the
+// rest of tq spawns through Subprocess.
 #pragma once
 
 #include <spawn.h>

@@ -8,6 +8,7 @@
 #include <tq/client.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -252,18 +253,37 @@ TEST_F(ExecTest, FiftyMebibytesOfOutputAreDrainedAndCappedAtTheDefault) {
   EXPECT_EQ(client.apply<ExecResult>("exec", Shell("echo next")).out, "next\n");
 }
 
-TEST_F(ExecTest, ReportsWallAndCpuTime) {
+TEST_F(ExecTest, ReportsCpuTimeBetweenWhatTheCommandSawAndItsWallTime) {
   TqdProcess tqd;
   Client client(tqd.endpoint());
-  const auto busy = client.apply<ExecResult>(
-      "exec", Shell("i=0; while [ $i -lt 200000 ]; do i=$((i + 1)); done"));
-  EXPECT_GT(busy.user_ms, 50.0);
-  EXPECT_GE(busy.sys_ms, 0.0);
-  EXPECT_GT(busy.wall_ms, 50.0);
+  // dash spins until times(2) says it has used 100 ms of user time, then
+  // prints that line of `times`. Every command in it is a builtin: one
+  // process, one thread, nothing forked.
+  ExecArgs busy_args = Shell(
+      "while :; do i=0; while [ $i -lt 1000 ]; do i=$((i + 1)); done; "
+      "times >t; read u s <t; case $u in 0m0.0*) ;; *) break ;; esac; "
+      "done; echo $u $s");
+  busy_args.cwd = dir_.path();
+  const auto busy = client.apply<ExecResult>("exec", busy_args);
+  ASSERT_EQ(busy.exit_code, 0) << busy.err;
+  int user_min = 0, sys_min = 0;
+  double user_s = 0, sys_s = 0;
+  ASSERT_EQ(std::sscanf(busy.out.c_str(), "%dm%lfs %dm%lfs", &user_min, &user_s,
+                        &sys_min, &sys_s),
+            4)
+      << busy.out;
+  // wait4's rusage is read after the command's own last look, from the
+  // same clock: at least what it saw (less a rounding margin).
+  EXPECT_GE(busy.user_ms, 100.0);
+  EXPECT_GE(busy.user_ms, (user_min * 60 + user_s) * 1000 - 0.01);
+  EXPECT_GE(busy.sys_ms, (sys_min * 60 + sys_s) * 1000 - 0.01);
+  // wall_ms spans the process's whole life, and one thread cannot use
+  // more CPU than that.
+  EXPECT_LE(busy.user_ms + busy.sys_ms, busy.wall_ms);
 
   const auto idle = client.apply<ExecResult>("exec", Shell("sleep 0.2"));
   EXPECT_GE(idle.wall_ms, 200.0);
-  EXPECT_GE(idle.user_ms, 0.0);
+  EXPECT_LE(idle.user_ms + idle.sys_ms, idle.wall_ms);
 }
 
 // ---- ending the whole process group ---------------------------------------
