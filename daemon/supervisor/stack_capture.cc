@@ -31,6 +31,7 @@ proto::Result<StackCapture> StackCapture::Start(const std::string& tool, pid_t p
   }
   base::Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   options.fd_map = {{0, null.get()}, {1, pipe->write.get()}, {2, pipe->write.get()}};
+  options.close_other_fds = true;
   auto process = base::Subprocess::Spawn(options);
   if (!process.ok()) return process.status();
   return StackCapture(std::move(*process), std::move(pipe->read), deadline);

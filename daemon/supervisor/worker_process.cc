@@ -47,6 +47,9 @@ proto::Result<SpawnedWorker> ProcessSpawner::Spawn(const WorkerCommand& command)
   for (const std::string& a : command.extra_args) options.argv.push_back(a);
   options.fd_map = {{kTaskFd, tasks->read.get()},
                     {kResultFd, results->write.get()}};
+  // Nothing of tqd's leaks into a worker, whether or not it is O_CLOEXEC
+  // (a ZeroMQ socket's, another worker's pipe).
+  options.close_other_fds = true;
   auto process = base::Subprocess::Spawn(options);
   if (!process.ok()) return process.status();
   // The child's ends close when `tasks` and `results` go out of scope, so
