@@ -102,6 +102,15 @@ TEST_F(SupervisionTest, AWorkerDyingOnItsOwnIsRespawnedWithBackoffAndThePoolReco
   EXPECT_EQ(client.apply<int>("echo1", 7), 7);
 }
 
+TEST_F(SupervisionTest, AWorkerInheritsNoDescriptorOfTqdsButItsPipes) {
+  TqdProcess tqd(Tqd());
+  Client client(tqd.endpoint());
+  // 0-2, the task and result pipes (3, 4), and the one the listing itself
+  // opens: none of tqd's sockets, signalfd or other workers' pipes.
+  const auto fds = client.apply<std::vector<int>>("open_fds");
+  EXPECT_EQ(fds, (std::vector<int>{0, 1, 2, 3, 4, 5})) << ::testing::PrintToString(fds);
+}
+
 // ---- timeouts -------------------------------------------------------------
 
 TEST_F(SupervisionTest, ATaskPastItsTimeoutEndsTimedOutWithItsStack) {

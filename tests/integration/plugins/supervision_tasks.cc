@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -34,6 +36,15 @@ std::vector<std::unique_ptr<char[]>> held;  // hold_mib keeps it here
 
 TQ_PLUGIN(registry) {
   registry.add("pid", [] { return static_cast<int>(::getpid()); });
+  // The worker's open descriptors (what it inherited, and its own).
+  registry.add("open_fds", [] {
+    std::vector<int> fds;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+      fds.push_back(std::stoi(e.path().filename().string()));
+    }
+    std::sort(fds.begin(), fds.end());
+    return fds;
+  });
   registry.add("segv", []() -> bool {
     ::raise(SIGSEGV);
     return false;
