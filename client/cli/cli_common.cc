@@ -32,7 +32,7 @@ std::string Describe(const Outcome& o) {
   switch (o.kind) {
     case Outcome::Kind::kTaskError:
       return "task " + std::to_string(o.task_id) + " " +
-             std::string(proto::TaskStateName(o.state)) + ": " + o.error_type +
+             std::string(TaskStateName(o.state)) + ": " + o.error_type +
              ": " + o.message;
     case Outcome::Kind::kRejected:
       return "tqd refused the task: " + o.error_type + ": " + o.message;

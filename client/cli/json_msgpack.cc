@@ -51,7 +51,7 @@ std::string MsgpackToJson(std::string_view msgpack) {
 std::string TaskInfoToJson(const TaskInfo& t) {
   nlohmann::json j = {
       {"task", t.task_id},
-      {"state", std::string(proto::TaskStateName(t.state))},
+      {"state", std::string(TaskStateName(t.state))},
       {"fn", t.fn},
       {"priority", t.priority},
       {"attempts", t.attempts},
@@ -88,7 +88,7 @@ std::string StatsToJson(const QueueStats& s) {
   nlohmann::json recent = nlohmann::json::array();
   for (const TaskInfo& t : s.recent) {
     recent.push_back({{"task", t.task_id}, {"fn", t.fn},
-                      {"state", std::string(proto::TaskStateName(t.state))},
+                      {"state", std::string(TaskStateName(t.state))},
                       {"attempts", t.attempts}, {"queued_at_ms", t.queued_at_ms},
                       {"finished_at_ms", t.finished_at_ms}});
   }

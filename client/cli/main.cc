@@ -52,7 +52,7 @@ struct TaskFlags {
     o.delay = ms(delay);
     o.max_retries = retries;
     for (const std::string& s : retry_on) {
-      if (auto state = tq::proto::ParseTaskState(s)) o.retry_on.push_back(*state);
+      if (auto state = tq::ParseTaskState(s)) o.retry_on.push_back(*state);
     }
     o.retry_backoff = ms(retry_backoff);
     o.key = key;
