@@ -34,6 +34,11 @@ using detail::CallState;
 using detail::FromWire;
 
 constexpr auto kTimeoutCheck = std::chrono::milliseconds(50);
+// How long a request waits for a missing ipc:// socket file to appear
+// before failing with "no tqd at PATH" (connect_timeout if shorter): long
+// enough for a tqd started a moment ago (`tqd & tq call ...`) to bind,
+// short enough that forgetting to start tqd is told at once.
+constexpr auto kNoSocketGrace = std::chrono::milliseconds(1000);
 
 Outcome Failure(Outcome::Kind kind, std::string message) {
   Outcome o;
@@ -90,6 +95,9 @@ class RawClient::Impl final : public detail::CallOwner,
     std::string frame;
     std::shared_ptr<CallState> call;
     Clock::time_point queued_at;
+    // A ping waits the whole connect_timeout for a socket to appear: it is
+    // how a script waits for the tqd it just started.
+    bool waits_for_socket = false;
   };
 
   std::shared_ptr<CallState> NewCall(
@@ -304,7 +312,7 @@ ServerInfo RawClient::Impl::Ping() {
   const std::uint64_t id = next_request_id_++;
   proto::Buffer frame;
   proto::Encode(proto::PingRequest{id}, frame);
-  Enqueue({id, frame.Take(), call, Clock::now()});
+  Enqueue({id, frame.Take(), call, Clock::now(), /*waits_for_socket=*/true});
   RawResult result(call);
   // Once delivered, tqd answers at once; connect_timeout bounds the rest.
   if (!result.wait_for(options_.connect_timeout + std::chrono::seconds(5))) {
@@ -403,11 +411,18 @@ void RawClient::Impl::FailUnsentIfNoSocket() {
   if (connected_ || socket_path_.empty() || unsent_.empty()) return;
   struct stat st;
   if (::stat(socket_path_.c_str(), &st) == 0) return;
+  const auto now = Clock::now();
+  const auto grace = std::min<Clock::duration>(kNoSocketGrace, options_.connect_timeout);
+  std::deque<Outgoing> waiting;
   for (Outgoing& o : unsent_) {
+    if (o.waits_for_socket || now - o.queued_at < grace) {
+      waiting.push_back(std::move(o));
+      continue;
+    }
     o.call->Complete(Failure(Outcome::Kind::kConnection,
                              "no tqd at " + socket_path_ + " (is tqd running?)"));
   }
-  unsent_.clear();
+  unsent_.swap(waiting);
 }
 
 void RawClient::Impl::Receive(zmq::socket_t& dealer) {

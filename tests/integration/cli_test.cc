@@ -133,7 +133,7 @@ TEST_F(CliTest, BadJsonAndBadFlagsExitUsage) {
   EXPECT_EQ(Tq({"call"}).code(), 125);
 }
 
-TEST_F(CliTest, NoSocketFileExitsUnreachableAtOnce) {
+TEST_F(CliTest, NoSocketFileExitsUnreachableWithoutWaitingForTheConnectTimeout) {
   // A connect timeout of an hour: only failing fast ends this in time.
   testing::TempDir dir;
   auto r = RunCommand({BinPath("tq"), "--endpoint", "ipc://" + dir.File("none.sock"),

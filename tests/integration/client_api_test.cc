@@ -13,6 +13,7 @@
 #include <numeric>
 #include <ranges>
 #include <set>
+#include <thread>
 
 #include "testing/tqd_process.h"
 #include "testing/wait_for.h"
@@ -317,7 +318,7 @@ TEST(ClientCallbackTest, AThrowingCallbackNeitherWedgesTheClientNorLosesResults)
   EXPECT_TRUE(testing::WaitFor([&] { return nested.load() == 10; }));
 }
 
-TEST(ClientConnectionTest, NoSocketFileFailsAtOnceWithoutWaitingForTheTimeout) {
+TEST(ClientConnectionTest, NoSocketFileFailsWithoutWaitingForTheConnectTimeout) {
   testing::TempDir dir;
   ClientOptions options;
   options.endpoint = "ipc://" + dir.File("nobody.sock");
@@ -330,7 +331,25 @@ TEST(ClientConnectionTest, NoSocketFileFailsAtOnceWithoutWaitingForTheTimeout) {
     EXPECT_EQ(std::string(e.what()),
               "no tqd at " + dir.File("nobody.sock") + " (is tqd running?)");
   }
-  EXPECT_THROW(client.ping(), ConnectionError);
+}
+
+TEST(ClientConnectionTest, PingWaitsForATqdStartedAfterIt) {
+  // The way a script waits for the tqd it just started.
+  TqdOptions later = WithExamplePlugin();
+  testing::TempDir dir;
+  later.endpoint = "ipc://" + dir.File("later.sock");
+  Client client(ClientOptions{.endpoint = later.endpoint, .connect_timeout = 20s});
+  std::optional<ServerInfo> info;
+  std::thread pinger([&] { info = client.ping(); });
+  TqdProcess tqd(later);
+  pinger.join();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->pid, static_cast<std::uint32_t>(tqd.pid()));
+  EXPECT_EQ(client.apply<long>("square", 4), 16);
+  // With no tqd at all, ping gives up after the connect timeout.
+  Client nobody(ClientOptions{.endpoint = "ipc://" + dir.File("nobody.sock"),
+                              .connect_timeout = 100ms});
+  EXPECT_THROW(nobody.ping(), ConnectionError);
 }
 
 TEST(ClientConnectionTest, ASocketThatDoesNotAnswerFailsAfterTheConnectTimeout) {

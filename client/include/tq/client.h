@@ -516,8 +516,8 @@ class Client {
   // Connects to options.endpoint (empty: the default, see ClientOptions)
   // and starts the client's I/O thread, which alone owns its ZeroMQ socket;
   // a callback thread starts with the first callback. Does not wait for
-  // tqd: if none answers, calls fail with ConnectionError (at once when an
-  // ipc:// socket file is missing, else after connect_timeout).
+  // tqd: if none answers, calls fail with ConnectionError (within a second
+  // when an ipc:// socket file is missing, else after connect_timeout).
   // Throws ConnectionError if the endpoint is malformed ("tcp://x") or the
   // client's sockets cannot be made. The destructor ends calls still in
   // flight with ConnectionError("client closed") and joins both threads.

@@ -12,8 +12,9 @@
 // Failure: a call whose request cannot reach tqd within connect_timeout,
 // or whose connection drops while it is in flight, completes with a
 // connection error instead of hanging. With an ipc:// endpoint whose socket
-// file does not exist, calls fail at once ("no tqd at PATH"): the timeout
-// is for a socket that exists but does not answer.
+// file does not exist, calls fail within a second ("no tqd at PATH": time
+// for a tqd started a moment ago to bind); connect_timeout is for a socket
+// that exists but does not answer, and for Ping(), which waits for one.
 #pragma once
 
 #include <chrono>
@@ -236,7 +237,8 @@ class TQ_EXPORT RawClient {
   std::vector<WorkerStatus> Workers();
   QueueStats Stats();
   // Asks tqd who it is. Throws ConnectionError if it does not answer
-  // within connect_timeout.
+  // within connect_timeout, a missing socket included: a script starts
+  // tqd, then waits for it with Ping().
   ServerInfo Ping();
 
   const std::string& endpoint() const;
