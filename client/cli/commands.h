@@ -1,5 +1,7 @@
 // The tq CLI's commands. Each returns the process exit code (exit_codes.h)
-// and writes results to stdout, diagnostics to stderr.
+// and writes results to stdout, diagnostics to stderr. Commands that
+// submit tasks cancel the ones they have not collected when interrupted
+// (Interrupts), unless told to --detach.
 #pragma once
 
 #include <chrono>
@@ -7,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tq/raw_client.h"
@@ -18,12 +21,22 @@ struct Common {
   std::chrono::milliseconds connect_timeout{5000};
 };
 
-// The exit status for an outcome that is not ok().
-int ExitCodeFor(const Outcome& outcome);
+// Where and with what environment a command runs (--cwd, --env,
+// --env-all): by default the caller's working directory, and none of the
+// caller's environment (the worker's own, as tqd started it).
+struct ExecPlace {
+  std::string cwd;  // absolute
+  std::vector<std::pair<std::string, std::string>> env;
+};
 
 // tq call FN [ARG...]: one task, its value printed as JSON.
-int Call(const Common& common, const std::string& fn,
-         const std::vector<std::string>& json_args, const SubmitOptions& options);
+struct CallSpec {
+  std::string fn;
+  std::vector<std::string> args;  // each one JSON value
+  SubmitOptions options;
+  bool detach = false;  // interrupted: leave the task running
+};
+int Call(const Common& common, const CallSpec& spec);
 
 // tq submit FN [ARG...] and tq submit -- CMD [ARG...] (the exec task):
 // prints the task's id once tqd accepted it; with `wait`, waits and prints
@@ -32,9 +45,11 @@ struct SubmitSpec {
   std::string fn;                    // a function, when `command` is empty
   std::vector<std::string> args;     // its JSON arguments
   std::vector<std::string> command;  // else: argv for exec
+  ExecPlace place;
   SubmitOptions options;
   bool wait = false;
   int progress = 0;  // +1 forced on, -1 off, 0: when stderr is a terminal
+  bool detach = false;
 };
 int Submit(const Common& common, const SubmitSpec& spec);
 
@@ -45,18 +60,22 @@ struct MapSpec {
   std::string fn;                     // a function, when `command` is empty
   std::vector<std::string> command;   // else: the command template
   std::optional<std::vector<std::string>> items;  // after :::, else stdin
+  ExecPlace place;
   std::size_t window = 1000;          // most tasks in flight
   bool keep_order = true;
   bool halt_on_error = false;
   int progress = 0;
   SubmitOptions options;
+  bool detach = false;
 };
 int Map(const Common& common, const MapSpec& spec);
 
-// tq wait ID...: each task's value as JSON, in the order given. `timeout`
-// bounds the whole wait (exit 124).
+// tq wait ID...: each task's value as JSON, or a command's output and
+// status, in the order given; the exit status is the first failure's.
+// `timeout` bounds the whole wait (exit 124). `json`: one JSON object per
+// task instead.
 int Wait(const Common& common, const std::vector<std::uint64_t>& ids,
-         std::optional<std::chrono::milliseconds> timeout);
+         std::optional<std::chrono::milliseconds> timeout, bool json);
 
 // tq status ID...: what tqd knows of each task, as text or JSON lines.
 // Without ids: the queue, the counts of ended tasks and the recent ones.

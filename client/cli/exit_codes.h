@@ -16,12 +16,18 @@ inline constexpr int kUnreachable = 122;   // no tqd at the endpoint, or it went
 inline constexpr int kProtocol = 123;      // tqd and tq disagree on the protocol
 inline constexpr int kTimeout = 124;       // wait --timeout ran out
 inline constexpr int kUsage = 125;         // bad flags or bad input
+// Interrupted (interrupts.h): 128 + the signal, as a shell reports it.
+inline constexpr int kInterrupted = 130;   // SIGINT (^C)
+inline constexpr int kStdoutClosed = 141;  // as SIGPIPE: the reader went away
+inline constexpr int kTerminated = 143;    // SIGTERM
 
 inline constexpr const char* kExitCodeHelp =
     "Exit status:\n"
     "  0        success\n"
     "  1        call, submit --wait, wait: a task failed, timed out, was lost,\n"
     "           cancelled or buried\n"
+    "  N        submit --wait, wait of a command: the command's own status\n"
+    "           (128+N if signal N killed it; 124 if its --timeout stopped it)\n"
     "  1-101    map: number of failed items (101: more than 100)\n"
     "  120      tqd's queue is full; retry later\n"
     "  121      tqd refused the request (unknown function, too large, shutting\n"
@@ -29,7 +35,10 @@ inline constexpr const char* kExitCodeHelp =
     "  122      cannot reach tqd, or the connection was lost\n"
     "  123      protocol error between tq and tqd\n"
     "  124      wait --timeout expired (the tasks go on)\n"
-    "  125      usage error or invalid input\n";
+    "  125      usage error or invalid input\n"
+    "  130, 143 interrupted by SIGINT (^C) or SIGTERM: call, submit --wait and\n"
+    "           map cancel the tasks they did not collect (unless --detach)\n"
+    "  141      stdout was closed (tq map ... | head): the same clean-up\n";
 
 // The exit code for an outcome that is not ok().
 int ExitCodeFor(const Outcome& outcome);

@@ -1,28 +1,110 @@
 // JSON <-> msgpack with nlohmann::json.
 #include "json_msgpack.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace tq::cli {
 namespace {
 
-std::string ToMsgpack(const nlohmann::json& j) {
+using Json = nlohmann::json;
+
+std::string ToMsgpack(const Json& j) {
   std::string out;
-  nlohmann::json::to_msgpack(j, nlohmann::detail::output_adapter<char>(out));
+  Json::to_msgpack(j, nlohmann::detail::output_adapter<char>(out));
   return out;
+}
+
+std::string Dump(const Json& j) {
+  // Replace invalid UTF-8 rather than fail: the value is shown, not parsed.
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// nlohmann's DOM builder, refusing the numbers it would change: an integer
+// beyond 64 bits arrives here as a double (its text has no '.', 'e' or 'E').
+class StrictNumbers : public nlohmann::detail::json_sax_dom_parser<Json> {
+ public:
+  using json_sax_dom_parser::json_sax_dom_parser;
+  bool number_float(double value, const std::string& text) {
+    if (text.find_first_of(".eE") == std::string::npos) {
+      throw std::out_of_range("the integer " + text +
+                              " does not fit in 64 bits (write it as a float, e.g. " +
+                              text + ".0, to round it)");
+    }
+    return json_sax_dom_parser::number_float(value, text);
+  }
+};
+
+// `text` as JSON; throws std::out_of_range for numbers out of range and
+// nlohmann's parse_error for anything that is not JSON.
+Json Parse(std::string_view text) {
+  Json j;
+  StrictNumbers sax(j);
+  try {
+    Json::sax_parse(text, &sax);
+  } catch (const Json::out_of_range& e) {  // 1e400 and the like
+    throw std::out_of_range("a number is beyond the range of a double");
+  }
+  return j;
+}
+
+// "argument 2 ([1,) is not JSON; ..." for the text of a bad value.
+std::string Shown(std::string_view text) {
+  constexpr std::size_t kMax = 60;
+  return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax)) + "...";
+}
+
+bool IsUtf8(const std::string& s) {
+  try {
+    (void)Json(s).dump();  // strict: throws on invalid UTF-8
+    return true;
+  } catch (const Json::type_error&) {
+    return false;
+  }
+}
+
+// Replaces every binary inside j with text (see MsgpackToJson).
+void BinToText(Json& j) {
+  auto text = [](const Json::binary_t& b, bool* base64) {
+    std::string bytes(b.begin(), b.end());
+    *base64 = !IsUtf8(bytes);
+    return *base64 ? Base64(bytes) : bytes;
+  };
+  if (j.is_binary()) {
+    bool base64 = false;
+    std::string t = text(j.get_binary(), &base64);
+    j = base64 ? Json{{"base64", std::move(t)}} : Json(std::move(t));
+  } else if (j.is_array()) {
+    for (Json& e : j) BinToText(e);
+  } else if (j.is_object()) {
+    std::vector<std::string> flagged;
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it->is_binary()) {
+        bool base64 = false;
+        *it = text(it->get_binary(), &base64);
+        if (base64) flagged.push_back(it.key() + "_base64");
+      } else {
+        BinToText(*it);
+      }
+    }
+    for (const std::string& key : flagged) j[key] = true;
+  }
 }
 
 }  // namespace
 
 std::optional<std::string> JsonArgsToMsgpack(const std::vector<std::string>& json_args,
                                              std::string* error) {
-  nlohmann::json array = nlohmann::json::array();
+  Json array = Json::array();
   for (std::size_t i = 0; i < json_args.size(); ++i) {
+    const std::string what = "argument " + std::to_string(i + 1) + " (" + Shown(json_args[i]) + ")";
     try {
-      array.push_back(nlohmann::json::parse(json_args[i]));
-    } catch (const nlohmann::json::parse_error&) {
-      *error = "argument " + std::to_string(i + 1) + " (" + json_args[i] +
-               ") is not JSON; quote strings, e.g. '\"text\"'";
+      array.push_back(Parse(json_args[i]));
+    } catch (const Json::parse_error&) {
+      *error = what + " is not JSON; quote strings, e.g. '\"text\"'";
+      return std::nullopt;
+    } catch (const std::out_of_range& e) {
+      *error = what + " is out of range: " + e.what();
       return std::nullopt;
     }
   }
@@ -31,27 +113,29 @@ std::optional<std::string> JsonArgsToMsgpack(const std::vector<std::string>& jso
 
 std::optional<std::string> JsonLineToArgs(std::string_view line, std::string* error) {
   try {
-    return ToMsgpack(nlohmann::json::array({nlohmann::json::parse(line)}));
-  } catch (const nlohmann::json::parse_error& e) {
-    *error = e.what();
-    return std::nullopt;
+    return ToMsgpack(Json::array({Parse(line)}));
+  } catch (const Json::parse_error& e) {
+    *error = std::string("is not JSON: ") + e.what();
+  } catch (const std::out_of_range& e) {
+    *error = std::string("is out of range: ") + e.what();
   }
+  return std::nullopt;
 }
 
 std::string MsgpackToJson(std::string_view msgpack) {
   try {
-    // Replace invalid UTF-8 rather than fail: the value is shown, not parsed.
-    return nlohmann::json::from_msgpack(msgpack).dump(
-        -1, ' ', false, nlohmann::json::error_handler_t::replace);
-  } catch (const nlohmann::json::exception& e) {
-    return nlohmann::json({{"tq_undecodable_value", e.what()}}).dump();
+    Json j = Json::from_msgpack(msgpack);
+    BinToText(j);
+    return Dump(j);
+  } catch (const Json::exception& e) {
+    return Json({{"tq_undecodable_value", e.what()}}).dump();
   }
 }
 
 std::string TaskInfoToJson(const TaskInfo& t) {
-  nlohmann::json j = {
+  Json j = {
       {"task", t.task_id},
-      {"state", std::string(proto::TaskStateName(t.state))},
+      {"state", std::string(TaskStateName(t.state))},
       {"fn", t.fn},
       {"priority", t.priority},
       {"attempts", t.attempts},
@@ -61,7 +145,7 @@ std::string TaskInfoToJson(const TaskInfo& t) {
       {"finished_at_ms", t.finished_at_ms},
   };
   if (t.error_type) {
-    nlohmann::json e = {{"type", *t.error_type}, {"message", t.error_message}};
+    Json e = {{"type", *t.error_type}, {"message", t.error_message}};
     if (!t.error.cause.empty()) e["cause"] = t.error.cause;
     if (t.error.pid != 0) e["pid"] = t.error.pid;
     if (t.error.exit_code) e["exit_code"] = *t.error.exit_code;
@@ -71,47 +155,72 @@ std::string TaskInfoToJson(const TaskInfo& t) {
     if (!t.error.stack.empty()) e["stack"] = t.error.stack;
     j["error"] = std::move(e);
   }
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return Dump(j);
 }
 
 std::string WorkersToJson(const std::vector<WorkerStatus>& workers) {
-  nlohmann::json a = nlohmann::json::array();
+  Json a = Json::array();
   for (const WorkerStatus& w : workers) {
     a.push_back({{"slot", w.slot}, {"pid", w.pid}, {"state", w.state},
                  {"task", w.task_id}, {"fn", w.fn}, {"tasks_done", w.tasks_done},
                  {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes}});
   }
-  return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return Dump(a);
 }
 
 std::string StatsToJson(const QueueStats& s) {
-  nlohmann::json recent = nlohmann::json::array();
+  Json recent = Json::array();
   for (const TaskInfo& t : s.recent) {
     recent.push_back({{"task", t.task_id}, {"fn", t.fn},
-                      {"state", std::string(proto::TaskStateName(t.state))},
+                      {"state", std::string(TaskStateName(t.state))},
                       {"attempts", t.attempts}, {"queued_at_ms", t.queued_at_ms},
                       {"finished_at_ms", t.finished_at_ms}});
   }
-  nlohmann::json j = {{"queued", s.queued},       {"running", s.running},
-                      {"workers", s.workers},     {"done", s.done},
-                      {"failed", s.failed},       {"timed_out", s.timed_out},
-                      {"cancelled", s.cancelled}, {"lost", s.lost},
-                      {"buried", s.buried},       {"recent", recent}};
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  Json j = {{"queued", s.queued},       {"running", s.running},
+            {"workers", s.workers},     {"done", s.done},
+            {"failed", s.failed},       {"timed_out", s.timed_out},
+            {"cancelled", s.cancelled}, {"lost", s.lost},
+            {"buried", s.buried},       {"recent", recent}};
+  return Dump(j);
 }
 
-std::string ExecArgs(const std::vector<std::string>& argv, std::uint64_t timeout_ms) {
-  nlohmann::json spec = {{"argv", argv}};
-  if (timeout_ms != 0) spec["timeout_ms"] = timeout_ms;
-  return ToMsgpack(nlohmann::json::array({spec}));
+std::string OutcomeToJson(std::uint64_t task_id, const std::string& fn, const Outcome& o) {
+  Json j = {{"task", task_id}, {"fn", fn}};
+  switch (o.kind) {
+    case Outcome::Kind::kValue:
+      j["state"] = std::string(TaskStateName(o.state));
+      j["value"] = Json::parse(MsgpackToJson(o.value));
+      break;
+    case Outcome::Kind::kTaskError:
+      j["state"] = std::string(TaskStateName(o.state));
+      j["error"] = {{"type", o.error_type}, {"message", o.message}};
+      if (!o.details.cause.empty()) j["error"]["cause"] = o.details.cause;
+      break;
+    default:  // refused, or no answer: tq says why on stderr
+      j["error"] = {{"type", o.error_type}, {"message", o.message}};
+      break;
+  }
+  return Dump(j);
+}
+
+std::string ExecArgs(const ExecSpec& spec) {
+  Json exec = {{"argv", spec.argv}};
+  if (!spec.cwd.empty()) exec["cwd"] = spec.cwd;
+  if (!spec.env.empty()) {
+    Json env = Json::object();
+    for (const auto& [name, value] : spec.env) env[name] = value;
+    exec["env"] = std::move(env);
+  }
+  if (spec.timeout_ms != 0) exec["timeout_ms"] = spec.timeout_ms;
+  return ToMsgpack(Json::array({exec}));
 }
 
 std::optional<ExecResult> DecodeExecResult(std::string_view msgpack) {
   try {
-    const nlohmann::json j = nlohmann::json::from_msgpack(msgpack);
+    const Json j = Json::from_msgpack(msgpack);
     ExecResult r;
     auto bytes = [&](const char* key) {
-      const nlohmann::json& v = j.at(key);
+      const Json& v = j.at(key);
       if (v.is_binary()) {
         const auto& b = v.get_binary();
         return std::string(b.begin(), b.end());
@@ -127,9 +236,32 @@ std::optional<ExecResult> DecodeExecResult(std::string_view msgpack) {
     r.err_truncated = j.value("stderr_truncated", false);
     r.wall_ms = j.value("wall_ms", 0.0);
     return r;
-  } catch (const nlohmann::json::exception&) {
+  } catch (const Json::exception&) {
     return std::nullopt;
   }
+}
+
+std::string Base64(std::string_view bytes) {
+  static constexpr char kDigits[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const unsigned v = static_cast<unsigned char>(bytes[i]) << 16 |
+                       static_cast<unsigned char>(bytes[i + 1]) << 8 |
+                       static_cast<unsigned char>(bytes[i + 2]);
+    out += {kDigits[v >> 18], kDigits[v >> 12 & 63], kDigits[v >> 6 & 63], kDigits[v & 63]};
+  }
+  if (const std::size_t rest = bytes.size() - i; rest > 0) {
+    unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+    if (rest == 2) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    out += kDigits[v >> 18];
+    out += kDigits[v >> 12 & 63];
+    out += rest == 2 ? kDigits[v >> 6 & 63] : '=';
+    out += '=';
+  }
+  return out;
 }
 
 }  // namespace tq::cli

@@ -26,7 +26,7 @@ std::string FormatTime(std::int64_t unix_ms) {
 
 void PrintStatus(const TaskInfo& t) {
   std::cout << "task " << t.task_id << "\n"
-            << "  state     " << proto::TaskStateName(t.state) << "\n"
+            << "  state     " << TaskStateName(t.state) << "\n"
             << "  function  " << t.fn << "\n"
             << "  attempts  " << t.attempts << "\n"
             << "  priority  " << t.priority << "\n"
@@ -132,7 +132,7 @@ int Overview(const Common& common, bool json) {
     std::cout << "\nrecent tasks\n";
     std::vector<std::vector<std::string>> rows{{"TASK", "FUNCTION", "STATE", "ATTEMPTS", "FINISHED"}};
     for (const TaskInfo& t : s.recent) {
-      rows.push_back({std::to_string(t.task_id), t.fn, std::string(proto::TaskStateName(t.state)),
+      rows.push_back({std::to_string(t.task_id), t.fn, std::string(TaskStateName(t.state)),
                       std::to_string(t.attempts), FormatTime(t.finished_at_ms)});
     }
     PrintTable(rows);
@@ -179,7 +179,7 @@ int Cancel(const Common& common, const std::vector<std::uint64_t>& ids) {
   return ForEachTask(
       common, ids, [](RawClient& c, std::uint64_t id) { return c.Cancel(id); },
       [](const TaskInfo& t) {
-        std::cout << "task " << t.task_id << ": " << proto::TaskStateName(t.state) << "\n";
+        std::cout << "task " << t.task_id << ": " << TaskStateName(t.state) << "\n";
       });
 }
 
@@ -187,7 +187,7 @@ int Kick(const Common& common, const std::vector<std::uint64_t>& ids) {
   return ForEachTask(
       common, ids, [](RawClient& c, std::uint64_t id) { return c.Kick(id); },
       [](const TaskInfo& t) {
-        std::cout << "task " << t.task_id << ": " << proto::TaskStateName(t.state) << "\n";
+        std::cout << "task " << t.task_id << ": " << TaskStateName(t.state) << "\n";
       });
 }
 

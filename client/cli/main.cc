@@ -1,15 +1,39 @@
 // tq: the command-line client. Parses flags and runs one command.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cctype>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string_view>
 
 #include "commands.h"
 #include "exit_codes.h"
+#include "flags.h"
+#include "interrupts.h"
+
+extern char** environ;
 
 namespace {
 
 using namespace tq::cli;
+
+std::chrono::milliseconds Ms(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000 + 0.5));
+}
+
+// CLI11 validators over flags.h's checks: the message says what a valid
+// value is, and CLI11 puts the flag's name before it.
+CLI::Validator Seconds(bool positive = false) {
+  return CLI::Validator(
+      [positive](std::string& s) { return CheckSeconds(s, positive); },
+      positive ? "SECONDS>0" : "SECONDS>=0");
+}
+CLI::Validator Integer(long long min, long long max) {
+  return CLI::Validator([min, max](std::string& s) { return CheckInteger(s, min, max); },
+                        "INT in [" + std::to_string(min) + " - " + std::to_string(max) + "]");
+}
 
 // The task options of call, submit and map, as flags.
 struct TaskFlags {
@@ -18,51 +42,114 @@ struct TaskFlags {
   unsigned retries = 0;
   std::vector<std::string> retry_on;
   std::string key;
+  bool detach = false;
 
   void AddTo(CLI::App* cmd, bool with_key) {
     cmd->add_option("--priority", priority, "Higher runs first (-1000..1000)")
-        ->check(CLI::Range(-1000, 1000));
+        ->check(Integer(-1000, 1000));
     cmd->add_option("--timeout", timeout,
                     "Seconds the task may run; then it is stopped and ends timed_out")
-        ->check(CLI::NonNegativeNumber);
+        ->check(Seconds());
     cmd->add_option("--delay", delay, "Seconds to wait before the task may run")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--retries", retries, "Further attempts after a failure")
-        ->check(CLI::Range(0, 100));
+        ->check(Seconds());
+    cmd->add_option("--retries", retries, "Further attempts after a failure (0..100)")
+        ->check(Integer(0, 100));
     cmd->add_option("--retry-on", retry_on,
                     "States to retry: failed, lost, timed_out (default: lost,timed_out)")
         ->delimiter(',')
         ->check(CLI::IsMember({"failed", "lost", "timed_out"}));
     cmd->add_option("--retry-backoff", retry_backoff,
                     "Seconds before the first retry, doubling after (default 1)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(Seconds());
     if (with_key) {
       cmd->add_option("--key", key,
                       "Idempotency key: resubmitting with it returns the same task");
     }
+    cmd->add_flag("--detach", detach,
+                  "When interrupted (^C, SIGTERM, stdout closed), leave the tasks "
+                  "running instead of cancelling them");
   }
 
   tq::SubmitOptions Options() const {
-    auto ms = [](double s) {
-      return std::chrono::milliseconds(static_cast<long long>(s * 1000 + 0.5));
-    };
     tq::SubmitOptions o;
     o.priority = priority;
-    o.timeout = ms(timeout);
-    o.delay = ms(delay);
+    o.timeout = Ms(timeout);
+    o.delay = Ms(delay);
     o.max_retries = retries;
     for (const std::string& s : retry_on) {
-      if (auto state = tq::proto::ParseTaskState(s)) o.retry_on.push_back(*state);
+      if (auto state = tq::ParseTaskState(s)) o.retry_on.push_back(*state);
     }
-    o.retry_backoff = ms(retry_backoff);
+    o.retry_backoff = Ms(retry_backoff);
     o.key = key;
     return o;
   }
 };
 
-}  // namespace
+// Where commands run: --cwd, --env, --env-all (submit -- and map --).
+struct PlaceFlags {
+  std::string cwd;
+  std::vector<std::string> env;
+  bool env_all = false;
 
-int main(int argc, char** argv) {
+  void AddTo(CLI::App* cmd) {
+    cmd->add_option("--cwd", cwd,
+                    "Directory the command runs in (default: this one; relative to this one)");
+    cmd->add_option("--env", env,
+                    "NAME: pass this variable of yours to the command; NAME=VALUE: set it "
+                    "(repeatable). By default the command gets none of yours");
+    cmd->add_flag("--env-all", env_all, "Pass all of your environment to the command");
+  }
+
+  std::optional<ExecPlace> Place() const {
+    std::error_code ec;
+    const std::filesystem::path here = std::filesystem::current_path(ec);
+    if (ec) {
+      std::cerr << "tq: cannot tell the current directory: " << ec.message() << "\n";
+      return std::nullopt;
+    }
+    ExecPlace place;
+    place.cwd = cwd.empty() ? here.string() : AbsoluteDir(cwd, here.string());
+    std::string error;
+    auto vars = ExecEnvironment(env, env_all, environ, &error);
+    if (!vars) {
+      std::cerr << "tq: " << error << "\n";
+      return std::nullopt;
+    }
+    place.env = std::move(*vars);
+    return place;
+  }
+};
+
+// FN's arguments: whatever CLI11 did not take as a flag, each word one JSON
+// value, verbatim (CLI11's own lists would split "[1,2]" at the comma).
+// A word that looks like a flag and is no JSON number is an unknown flag.
+std::optional<std::vector<std::string>> JsonArgs(const CLI::App* cmd) {
+  std::vector<std::string> args = cmd->remaining();
+  for (const std::string& a : args) {
+    if (a.size() > 1 && a[0] == '-' && !(std::isdigit(static_cast<unsigned char>(a[1])))) {
+      std::cerr << "tq " << cmd->get_name() << ": unknown option " << a
+                << " (a JSON argument that starts with '-' is a number)\n";
+      return std::nullopt;
+    }
+  }
+  return args;
+}
+
+std::optional<std::vector<std::uint64_t>> TaskIds(const std::vector<std::string>& words) {
+  std::vector<std::uint64_t> ids;
+  for (const std::string& w : words) {
+    std::string error;
+    const std::optional<std::uint64_t> id = ParseTaskId(w, &error);
+    if (!id) {
+      std::cerr << "tq: " << error << "\n";
+      return std::nullopt;
+    }
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
+int Run(int argc, char** argv) {
   // Everything after the first "--" is a command to run with the exec task
   // (tq submit -- CMD ARG..., tq map -- CMD {} ... ::: ITEM...): CLI11 never
   // sees it, so the command's own flags stay the command's.
@@ -86,8 +173,9 @@ int main(int argc, char** argv) {
 
   CLI::App app{"tq: submit tasks to tqd and print their results.\n"};
   app.footer(std::string("\n") + kExitCodeHelp +
-             "\nThe endpoint defaults to $TQ_ENDPOINT, else "
-             "$XDG_RUNTIME_DIR/tq/tqd.sock, else /run/tq/tqd.sock.\n");
+             "\nThe endpoint defaults to $TQ_ENDPOINT; else your own tqd's, "
+             "$XDG_RUNTIME_DIR/tq/tqd.sock (not for root), if it is there; else "
+             "the system's, /run/tq/tqd.sock.\n");
   app.require_subcommand(1);
   app.set_version_flag("--version", "tq " TQ_VERSION);
 
@@ -96,18 +184,19 @@ int main(int argc, char** argv) {
   app.add_option("--endpoint", common.endpoint,
                  "tqd's endpoint: ipc://PATH or tcp://HOST:PORT");
   app.add_option("--connect-timeout", connect_timeout_s,
-                 "Seconds to wait for a connection to tqd")
+                 "Seconds to wait for tqd to answer at an endpoint that exists")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Seconds(true));
 
   std::string fn;
-  std::vector<std::string> args;
   TaskFlags task;
+  PlaceFlags place;
 
   auto* call = app.add_subcommand(
       "call", "Run FN with JSON arguments; print its value as JSON");
   call->add_option("FN", fn, "Function name")->required();
-  call->add_option("ARG", args, "Arguments, each a JSON value (quote strings: '\"x\"')");
+  call->allow_extras();  // ARG...: each one JSON value (quote strings: '"x"')
+  call->footer("ARG...: after FN, each word one JSON value, verbatim (quote strings: '\"x\"')");
   task.AddTo(call, true);
 
   bool wait = false;
@@ -123,11 +212,13 @@ int main(int argc, char** argv) {
       "Queue FN with JSON arguments, or a command (tq submit [OPTIONS] -- CMD ARG...); "
       "print the task id (tq wait ID gets the value)");
   submit->add_option("FN", fn, "Function name (omit it with -- CMD)");
-  submit->add_option("ARG", args, "Arguments, each a JSON value");
+  submit->allow_extras();
+  submit->footer("ARG...: after FN, each word one JSON value, verbatim (quote strings: '\"x\"')");
   submit->add_flag("--wait", wait,
                    "Wait and print the value as call does; for a command, print its "
                    "output and exit with its status");
   task.AddTo(submit, true);
+  place.AddTo(submit);
   add_progress(submit);
 
   std::size_t window = 1000;
@@ -143,30 +234,35 @@ int main(int argc, char** argv) {
   map->add_option("FN", fn, "Function name (omit it with -- CMD)");
   map->add_option("-j,--jobs,--window", window, "Most tasks in flight at once")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(Integer(1, 1000000));
   bool keep_order = true;
   map->add_flag("-k,--keep-order", keep_order, "Output in input order (the default)");
   map->add_flag("--unordered", unordered, "Output each item as soon as it ends");
   map->add_flag("--halt-on-error", halt_on_error,
                 "Start no new item after the first failure");
   task.AddTo(map, false);
+  place.AddTo(map);
   add_progress(map);
 
-  std::vector<std::uint64_t> ids;
+  std::vector<std::string> id_words;
   double wait_timeout = 0;
+  bool json = false;
   auto* wait_cmd = app.add_subcommand(
-      "wait", "Wait for tasks by id (from any client); print each value as JSON");
-  wait_cmd->add_option("ID", ids, "Task ids")->required();
+      "wait",
+      "Wait for tasks by id (from any client); print each value as JSON, or a "
+      "command's output; exit with the first failure's status");
+  wait_cmd->add_option("ID", id_words, "Task ids")->required();
   wait_cmd->add_option("--timeout", wait_timeout,
                        "Give up after this many seconds (exit 124); the tasks go on")
-      ->check(CLI::PositiveNumber);
+      ->check(Seconds(true));
+  wait_cmd->add_flag("--json", json,
+                     "One JSON object per task: task, fn, state, value or error");
 
-  bool json = false;
   auto* status = app.add_subcommand(
       "status",
       "Show a task's state, function, attempts, worker, times and error; "
       "without ID, the queue and the recent tasks");
-  status->add_option("ID", ids, "Task ids");
+  status->add_option("ID", id_words, "Task ids");
   status->add_flag("--json", json, "One JSON object per task");
 
   auto* workers = app.add_subcommand("workers", "Show the worker pool");
@@ -174,10 +270,10 @@ int main(int argc, char** argv) {
 
   auto* cancel = app.add_subcommand(
       "cancel", "Cancel tasks: queued ones at once, running ones by stopping their worker");
-  cancel->add_option("ID", ids, "Task ids")->required();
+  cancel->add_option("ID", id_words, "Task ids")->required();
 
   auto* kick = app.add_subcommand("kick", "Queue buried tasks again");
-  kick->add_option("ID", ids, "Task ids")->required();
+  kick->add_option("ID", id_words, "Task ids")->required();
 
   auto* ping = app.add_subcommand("ping", "Check that tqd answers; print who it is");
 
@@ -194,15 +290,16 @@ int main(int argc, char** argv) {
     return kUsage;
   }
 
-  common.connect_timeout =
-      std::chrono::milliseconds(static_cast<long long>(connect_timeout_s * 1000));
+  common.connect_timeout = Ms(connect_timeout_s);
   const bool with_command = cli_argc != argc;
   if (*call) {
     if (with_command) {
       std::cerr << "tq: call takes no -- CMD; use tq submit --wait -- CMD\n";
       return kUsage;
     }
-    return Call(common, fn, args, task.Options());
+    const auto args = JsonArgs(call);
+    if (!args) return kUsage;
+    return Call(common, CallSpec{fn, *args, task.Options(), task.detach});
   }
   if ((*submit || *map) && with_command == !fn.empty()) {
     std::cerr << "tq: give either FN or -- CMD\n";
@@ -212,28 +309,60 @@ int main(int argc, char** argv) {
     std::cerr << "tq: no command after --\n";
     return kUsage;
   }
+  std::optional<ExecPlace> exec_place;
+  if (with_command) {
+    exec_place = place.Place();
+    if (!exec_place) return kUsage;
+  } else if ((*submit || *map) && (!place.cwd.empty() || !place.env.empty() || place.env_all)) {
+    std::cerr << "tq: --cwd, --env and --env-all are for commands (-- CMD)\n";
+    return kUsage;
+  }
   if (*submit) {
-    return Submit(common, SubmitSpec{fn, args, command, task.Options(), wait, progress});
+    const auto args = JsonArgs(submit);
+    if (!args) return kUsage;
+    if (with_command && !args->empty()) {
+      std::cerr << "tq: give either FN [ARG...] or -- CMD\n";
+      return kUsage;
+    }
+    return Submit(common, SubmitSpec{fn, *args, command, exec_place.value_or(ExecPlace{}),
+                                     task.Options(), wait, progress, task.detach});
   }
   if (*map) {
     if (items && !with_command) {
       std::cerr << "tq: ::: needs a command: tq map -- CMD {} ::: ITEM...\n";
       return kUsage;
     }
-    return Map(common, MapSpec{fn, command, items, window, !unordered, halt_on_error,
-                               progress, task.Options()});
+    return Map(common, MapSpec{fn, command, items, exec_place.value_or(ExecPlace{}), window,
+                               !unordered, halt_on_error, progress, task.Options(),
+                               task.detach});
   }
+  const std::optional<std::vector<std::uint64_t>> ids = TaskIds(id_words);
+  if (!ids) return kUsage;
   if (*wait_cmd) {
     std::optional<std::chrono::milliseconds> timeout;
-    if (wait_timeout > 0) {
-      timeout = std::chrono::milliseconds(static_cast<long long>(wait_timeout * 1000));
-    }
-    return Wait(common, ids, timeout);
+    if (wait_timeout > 0) timeout = Ms(wait_timeout);
+    return Wait(common, *ids, timeout, json);
   }
-  if (*status) return Status(common, ids, json);
+  if (*status) return Status(common, *ids, json);
   if (*workers) return Workers(common, json);
-  if (*cancel) return Cancel(common, ids);
-  if (*kick) return Kick(common, ids);
+  if (*cancel) return Cancel(common, *ids);
+  if (*kick) return Kick(common, *ids);
   if (*ping) return Ping(common);
   return kUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before any thread: they all inherit the blocked SIGINT/SIGTERM.
+  Interrupts::Start();
+  try {
+    return Run(argc, argv);
+  } catch (const tq::ConnectionError& e) {  // e.g. a malformed --endpoint
+    std::cerr << "tq: " << e.what() << "\n";
+    return kUnreachable;
+  } catch (const std::exception& e) {  // a bug of ours: say it, never abort
+    std::cerr << "tq: internal error: " << e.what() << "\n";
+    return kProtocol;
+  }
 }

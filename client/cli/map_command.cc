@@ -2,70 +2,107 @@
 //
 // Items come from after ::: or, one per line, from stdin, read lazily: at
 // most `window` tasks are in flight. Output is printed as results arrive,
-// in input order unless --unordered, each item's output whole.
+// in input order unless --unordered, each item's output whole. A failed
+// item is named on stderr by its position, its input line and its text.
+// Interrupted (^C, SIGTERM, stdout closed), the map cancels what it has
+// not collected.
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 
 #include "cli_common.h"
 #include "commands.h"
 #include "exit_codes.h"
+#include "interrupts.h"
 #include "json_msgpack.h"
 #include "placeholders.h"
 #include "progress_bar.h"
 
 namespace tq::cli {
+namespace {
+
+// Pushed into the completion queue by an interruption, to wake the map.
+constexpr std::size_t kWakeTag = std::numeric_limits<std::size_t>::max();
+
+struct Item {
+  std::string text;  // the input, as read
+  std::size_t line;  // its line of stdin, from 1; 0 when it came after :::
+};
+
+struct InFlight {
+  Item item;
+  RawResult result;
+};
+
+// "item 3 (line 4: photos/b.jpg)": how a failure names its input.
+std::string Name(std::size_t index, const Item& item) {
+  constexpr std::size_t kShown = 80;
+  const std::string text =
+      item.text.size() <= kShown ? item.text : item.text.substr(0, kShown) + "...";
+  return "item " + std::to_string(index + 1) + " (" +
+         (item.line != 0 ? "line " + std::to_string(item.line) + ": " : "") + text + ")";
+}
+
+}  // namespace
 
 int Map(const Common& common, const MapSpec& spec) {
   const bool exec = !spec.command.empty();
   RawClient client(ClientOptionsFor(common));
   auto queue = std::make_shared<detail::CompletionQueue>();
+  Interrupts::Scope scope([queue] { queue->Push(kWakeTag); });
   SubmitOptions options = spec.options;
   std::uint64_t exec_timeout_ms = 0;
   if (exec) options = ExecOptions(options, &exec_timeout_ms);
   ProgressBar bar(WantProgress(spec.progress));
   const std::size_t window = spec.window == 0 ? 1 : spec.window;
 
-  std::map<std::size_t, RawResult> in_flight;  // by item index
+  std::map<std::size_t, InFlight> in_flight;  // by item index
   std::size_t submitted = 0, printed = 0, done = 0, failed = 0;
   std::optional<std::size_t> total;
   if (spec.items) total = spec.items->size();
   int tool_error = kOk;  // a refusal or lost connection stops the map
   bool input_done = false, halted = false;
-  std::size_t item_pos = 0;
+  std::size_t item_pos = 0, line = 0;
 
-  auto next_item = [&](std::string* item) {
+  auto next_item = [&](Item* item) {
     if (spec.items) {
       if (item_pos >= spec.items->size()) return false;
-      *item = (*spec.items)[item_pos++];
+      *item = {(*spec.items)[item_pos++], 0};
       return true;
     }
-    while (std::getline(std::cin, *item)) {
-      if (!item->empty() && item->back() == '\r') item->pop_back();
-      if (item->find_first_not_of(" \t") != std::string::npos) return true;
+    while (std::getline(std::cin, item->text)) {
+      item->line = ++line;
+      if (!item->text.empty() && item->text.back() == '\r') item->text.pop_back();
+      if (item->text.find_first_not_of(" \t") != std::string::npos) return true;
     }
     return false;
   };
 
   // Prints one item's output and counts it.
-  auto show = [&](std::size_t index, const RawResult& r) {
-    const Outcome& o = r.outcome();
+  auto show = [&](std::size_t index, const InFlight& f) {
+    const Outcome& o = f.result.outcome();
     bar.Clear();
     bool ok = o.ok();
     if (!ok) {
-      std::cerr << "tq: item " << index + 1 << ": " << Describe(o) << "\n";
+      std::cerr << "tq: " << Name(index, f.item) << ": " << Describe(o) << "\n";
       if (o.kind != Outcome::Kind::kTaskError && tool_error == kOk) {
         tool_error = ExitCodeFor(o);
       }
     } else if (exec) {
       const std::optional<ExecResult> result = DecodeExecResult(o.value);
       ok = result && ShowExecResult(*result) == kOk;
+      if (!ok) {
+        std::cerr << "tq: " << Name(index, f.item) << ": "
+                  << (result ? DescribeExecFailure(*result) : "not an exec result") << "\n";
+      }
     } else {
       std::cout << MsgpackToJson(o.value) << "\n";
     }
     std::cout.flush();
+    if (!std::cout) Interrupts::StdoutClosed();  // EPIPE: the reader is gone
     ++done;
     if (!ok) {
       ++failed;
@@ -76,8 +113,9 @@ int Map(const Common& common, const MapSpec& spec) {
 
   const auto start = std::chrono::steady_clock::now();
   for (;;) {
-    while (!input_done && !halted && tool_error == kOk && in_flight.size() < window) {
-      std::string item;
+    while (!input_done && !halted && tool_error == kOk && in_flight.size() < window &&
+           Interrupts::Status() == 0) {
+      Item item;
       if (!next_item(&item)) {
         input_done = true;
         total = submitted;
@@ -85,27 +123,35 @@ int Map(const Common& common, const MapSpec& spec) {
       }
       std::string args;
       if (exec) {
-        args = ExecArgs(ExpandCommand(spec.command, item, submitted + 1), exec_timeout_ms);
+        args = ExecArgs(ExecFor(ExpandCommand(spec.command, item.text, submitted + 1),
+                                spec.place, exec_timeout_ms));
       } else {
         std::string error;
-        std::optional<std::string> json = JsonLineToArgs(item, &error);
+        std::optional<std::string> json = JsonLineToArgs(item.text, &error);
         if (!json) {
           bar.Clear();
-          std::cerr << "tq: input line " << submitted + 1 << " is not JSON: " << error << "\n";
+          std::cerr << "tq: input line " << item.line << " " << error << "\n";
           tool_error = kUsage;
           break;
         }
         args = std::move(*json);
       }
-      in_flight.emplace(submitted, client.Submit(exec ? "exec" : spec.fn, args,
-                                                 options, queue, submitted));
+      RawResult result = client.Submit(exec ? "exec" : spec.fn, args, options, queue, submitted);
+      in_flight.emplace(submitted, InFlight{std::move(item), std::move(result)});
       ++submitted;
+    }
+    if (Interrupts::Status() != 0) {
+      bar.Clear();
+      std::vector<RawResult> uncollected;
+      for (const auto& [index, f] : in_flight) uncollected.push_back(f.result);
+      return CancelUncollected(uncollected, spec.detach);
     }
     if (in_flight.empty()) break;
     const std::size_t finished = queue->Pop();
+    if (finished == kWakeTag) continue;  // interrupted: handled above
     if (spec.keep_order) {
       for (auto it = in_flight.begin();
-           it != in_flight.end() && it->first == printed && it->second.ready();
+           it != in_flight.end() && it->first == printed && it->second.result.ready();
            it = in_flight.erase(it), ++printed) {
         show(it->first, it->second);
       }

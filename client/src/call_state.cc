@@ -17,6 +17,7 @@ void CallState::Complete(Outcome outcome_in) {
     to_run.swap(callbacks);
   }
   cv.notify_all();
+  if (slot) slot->Release();
   if (queue) queue->Push(tag);
   if (to_run.empty()) return;
   std::shared_ptr<CallbackRunner> r = runner.lock();

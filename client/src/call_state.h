@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "callback_runner.h"
+#include "in_flight_limit.h"
 #include "tq/raw_client.h"
 
 namespace tq::detail {
@@ -22,6 +23,9 @@ struct CallState {
   std::size_t tag = 0;
   std::weak_ptr<CallbackRunner> runner;
   std::weak_ptr<CallOwner> owner;
+  // The max_in_flight slot this call holds, given back on completion;
+  // null when the client has no limit or the call is not a submit.
+  std::shared_ptr<InFlightLimit> slot;
 
   mutable std::mutex mu;
   std::condition_variable cv;

@@ -5,11 +5,21 @@
 
 namespace tq {
 
+// Key functions: each class's vtable and type_info are emitted here, once.
+Error::~Error() = default;
+RemoteError::~RemoteError() = default;
+TimeoutError::~TimeoutError() = default;
+ConnectionError::~ConnectionError() = default;
+ProtocolError::~ProtocolError() = default;
+RejectedError::~RejectedError() = default;
+QueueFullError::~QueueFullError() = default;
+ResultTypeError::~ResultTypeError() = default;
+
 RemoteError::RemoteError(std::uint64_t task_id, TaskState state,
                          std::uint32_t attempts, std::string type,
                          std::string message, ErrorDetails details)
     : Error("task " + std::to_string(task_id) + " " +
-            std::string(proto::TaskStateName(state)) + ": " + type + ": " +
+            std::string(TaskStateName(state)) + ": " + type + ": " +
             message),
       task_id_(task_id),
       state_(state),

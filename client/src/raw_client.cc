@@ -7,6 +7,7 @@
 // calls, and watches connection events through a socket monitor so that
 // calls fail instead of hanging when tqd is unreachable or goes away.
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -20,16 +21,24 @@
 #include <zmq.hpp>
 
 #include "call_state.h"
+#include "in_flight_limit.h"
 #include "tq/proto/codec.h"
 #include "tq/proto/endpoint.h"
+#include "wire_state.h"
 
 namespace tq {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using detail::CallState;
+using detail::FromWire;
 
 constexpr auto kTimeoutCheck = std::chrono::milliseconds(50);
+// How long a request waits for a missing ipc:// socket file to appear
+// before failing with "no tqd at PATH" (connect_timeout if shorter): long
+// enough for a tqd started a moment ago (`tqd & tq call ...`) to bind,
+// short enough that forgetting to start tqd is told at once.
+constexpr auto kNoSocketGrace = std::chrono::milliseconds(1000);
 
 Outcome Failure(Outcome::Kind kind, std::string message) {
   Outcome o;
@@ -69,7 +78,7 @@ class RawClient::Impl final : public detail::CallOwner,
   RawResult Submit(std::string_view fn, std::string_view args,
                    const SubmitOptions& options,
                    const std::shared_ptr<detail::CompletionQueue>& queue,
-                   std::size_t tag);
+                   std::size_t tag, detail::ArgsShape shape);
   std::shared_ptr<CallState> StartTaskRequest(proto::TaskVerb verb,
                                               std::uint64_t task_id);
   RawResult SendTaskRequest(proto::TaskVerb verb, std::uint64_t task_id);
@@ -86,6 +95,9 @@ class RawClient::Impl final : public detail::CallOwner,
     std::string frame;
     std::shared_ptr<CallState> call;
     Clock::time_point queued_at;
+    // A ping waits the whole connect_timeout for a socket to appear: it is
+    // how a script waits for the tqd it just started.
+    bool waits_for_socket = false;
   };
 
   std::shared_ptr<CallState> NewCall(
@@ -100,9 +112,14 @@ class RawClient::Impl final : public detail::CallOwner,
   void Dispatch(const proto::DaemonMessage& m);
   void OnMonitorEvent(zmq::socket_t& monitor);
   void ExpireUnsent();
+  // With an ipc:// endpoint whose socket file is not there, nothing will
+  // answer: fails the unsent requests now rather than at connect_timeout.
+  void FailUnsentIfNoSocket();
   void FailAll(const std::string& why);
 
   ClientOptions options_;
+  std::string socket_path_;  // of an ipc:// endpoint; "" for tcp://
+  std::shared_ptr<detail::InFlightLimit> limit_;  // null: no max_in_flight
   std::shared_ptr<detail::CallbackRunner> runner_;
   zmq::context_t context_;
   int wake_fd_ = -1;  // eventfd: queue_ became non-empty, or stopping_
@@ -129,7 +146,11 @@ RawClient::Impl::Impl(ClientOptions options)
       context_(1),
       dealer_(context_, zmq::socket_type::dealer),
       monitor_(context_, zmq::socket_type::pair) {
-  if (options_.endpoint.empty()) options_.endpoint = proto::DefaultEndpoint();
+  if (options_.endpoint.empty()) options_.endpoint = proto::DefaultClientEndpoint();
+  socket_path_ = std::string(proto::IpcPath(options_.endpoint));
+  if (options_.max_in_flight > 0) {
+    limit_ = std::make_shared<detail::InFlightLimit>(options_.max_in_flight);
+  }
   try {
     dealer_.set(zmq::sockopt::linger, 0);
     // Queue nothing on a connection that is not up: requests wait in
@@ -202,8 +223,13 @@ void RawClient::Impl::Enqueue(Outgoing out) {
 
 RawResult RawClient::Impl::Submit(
     std::string_view fn, std::string_view args, const SubmitOptions& options,
-    const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag) {
+    const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag,
+    detail::ArgsShape shape) {
   auto call = NewCall(queue, tag);
+  if (limit_) {
+    limit_->Acquire();  // given back by call->Complete, however it ends
+    call->slot = limit_;
+  }
   const proto::Limits limits;
   if (args.size() > limits.max_args_bytes) {
     Outcome o = Failure(Outcome::Kind::kRejected,
@@ -230,7 +256,7 @@ RawResult RawClient::Impl::Submit(
   }
   m.retry_backoff_ms = static_cast<std::uint64_t>(options.retry_backoff.count());
   m.key = options.key;
-  m.chunk = options.chunk;
+  m.chunk = shape == detail::ArgsShape::kChunk;
   proto::Buffer frame;
   proto::Encode(m, frame);
   Enqueue({id, frame.Take(), call, Clock::now()});
@@ -286,7 +312,7 @@ ServerInfo RawClient::Impl::Ping() {
   const std::uint64_t id = next_request_id_++;
   proto::Buffer frame;
   proto::Encode(proto::PingRequest{id}, frame);
-  Enqueue({id, frame.Take(), call, Clock::now()});
+  Enqueue({id, frame.Take(), call, Clock::now(), /*waits_for_socket=*/true});
   RawResult result(call);
   // Once delivered, tqd answers at once; connect_timeout bounds the rest.
   if (!result.wait_for(options_.connect_timeout + std::chrono::seconds(5))) {
@@ -331,6 +357,7 @@ void RawClient::Impl::IoLoop() {
     if (items[0].revents & ZMQ_POLLIN) Receive(dealer);
     if (!unsent_.empty()) {
       SendUnsent(dealer);
+      FailUnsentIfNoSocket();
       ExpireUnsent();
     }
   }
@@ -378,6 +405,24 @@ void RawClient::Impl::ExpireUnsent() {
             std::to_string(ms) + " ms; is tqd running?)"));
     unsent_.pop_front();
   }
+}
+
+void RawClient::Impl::FailUnsentIfNoSocket() {
+  if (connected_ || socket_path_.empty() || unsent_.empty()) return;
+  struct stat st;
+  if (::stat(socket_path_.c_str(), &st) == 0) return;
+  const auto now = Clock::now();
+  const auto grace = std::min<Clock::duration>(kNoSocketGrace, options_.connect_timeout);
+  std::deque<Outgoing> waiting;
+  for (Outgoing& o : unsent_) {
+    if (o.waits_for_socket || now - o.queued_at < grace) {
+      waiting.push_back(std::move(o));
+      continue;
+    }
+    o.call->Complete(Failure(Outcome::Kind::kConnection,
+                             "no tqd at " + socket_path_ + " (is tqd running?)"));
+  }
+  unsent_.swap(waiting);
 }
 
 void RawClient::Impl::Receive(zmq::socket_t& dealer) {
@@ -444,7 +489,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
             TaskInfo info;
             info.task_id = t.task_id;
             info.fn.assign(t.fn);
-            info.state = t.state;
+            info.state = FromWire(t.state);
             info.attempts = t.attempts;
             info.queued_at_ms = t.queued_at_ms;
             info.finished_at_ms = t.finished_at_ms;
@@ -460,7 +505,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
         } else if constexpr (std::is_same_v<M, proto::TaskStatus>) {
           TaskInfo info;
           info.task_id = msg.task_id;
-          info.state = msg.state;
+          info.state = FromWire(msg.state);
           info.fn.assign(msg.fn);
           info.priority = msg.priority;
           info.attempts = msg.attempts;
@@ -484,9 +529,9 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
         } else if constexpr (std::is_same_v<M, proto::TaskResult>) {
           Outcome o;
           o.task_id = msg.task_id;
-          o.state = msg.state;
+          o.state = FromWire(msg.state);
           o.attempts = msg.attempts;
-          if (msg.state == TaskState::kDone) {
+          if (msg.state == proto::TaskState::kDone) {
             o.kind = Outcome::Kind::kValue;
             o.value.assign(msg.value);
           } else {
@@ -571,13 +616,14 @@ RawClient::~RawClient() = default;
 
 RawResult RawClient::Submit(std::string_view fn, std::string_view args,
                             const SubmitOptions& options) {
-  return impl_->Submit(fn, args, options, nullptr, 0);
+  return impl_->Submit(fn, args, options, nullptr, 0, detail::ArgsShape::kCall);
 }
 
 RawResult RawClient::Submit(
     std::string_view fn, std::string_view args, const SubmitOptions& options,
-    const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag) {
-  return impl_->Submit(fn, args, options, queue, tag);
+    const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag,
+    detail::ArgsShape shape) {
+  return impl_->Submit(fn, args, options, queue, tag, shape);
 }
 
 RawResult RawClient::Wait(std::uint64_t task_id) {

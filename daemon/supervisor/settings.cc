@@ -76,7 +76,7 @@ std::vector<Setting> MakeSettings() {
        .help = "Where to listen: ipc://PATH or tcp://HOST:PORT",
        .field = Field(&Config::endpoint),
        .metavar = "ENDPOINT",
-       .default_text = "$TQ_ENDPOINT, else $XDG_RUNTIME_DIR/tq/tqd.sock, else /run/tq/tqd.sock",
+       .default_text = "$TQ_ENDPOINT, else $XDG_RUNTIME_DIR/tq/tqd.sock (not for root), else /run/tq/tqd.sock",
        .start_up_default = [](Config& c) { c.endpoint = proto::DefaultEndpoint(); }},
       {.name = "workers", .type = kCount, .reload = kApplies,
        .help = "Number of worker processes",

@@ -30,10 +30,17 @@ int main(int argc, char** argv) {
   std::cout << "sum of squares 1..1000 = "
             << std::accumulate(squares.begin(), squares.end(), 0L) << "\n";
 
-  // imap_unordered: results as they finish.
+  // imap_unordered: each input's outcome as its task finishes; a failed
+  // input is an item with !ok(), and the loop goes on.
   std::size_t seen = 0;
-  for (const auto& item : client.imap_unordered<long>("inc", std::vector<long>{10, 20, 30})) {
-    std::cout << "inc(input #" << item.index << ") = " << item.value << "\n";
+  for (const auto& item : client.imap_unordered<double>("checked_sqrt",
+                                                        std::vector<double>{16, -1, 81})) {
+    if (item.ok()) {
+      std::cout << "checked_sqrt(input #" << item.index << ") = " << item.value() << "\n";
+    } else {
+      std::cout << "checked_sqrt(input #" << item.index << ") failed: " << item.error()->what()
+                << "\n";
+    }
     ++seen;
   }
 

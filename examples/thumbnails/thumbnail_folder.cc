@@ -4,8 +4,9 @@
 //   tqd --plugin build/lib/libtq_thumbnail_tasks.so &
 //   build/bin/tq-thumbnail-folder photos thumbs 75
 //
-// Paths are made absolute because tqd's workers open them. A failed image
-// ends the program with the task's error, which names the file.
+// Paths are made absolute because tqd's workers open them. A broken image
+// does not stop the others: each is reported on stderr with the task's
+// error, which names the file, and the exit status is 1 if any failed.
 #include <tq/client.h>
 
 #include <filesystem>
@@ -18,6 +19,15 @@ struct Thumbnail {  // what the thumbnail task returns
   long bytes = 0;
   MSGPACK_DEFINE_MAP(width, height, bytes)
 };
+
+// "thumbnail.ImageError: /abs/photos/x.jpg: not a JPEG file" for a failed
+// task, else what the error says (a lost connection...).
+std::string Why(const tq::Error& e) {
+  if (const auto* remote = dynamic_cast<const tq::RemoteError*>(&e)) {
+    return remote->type() + ": " + remote->message();
+  }
+  return e.what();
+}
 
 int main(int argc, char** argv) try {
   if (argc < 3) throw std::invalid_argument("usage: IN_DIR OUT_DIR [SIZE]");
@@ -34,11 +44,24 @@ int main(int argc, char** argv) try {
     }
   }
   tq::Client client;  // $TQ_ENDPOINT, else the default socket
-  const auto thumbs = client.map<Thumbnail>("thumbnail", jobs);
-
+  std::size_t made = 0, failed = 0;
   long bytes = 0;
-  for (const Thumbnail& t : thumbs) bytes += t.bytes;
-  std::cout << thumbs.size() << " thumbnails, " << bytes << " bytes\n";
+  // Each image's outcome as it finishes; a failed one is an item with
+  // !ok(), and the loop goes on with the rest.
+  for (const auto& item : client.imap_unordered<Thumbnail>("thumbnail", jobs)) {
+    if (item.ok()) {
+      ++made;
+      bytes += item.value().bytes;
+    } else {
+      ++failed;
+      std::cerr << "tq-thumbnail-folder: " << std::get<0>(jobs[item.index]) << ": "
+                << Why(*item.error()) << "\n";
+    }
+  }
+  std::cout << made << " thumbnails, " << bytes << " bytes";
+  if (failed != 0) std::cout << "; " << failed << " failed";
+  std::cout << "\n";
+  return failed == 0 ? 0 : 1;
 } catch (const std::exception& e) {
   std::cerr << "tq-thumbnail-folder: " << e.what() << "\n";
   return 1;

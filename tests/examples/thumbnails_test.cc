@@ -186,6 +186,28 @@ TEST_F(ThumbnailsTest,
   EXPECT_EQ(now, before);
 }
 
+TEST_F(ThumbnailsTest, TheFolderDriverFinishesTheFolderAndNamesEachBrokenFile) {
+  testing::TempDir photos, thumbs;
+  for (int i = 0; i < 12; ++i) {
+    WriteJpeg(photos.File("p" + std::to_string(i) + ".jpg"), 320, 240);
+  }
+  thumbnails::WriteFile(photos.File("corrupt.jpg"), "this is not a JPEG at all\n");
+  thumbnails::WriteFile(photos.File("empty.jpg"), "");
+  const auto r = RunCommand({BinPath("tq-thumbnail-folder"), photos.path(), thumbs.path()},
+                            "", {"TQ_ENDPOINT=" + tqd_.endpoint()});
+  EXPECT_EQ(r.code(), 1) << r.err;
+  EXPECT_EQ(r.out.rfind("12 thumbnails, ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("; 2 failed"), std::string::npos) << r.out;
+  for (const char* broken : {"corrupt.jpg", "empty.jpg"}) {
+    EXPECT_NE(r.err.find(photos.File(broken) + ": thumbnail.ImageError: "), std::string::npos)
+        << r.err;
+  }
+  for (int i = 0; i < 12; ++i) {
+    const std::string name = "p" + std::to_string(i) + ".jpg";
+    EXPECT_EQ(JpegSize(thumbs.File(name)), (Dimensions{75, 56})) << name;
+  }
+}
+
 TEST_F(ThumbnailsTest, AnUnwritableDestinationFailsNamingIt) {
   WriteJpeg(In("ok.jpg"), 100, 100);
   const std::string dst = dir_.File("no-such-dir/ok.jpg");

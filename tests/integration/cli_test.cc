@@ -1,8 +1,19 @@
-// The tq CLI as a user runs it: output, stderr and exit codes.
+// The tq CLI as a user runs it: output, stderr and exit codes, signals.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "base/subprocess.h"
 #include "testing/run_command.h"
+#include "testing/temp_dir.h"
 #include "testing/tqd_process.h"
+#include "testing/wait_for.h"
 
 namespace tq {
 namespace {
@@ -12,13 +23,79 @@ using testing::LibPath;
 using testing::RunCommand;
 using testing::TqdProcess;
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The lines of `text`, as a set: for output whose order is not promised.
+std::multiset<std::string> Lines(const std::string& text) {
+  std::multiset<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.insert(line);
+  return lines;
+}
+
 class CliTest : public ::testing::Test {
  protected:
-  testing::CommandResult Tq(std::vector<std::string> args, const std::string& in = "") {
+  testing::CommandResult Tq(std::vector<std::string> args, const std::string& in = "",
+                            std::vector<std::string> env = {}) {
     args.insert(args.begin(), BinPath("tq"));
+    env.push_back("TQ_ENDPOINT=" + tqd_.endpoint());
+    return RunCommand(args, in, env);
+  }
+  // tq run from the directory `dir`, as a user who cd'ed there.
+  testing::CommandResult TqIn(const std::string& dir, std::vector<std::string> args,
+                              const std::string& in = "") {
+    args.insert(args.begin(), {"/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", dir, BinPath("tq")});
     return RunCommand(args, in, {"TQ_ENDPOINT=" + tqd_.endpoint()});
   }
+  // `tq status --json` of the whole queue: {"queued":0,"running":1,...}.
+  std::string Stats() { return Tq({"status", "--json"}).out; }
+  // Whether each "name": count holds in Stats() (its keys are sorted).
+  bool StatsAre(const std::vector<std::pair<std::string, int>>& counts) {
+    const std::string stats = Stats();
+    for (const auto& [name, count] : counts) {
+      const std::string field = "\"" + name + "\":" + std::to_string(count);
+      const auto at = stats.find(field);
+      if (at == std::string::npos || (stats[at + field.size()] != ',' &&
+                                      stats[at + field.size()] != '}')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   TqdProcess tqd_{{.extra_args = {"--plugin", LibPath("libtq_example_tasks.so")}}};
+};
+
+// A tq started in the background, to be signalled; its stdout and stderr
+// go to files. Killed by pid if the test ends first.
+class BackgroundTq {
+ public:
+  BackgroundTq(const TqdProcess& tqd, std::vector<std::string> args, const std::string& in = "") {
+    std::ofstream(dir_.File("in")) << in;
+    base::Fd in_fd(::open(dir_.File("in").c_str(), O_RDONLY | O_CLOEXEC));
+    base::Fd out(::open(dir_.File("out").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    base::Fd err(::open(dir_.File("err").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+    base::SpawnOptions spawn;
+    spawn.argv = {BinPath("tq"), "--endpoint", tqd.endpoint()};
+    spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
+    spawn.fd_map = {{0, in_fd.get()}, {1, out.get()}, {2, err.get()}};
+    auto p = base::Subprocess::Spawn(spawn);
+    if (!p.ok()) throw std::runtime_error(p.status().ToString());
+    process_ = std::move(*p);
+  }
+  void Signal(int signal) { process_.Kill(signal); }
+  int Wait() { return process_.Wait().signaled ? -1 : process_.exit_status()->code; }
+  std::string Out() const { return ReadFile(dir_.File("out")); }
+  std::string Err() const { return ReadFile(dir_.File("err")); }
+
+ private:
+  testing::TempDir dir_;
+  base::Subprocess process_;
 };
 
 TEST_F(CliTest, CallPrintsTheValueAsJson) {
@@ -56,12 +133,13 @@ TEST_F(CliTest, BadJsonAndBadFlagsExitUsage) {
   EXPECT_EQ(Tq({"call"}).code(), 125);
 }
 
-TEST_F(CliTest, NoDaemonExitsUnreachable) {
+TEST_F(CliTest, NoSocketFileExitsUnreachableWithoutWaitingForTheConnectTimeout) {
+  // A connect timeout of an hour: only failing fast ends this in time.
   testing::TempDir dir;
   auto r = RunCommand({BinPath("tq"), "--endpoint", "ipc://" + dir.File("none.sock"),
-                       "--connect-timeout", "0.2", "call", "echo"});
+                       "--connect-timeout", "3600", "call", "echo"});
   EXPECT_EQ(r.code(), 122);
-  EXPECT_NE(r.err.find("cannot reach tqd"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err, "tq: no tqd at " + dir.File("none.sock") + " (is tqd running?)\n");
 }
 
 TEST_F(CliTest, WaitTimeoutExits124AndTheTaskGoesOn) {
@@ -99,8 +177,24 @@ TEST_F(CliTest, MapExitStatusCountsFailures) {
   EXPECT_EQ(r.code(), 2);
   // msgpack-c packs an integral double compactly; either spelling is 2, 3.
   EXPECT_TRUE(r.out == "2\n3\n" || r.out == "2.0\n3.0\n") << r.out;
-  EXPECT_NE(r.err.find("item 2"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("item 4"), std::string::npos) << r.err;
+  // Each failure names its input: position, line of stdin, the text.
+  EXPECT_NE(r.err.find("tq: item 2 (line 2: -1): task "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tq: item 4 (line 4: -4): task "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("failed: ValueError: math domain error"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, AFailedCommandOfAMapIsNamedByItsInputAndLine) {
+  // Blank lines are skipped, so the item number and the line differ.
+  auto r = Tq({"map", "--", "sh", "-c", "test \"$0\" != bad.jpg", "{}"},
+              "a.jpg\n\nbad.jpg\nc.jpg\n");
+  EXPECT_EQ(r.code(), 1) << r.err;
+  EXPECT_NE(r.err.find("tq: item 2 (line 3: bad.jpg): exit status 1\n"), std::string::npos)
+      << r.err;
+  auto after = Tq({"map", "--", "sh", "-c", "kill -9 $$", ":::", "x.png"});
+  EXPECT_EQ(after.code(), 1) << after.err;
+  EXPECT_NE(after.err.find("tq: item 1 (x.png): killed by signal 9 (SIGKILL)\n"),
+            std::string::npos)
+      << after.err;
 }
 
 TEST_F(CliTest, MapWithInvalidJsonInputExitsUsage) {
@@ -197,9 +291,11 @@ TEST_F(CliTest, MapOfACommandKeepsInputOrderWhateverTheDurations) {
   EXPECT_EQ(r.code(), 0) << r.err;
   EXPECT_EQ(r.out, "1:0.4\n2:0\n3:0.2\n4:0.1\n5:0\n");
   EXPECT_NE(r.err.find("tq map: 5 ok, 0 failed"), std::string::npos) << r.err;
+  // --unordered promises each item's output whole, not which comes first.
   auto unordered = Tq({"map", "--unordered", "--", "sh", "-c", "sleep $0; echo $0", "{}",
                        ":::", "0.6", "0"});
-  EXPECT_EQ(unordered.out, "0\n0.6\n");
+  EXPECT_EQ(unordered.code(), 0) << unordered.err;
+  EXPECT_EQ(Lines(unordered.out), (std::multiset<std::string>{"0", "0.6"})) << unordered.out;
 }
 
 TEST_F(CliTest, MapReadsItemsFromStdinAndExpandsReplacementStrings) {
@@ -225,6 +321,270 @@ TEST_F(CliTest, HaltOnErrorStartsNoNewItemAfterAFailure) {
   EXPECT_EQ(r.code(), 1);
   EXPECT_EQ(r.out, "0\n1\n");
   EXPECT_NE(r.err.find("halted on error"), std::string::npos) << r.err;
+}
+
+TEST_F(CliTest, EveryArgumentIsOneJsonValueVerbatim) {
+  auto r = Tq({"call", "echo", "\"hello\"", "[1,2]"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, "[\"hello\",[1,2]]\n");
+  EXPECT_EQ(Tq({"call", "echo", "[[1,2]]"}).out, "[[[1,2]]]\n");
+  EXPECT_EQ(Tq({"call", "echo", "[]", "-1", "[1,\"a,b\"]", "{\"k\":[2,3]}"}).out,
+            "[[],-1,[1,\"a,b\"],{\"k\":[2,3]}]\n");
+  // Flags may still come after FN; an unknown one is not taken for JSON.
+  EXPECT_EQ(Tq({"call", "echo", "[1,2]", "--timeout", "10", "[3]"}).out, "[[1,2],[3]]\n");
+  auto unknown = Tq({"call", "echo", "--frobnicate", "1"});
+  EXPECT_EQ(unknown.code(), 125);
+  EXPECT_NE(unknown.err.find("unknown option --frobnicate"), std::string::npos) << unknown.err;
+  auto submitted = Tq({"submit", "--wait", "echo", "[1,2]", "{\"a\":[3]}"});
+  EXPECT_EQ(submitted.out, "[[1,2],{\"a\":[3]}]\n") << submitted.err;
+}
+
+TEST_F(CliTest, NumbersOutOfRangeAreUsageErrorsNamingTheArgument) {
+  for (const char* cmd : {"call", "submit"}) {
+    auto r = Tq({cmd, "echo", "1", "1e400"});
+    EXPECT_EQ(r.code(), 125) << cmd << ": " << r.err;
+    EXPECT_NE(r.err.find("argument 2 (1e400) is out of range"), std::string::npos) << r.err;
+    auto big = Tq({cmd, "echo", "18446744073709551616"});
+    EXPECT_EQ(big.code(), 125) << cmd << ": " << big.err;
+    EXPECT_NE(big.err.find("argument 1 (18446744073709551616) is out of range"),
+              std::string::npos)
+        << big.err;
+  }
+  auto map = Tq({"map", "square"}, "2\n-1e999\n");
+  EXPECT_EQ(map.code(), 125) << map.err;
+  EXPECT_NE(map.err.find("input line 2 is out of range"), std::string::npos) << map.err;
+  // Integers up to 64 bits and finite doubles are fine.
+  EXPECT_EQ(Tq({"call", "echo", "18446744073709551615", "-9223372036854775808", "1e300"}).out,
+            "[18446744073709551615,-9223372036854775808,1e+300]\n");
+}
+
+TEST_F(CliTest, BadTaskIdsAndFlagValuesSayWhatAValidOneIs) {
+  for (const char* cmd : {"wait", "status", "cancel", "kick"}) {
+    for (const char* id : {"-1", "0", "abc", "18446744073709551616", "1.5"}) {
+      auto r = Tq({cmd, id});
+      EXPECT_EQ(r.code(), 125) << cmd << " " << id;
+      EXPECT_NE(r.err.find(std::string("task id '") + id +
+                           "' is not a whole number from 1 to 18446744073709551615"),
+                std::string::npos)
+          << r.err;
+    }
+  }
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {{"call", "--timeout", "abc", "square", "1"},
+       "--timeout: 'abc' is not a number of seconds >= 0"},
+      {{"call", "--timeout", "-1", "square", "1"},
+       "--timeout: '-1' is not a number of seconds >= 0"},
+      {{"call", "--timeout", "nan", "square", "1"},
+       "--timeout: 'nan' is not a number of seconds >= 0"},
+      {{"call", "--timeout", "1e400", "square", "1"},
+       "--timeout: '1e400' is not a number of seconds >= 0"},
+      {{"call", "--delay", "1e12", "square", "1"}, "--delay: '1e12' is more than a year"},
+      {{"call", "--retry-backoff", "x", "square", "1"},
+       "--retry-backoff: 'x' is not a number of seconds >= 0"},
+      {{"call", "--priority", "abc", "square", "1"},
+       "--priority: 'abc' is not a whole number from -1000 to 1000"},
+      {{"call", "--priority", "1001", "square", "1"},
+       "--priority: '1001' is not a whole number from -1000 to 1000"},
+      {{"call", "--retries", "-1", "square", "1"},
+       "--retries: '-1' is not a whole number from 0 to 100"},
+      {{"map", "-j", "0", "square"}, "--jobs: '0' is not a whole number from 1 to 1000000"},
+      {{"map", "--window", "1e3", "square"},
+       "--jobs: '1e3' is not a whole number from 1 to 1000000"},
+      {{"wait", "--timeout", "0", "1"}, "--timeout: '0' is not a number of seconds > 0"},
+      {{"--connect-timeout", "abc", "ping"},
+       "--connect-timeout: 'abc' is not a number of seconds > 0"},
+  };
+  for (const Case& c : cases) {
+    auto r = Tq(c.args);
+    EXPECT_EQ(r.code(), 125) << c.error;
+    EXPECT_NE(r.err.find(c.error), std::string::npos) << r.err;
+    EXPECT_LT(r.err.size(), 200u) << r.err;  // no 300-digit range
+  }
+}
+
+TEST_F(CliTest, CommandsRunInTheCallersDirectory) {
+  testing::TempDir here;
+  ASSERT_EQ(::mkdir(here.File("sub").c_str(), 0755), 0);
+  auto pwd = TqIn(here.path(), {"submit", "--wait", "--", "pwd"});
+  EXPECT_EQ(pwd.code(), 0) << pwd.err;
+  EXPECT_EQ(pwd.out, here.path() + "\n");
+  // --cwd, relative to the caller's directory.
+  EXPECT_EQ(TqIn(here.path(), {"submit", "--wait", "--cwd", "sub", "--", "pwd"}).out,
+            here.File("sub") + "\n");
+  EXPECT_EQ(TqIn(here.path(), {"map", "--cwd", "sub", "--", "sh", "-c", "echo $PWD $0", "{}",
+                               ":::", "x"})
+                .out,
+            here.File("sub") + " x\n");
+  auto missing = TqIn(here.path(), {"submit", "--wait", "--cwd", "nope", "--", "pwd"});
+  EXPECT_EQ(missing.code(), 1);
+  EXPECT_NE(missing.err.find(here.File("nope")), std::string::npos) << missing.err;
+}
+
+TEST_F(CliTest, TheReadmesMapOfACommandWorksWithRelativePaths) {
+  // tq map -- /usr/bin/convert {} -thumbnail 75x75 out/{/} ::: in/*.jpg,
+  // with cp standing in for ImageMagick.
+  testing::TempDir here;
+  ASSERT_EQ(::mkdir(here.File("in").c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(here.File("out").c_str(), 0755), 0);
+  for (const char* name : {"a.jpg", "b.jpg", "c.jpg"}) {
+    std::ofstream(here.File("in/") + name) << name;
+  }
+  auto r = TqIn(here.path(), {"map", "--", "/bin/cp", "{}", "out/{/}", ":::", "in/a.jpg",
+                              "in/b.jpg", "in/c.jpg"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  for (const char* name : {"a.jpg", "b.jpg", "c.jpg"}) {
+    EXPECT_EQ(ReadFile(here.File("out/") + name), name);
+  }
+}
+
+TEST_F(CliTest, CommandsGetNoneOfTheCallersEnvironmentUnlessAsked) {
+  const std::vector<std::string> env = {"TQ_TEST_COLOUR=teal", "TQ_TEST_SHAPE=cube"};
+  const std::vector<std::string> show = {"--", "sh", "-c",
+                                         "echo ${TQ_TEST_COLOUR-unset} ${TQ_TEST_SHAPE-unset}"};
+  auto run = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args = {"submit", "--wait"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.insert(args.end(), show.begin(), show.end());
+    return Tq(args, "", env);
+  };
+  EXPECT_EQ(run({}).out, "unset unset\n");
+  EXPECT_EQ(run({"--env", "TQ_TEST_COLOUR"}).out, "teal unset\n");
+  EXPECT_EQ(run({"--env", "TQ_TEST_SHAPE=sphere", "--env", "TQ_TEST_COLOUR"}).out,
+            "teal sphere\n");
+  EXPECT_EQ(run({"--env-all"}).out, "teal cube\n");
+  EXPECT_EQ(run({"--env-all", "--env", "TQ_TEST_SHAPE=cone"}).out, "teal cone\n");
+  auto unset = run({"--env", "TQ_TEST_NOT_SET_ANYWHERE"});
+  EXPECT_EQ(unset.code(), 125);
+  EXPECT_NE(unset.err.find("TQ_TEST_NOT_SET_ANYWHERE is not set here"), std::string::npos)
+      << unset.err;
+  // map passes them on to every item.
+  auto map = Tq({"map", "--env", "TQ_TEST_COLOUR", "--", "sh", "-c",
+                 "echo $0 ${TQ_TEST_COLOUR-unset}", "{}", ":::", "1", "2"},
+                "", env);
+  EXPECT_EQ(map.out, "1 teal\n2 teal\n");
+}
+
+std::string FirstLine(const std::string& out) { return out.substr(0, out.find('\n')); }
+
+TEST_F(CliTest, WaitOnACommandPrintsItsOutputAndExitsWithItsStatus) {
+  const std::string id =
+      FirstLine(Tq({"submit", "--", "sh", "-c", "echo out; echo err >&2; exit 3"}).out);
+  auto waited = Tq({"wait", id});
+  EXPECT_EQ(waited.code(), 3);
+  EXPECT_EQ(waited.out, "out\n");
+  EXPECT_EQ(waited.err, "err\n");
+  // Several ids: each in order; the exit status is the first failure's.
+  const std::string ok = FirstLine(Tq({"submit", "--", "echo", "fine"}).out);
+  const std::string killed = FirstLine(Tq({"submit", "--", "sh", "-c", "kill -9 $$"}).out);
+  const std::string square = FirstLine(Tq({"submit", "square", "5"}).out);
+  auto several = Tq({"wait", ok, square, killed, id});
+  EXPECT_EQ(several.code(), 128 + 9) << several.err;
+  EXPECT_EQ(several.out, "fine\n25\nout\n");
+}
+
+TEST_F(CliTest, JsonOutputShowsCommandOutputAsTextNeverAsByteArrays) {
+  const std::string id =
+      FirstLine(Tq({"submit", "--", "sh", "-c", "echo hi; printf '\\377\\376' >&2"}).out);
+  auto json = Tq({"wait", "--json", id});
+  EXPECT_EQ(json.code(), 0) << json.err;
+  EXPECT_NE(json.out.find("\"task\":" + id), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"fn\":\"exec\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"stdout\":\"hi\\n\""), std::string::npos) << json.out;
+  // Not UTF-8: base64, flagged.
+  EXPECT_NE(json.out.find("\"stderr\":\"//4=\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"stderr_base64\":true"), std::string::npos) << json.out;
+  EXPECT_EQ(json.out.find("bytes"), std::string::npos) << json.out;
+  EXPECT_EQ(json.out.find("subtype"), std::string::npos) << json.out;
+  auto call = Tq({"call", "exec", "{\"argv\":[\"echo\",\"hi\"]}"});
+  EXPECT_NE(call.out.find("\"stdout\":\"hi\\n\""), std::string::npos) << call.out;
+  EXPECT_EQ(call.out.find("bytes"), std::string::npos) << call.out;
+  auto failed = Tq({"wait", "--json", FirstLine(Tq({"submit", "divide", "1", "0"}).out)});
+  EXPECT_EQ(failed.code(), 1);
+  EXPECT_NE(failed.out.find("\"state\":\"failed\""), std::string::npos) << failed.out;
+  EXPECT_NE(failed.out.find("\"type\":\"std::invalid_argument\""), std::string::npos)
+      << failed.out;
+}
+
+TEST_F(CliTest, InterruptedMapCancelsTheTasksItHasNotCollected) {
+  for (int sig : {SIGINT, SIGTERM}) {
+    BackgroundTq map(tqd_, {"map", "sleep"}, "60000\n60000\n60000\n60000\n");
+    // Two workers: two run, two wait in the queue.
+    ASSERT_TRUE(testing::WaitFor([&] { return StatsAre({{"queued", 2}, {"running", 2}}); }))
+        << Stats();
+    map.Signal(sig);
+    EXPECT_EQ(map.Wait(), sig == SIGINT ? 130 : 143) << map.Err();
+    EXPECT_NE(map.Err().find("tq: interrupted: cancelled 4 tasks\n"), std::string::npos)
+        << map.Err();
+    EXPECT_TRUE(StatsAre({{"queued", 0}, {"running", 0}})) << Stats();
+  }
+  EXPECT_TRUE(StatsAre({{"cancelled", 8}})) << Stats();
+}
+
+TEST_F(CliTest, InterruptedCallAndSubmitWaitCancelTheirTask) {
+  BackgroundTq call(tqd_, {"call", "sleep", "60000"});
+  ASSERT_TRUE(testing::WaitFor([&] { return StatsAre({{"running", 1}}); })) << Stats();
+  call.Signal(SIGINT);
+  EXPECT_EQ(call.Wait(), 130);
+  EXPECT_EQ(call.Err(), "tq: interrupted: cancelled 1 task\n");
+
+  BackgroundTq submit(tqd_, {"submit", "--wait", "--", "sleep", "60"});
+  ASSERT_TRUE(testing::WaitFor([&] { return StatsAre({{"running", 1}}); })) << Stats();
+  submit.Signal(SIGTERM);
+  EXPECT_EQ(submit.Wait(), 143);
+  EXPECT_EQ(submit.Err(), "tq: interrupted: cancelled 1 task\n");
+  EXPECT_TRUE(StatsAre({{"running", 0}})) << Stats();
+  EXPECT_TRUE(StatsAre({{"cancelled", 2}})) << Stats();
+}
+
+TEST_F(CliTest, InterruptedWhileReadingInputTheMapStillCleansUp) {
+  // stdin never ends: tq blocks reading it, with one task running.
+  testing::TempDir dir;
+  ASSERT_EQ(::mkfifo(dir.File("in").c_str(), 0600), 0);
+  base::Fd keep_open(::open(dir.File("in").c_str(), O_RDWR | O_CLOEXEC));
+  base::Fd in(::open(dir.File("in").c_str(), O_RDONLY | O_CLOEXEC));
+  ASSERT_EQ(::write(keep_open.get(), "60000\n", 6), 6);
+  base::Fd err(::open(dir.File("err").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  base::SpawnOptions spawn;
+  spawn.argv = {BinPath("tq"), "--endpoint", tqd_.endpoint(), "map", "sleep"};
+  spawn.fd_map = {{0, in.get()}, {2, err.get()}};
+  auto tq = base::Subprocess::Spawn(spawn);
+  ASSERT_TRUE(tq.ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return StatsAre({{"running", 1}}); })) << Stats();
+  tq->Kill(SIGINT);
+  const base::ExitStatus status = tq->Wait();
+  EXPECT_FALSE(status.signaled);
+  EXPECT_EQ(status.code, 130);
+  EXPECT_EQ(ReadFile(dir.File("err")), "tq: interrupted: cancelled 1 task\n");
+  EXPECT_TRUE(StatsAre({{"running", 0}})) << Stats();
+}
+
+TEST_F(CliTest, DetachLeavesTheTasksRunningAndSaysWhichTheyAre) {
+  BackgroundTq map(tqd_, {"map", "--detach", "sleep"}, "60000\n60000\n");
+  ASSERT_TRUE(testing::WaitFor([&] { return StatsAre({{"running", 2}}); })) << Stats();
+  map.Signal(SIGINT);
+  EXPECT_EQ(map.Wait(), 130);
+  EXPECT_NE(map.Err().find("tq: interrupted: 2 tasks go on (--detach): "), std::string::npos)
+      << map.Err();
+  EXPECT_TRUE(StatsAre({{"running", 2}})) << Stats();
+  EXPECT_TRUE(StatsAre({{"cancelled", 0}})) << Stats();
+}
+
+TEST_F(CliTest, AClosedStdoutEndsTheMapAndCancelsTheRest) {
+  // head takes the first line and leaves; the other items take a minute.
+  auto r = RunCommand(
+      {"/bin/bash", "-c",
+       "set -o pipefail; \"$0\" map -- sh -c 'echo $0; test $0 = 1 || sleep 60' {} "
+       "::: 1 2 3 4 5 | head -n 1",
+       BinPath("tq")},
+      "", {"TQ_ENDPOINT=" + tqd_.endpoint()});
+  EXPECT_EQ(r.code(), 141) << r.err;
+  EXPECT_EQ(r.out, "1\n");
+  EXPECT_NE(r.err.find("tq: stdout closed: cancelled "), std::string::npos) << r.err;
+  EXPECT_TRUE(StatsAre({{"queued", 0}, {"running", 0}})) << Stats();
 }
 
 TEST_F(CliTest, HelpListsTheExitCodes) {

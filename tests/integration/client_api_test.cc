@@ -1,11 +1,19 @@
 // libtq against a real tqd: apply, apply_async, map, imap_unordered,
 // plugin functions, and every kind of error reaching the caller typed.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <tq/client.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <map>
 #include <numeric>
+#include <ranges>
 #include <set>
+#include <thread>
 
 #include "testing/tqd_process.h"
 #include "testing/wait_for.h"
@@ -74,7 +82,7 @@ TEST_F(ClientApiTest, StarmapUnpacksTuplesIntoArguments) {
 TEST_F(ClientApiTest, ImapUnorderedYieldsEveryInputOnceEvenFromATemporary) {
   std::set<std::size_t> seen;
   for (const auto& item : client_.imap_unordered<long>("inc", std::vector<long>{10, 20, 30})) {
-    EXPECT_EQ(item.value, 10 * static_cast<long>(item.index + 1) + 1);
+    EXPECT_EQ(item.value(), 10 * static_cast<long>(item.index + 1) + 1);
     EXPECT_TRUE(seen.insert(item.index).second);
   }
   EXPECT_EQ(seen, (std::set<std::size_t>{0, 1, 2}));
@@ -170,6 +178,110 @@ TEST_F(ClientApiTest, AValueOfAnotherTypeThrowsResultTypeError) {
   EXPECT_THROW(client_.apply<std::string>("square", 3), ResultTypeError);
 }
 
+TEST_F(ClientApiTest, ATypeMismatchNamesTheTypeAskedForAndTheValueThatCame) {
+  auto what = [](auto&& call) {
+    try {
+      call();
+    } catch (const ResultTypeError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no ResultTypeError");
+  };
+  const std::string square = what([&] { client_.apply<std::string>("square", 3); });
+  EXPECT_NE(square.find(": expected std::string, got int 9"), std::string::npos) << square;
+  EXPECT_EQ(square.find("bad_cast"), std::string::npos) << square;
+  const std::string counts = what([&] { client_.apply<long>("word_count", std::string("a b")); });
+  EXPECT_NE(counts.find("expected long, got map of 2"), std::string::npos) << counts;
+  // Chunked items say which input it was.
+  const std::string item = what([&] {
+    client_.map<std::string>("square", std::vector<long>{1, 2}, {.chunksize = 2});
+  });
+  EXPECT_NE(item.find("item "), std::string::npos) << item;
+  EXPECT_NE(item.find("expected std::string, got int"), std::string::npos) << item;
+}
+
+TEST_F(ClientApiTest, MapItemsGivesEveryInputItsOwnOutcomeInInputOrder) {
+  const std::vector<double> xs{4, -1, 9, -4, 16};
+  for (std::size_t chunksize : {1, 5}) {
+    const std::vector<MapItem<double>> items =
+        client_.map_items<double>("checked_sqrt", xs, {.chunksize = chunksize});
+    ASSERT_EQ(items.size(), xs.size());
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      EXPECT_EQ(items[i].index, i);
+      EXPECT_EQ(items[i].ok(), xs[i] >= 0) << i;
+      if (items[i].ok()) {
+        EXPECT_DOUBLE_EQ(items[i].value(), std::sqrt(xs[i]));
+        EXPECT_EQ(items[i].error(), nullptr);
+        continue;
+      }
+      const auto* e = dynamic_cast<const RemoteError*>(items[i].error());
+      ASSERT_NE(e, nullptr) << i;
+      EXPECT_EQ(e->type(), "ValueError");
+      EXPECT_THROW(items[i].value(), RemoteError);
+      EXPECT_THROW(std::rethrow_exception(items[i].exception()), RemoteError);
+    }
+  }
+  std::vector<std::pair<double, double>> pairs{{1, 2}, {3, 0}};
+  const auto divided = client_.starmap_items<double>("divide", pairs);
+  ASSERT_EQ(divided.size(), 2u);
+  EXPECT_EQ(divided[0].value(), 0.5);
+  EXPECT_FALSE(divided[1].ok());
+}
+
+TEST_F(ClientApiTest, ImapYieldsEveryInputInInputOrderWhateverFinishesFirst) {
+  // The first sleep ends last; a failed input in the middle stops nothing.
+  const std::vector<std::string> args{"300", "0", "oops", "50", "0"};
+  std::vector<std::size_t> order;
+  std::vector<bool> ok;
+  for (const auto& item : client_.imap<msgpack::type::nil_t>(
+           "sleep", args | std::views::transform([](const std::string& a) {
+                      return a == "oops" ? msgpack::object() : msgpack::object(std::stoi(a));
+                    }))) {
+    order.push_back(item.index);
+    ok.push_back(item.ok());
+  }
+  EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(ok, (std::vector<bool>{true, true, false, true, true}));
+}
+
+TEST_F(ClientApiTest, TheWindowCountsInputsInFlightNotTasks) {
+  // A lazily read range: count how far ahead of the results it is read.
+  std::vector<long> xs(20000);
+  std::iota(xs.begin(), xs.end(), 0);
+  std::size_t reads = 0;
+  auto counted = xs | std::views::transform([&](long x) {
+                   ++reads;
+                   return x;
+                 });
+  for (std::size_t chunksize : {0, 1, 50}) {
+    reads = 0;
+    auto items = client_.imap_unordered<long>("square", counted,
+                                             {.window = 400, .chunksize = chunksize});
+    std::size_t seen = 0;
+    while (auto item = items.next()) {
+      // Every input read is either handed out already or in flight.
+      ASSERT_LE(reads, seen + 400) << "chunksize " << chunksize;
+      ++seen;
+    }
+    EXPECT_EQ(seen, xs.size());
+  }
+  // A chunk never holds more than the window.
+  EXPECT_EQ(detail::ChunkSize({.window = 10, .chunksize = 100}, 1000), 10u);
+  EXPECT_EQ(detail::ChunkSize({.window = 800}, 1000000), 100u);
+}
+
+TEST_F(ClientApiTest, TheTaskIdIsThereRightAfterApplyAsync) {
+  auto r = client_.apply_async<void>("sleep", 60000);
+  const std::uint64_t id = r.task_id();
+  ASSERT_NE(id, 0u);
+  const TaskInfo info = client_.status(id);
+  EXPECT_EQ(info.fn, "sleep");
+  EXPECT_TRUE(info.state == TaskState::kQueued || info.state == TaskState::kRunning);
+  client_.cancel(id);
+  // A refused task has no id, and task_id() says so instead of blocking.
+  EXPECT_EQ(client_.apply_async<int>("no_such_function").task_id(), 0u);
+}
+
 TEST_F(ClientApiTest, ACrashedWorkerLosesOnlyItsTaskAndIsReplaced) {
   try {
     client_.apply<int>("crash");
@@ -223,14 +335,85 @@ TEST(ClientCallbackTest, AThrowingCallbackNeitherWedgesTheClientNorLosesResults)
   EXPECT_TRUE(testing::WaitFor([&] { return nested.load() == 10; }));
 }
 
-TEST(ClientConnectionTest, NoDaemonGivesConnectionErrorInsteadOfHanging) {
+TEST(ClientConnectionTest, NoSocketFileFailsWithoutWaitingForTheConnectTimeout) {
   testing::TempDir dir;
   ClientOptions options;
   options.endpoint = "ipc://" + dir.File("nobody.sock");
-  options.connect_timeout = 200ms;
+  options.connect_timeout = std::chrono::hours(1);  // would outlast the test
   Client client(options);
-  EXPECT_THROW(client.apply<int>("echo"), ConnectionError);
-  EXPECT_THROW(client.ping(), ConnectionError);
+  try {
+    client.apply<int>("echo");
+    FAIL() << "no exception";
+  } catch (const ConnectionError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "no tqd at " + dir.File("nobody.sock") + " (is tqd running?)");
+  }
+}
+
+TEST(ClientConnectionTest, PingWaitsForATqdStartedAfterIt) {
+  // The way a script waits for the tqd it just started.
+  TqdOptions later = WithExamplePlugin();
+  testing::TempDir dir;
+  later.endpoint = "ipc://" + dir.File("later.sock");
+  Client client(ClientOptions{.endpoint = later.endpoint, .connect_timeout = 20s});
+  std::optional<ServerInfo> info;
+  std::thread pinger([&] { info = client.ping(); });
+  TqdProcess tqd(later);
+  pinger.join();
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->pid, static_cast<std::uint32_t>(tqd.pid()));
+  EXPECT_EQ(client.apply<long>("square", 4), 16);
+  // With no tqd at all, ping gives up after the connect timeout.
+  Client nobody(ClientOptions{.endpoint = "ipc://" + dir.File("nobody.sock"),
+                              .connect_timeout = 100ms});
+  EXPECT_THROW(nobody.ping(), ConnectionError);
+}
+
+TEST(ClientConnectionTest, ASocketThatDoesNotAnswerFailsAfterTheConnectTimeout) {
+  // A socket file left behind by a process that is gone: it exists, and
+  // every connect to it is refused.
+  testing::TempDir dir;
+  const std::string path = dir.File("stale.sock");
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ::close(fd);
+  Client client(ClientOptions{.endpoint = "ipc://" + path, .connect_timeout = 300ms});
+  try {
+    client.apply<int>("echo");
+    FAIL() << "no exception";
+  } catch (const ConnectionError& e) {
+    EXPECT_NE(std::string(e.what()).find("no connection within 300 ms"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ClientBackpressureTest, MaxInFlightMakesApplyAsyncWaitInsteadOfOverflowingTheQueue) {
+  // One worker and room for two queued tasks: a third unfinished task of
+  // this client's would be refused with QUEUE_FULL.
+  TqdOptions small = WithExamplePlugin();
+  small.workers = 1;
+  small.extra_args.insert(small.extra_args.end(), {"--max-queued", "2"});
+  TqdProcess tqd(small);
+  auto submit_all = [&](std::size_t max_in_flight) {
+    Client client(ClientOptions{.endpoint = tqd.endpoint(), .max_in_flight = max_in_flight});
+    std::vector<AsyncResult<void>> results;
+    for (int i = 0; i < 40; ++i) results.push_back(client.apply_async<void>("sleep", 5));
+    int refused = 0;
+    for (auto& r : results) {
+      try {
+        r.get();
+      } catch (const QueueFullError&) {
+        ++refused;
+      }
+    }
+    return refused;
+  };
+  EXPECT_EQ(submit_all(2), 0);
+  // Without the cap the same burst overflows (the test of the test).
+  EXPECT_GT(submit_all(0), 0);
 }
 
 TEST(ClientConnectionTest, AnInvalidEndpointIsAConnectionError) {

@@ -55,23 +55,23 @@ TEST_F(MapChunkTest, AutoChunkingKeepsOneInputPerTaskWhenATimeoutIsSet) {
 
 TEST_F(MapChunkTest, AnItemThatThrowsFailsAloneAndItsNeighboursKeepTheirValues) {
   std::map<std::size_t, double> values;
-  int failed = 0;
-  auto results = client_.imap_unordered<double>(
-      "checked_sqrt", std::vector<double>{4, -1, 9, -4, 16}, {.chunksize = 5});
-  for (;;) {
-    try {
-      auto item = results.next();
-      if (!item) break;
-      values[item->index] = item->value;
-    } catch (const RemoteError& e) {
-      EXPECT_EQ(e.state(), TaskState::kFailed);
-      EXPECT_EQ(e.type(), "ValueError");
-      EXPECT_EQ(e.message(), "math domain error");
-      ++failed;
+  std::set<std::size_t> failed;
+  for (const auto& item : client_.imap_unordered<double>(
+           "checked_sqrt", std::vector<double>{4, -1, 9, -4, 16}, {.chunksize = 5})) {
+    if (item.ok()) {
+      values[item.index] = item.value();
+      continue;
     }
+    const auto* e = dynamic_cast<const RemoteError*>(item.error());
+    ASSERT_NE(e, nullptr) << item.error()->what();
+    EXPECT_EQ(e->state(), TaskState::kFailed);
+    EXPECT_EQ(e->type(), "ValueError");
+    EXPECT_EQ(e->message(), "math domain error");
+    EXPECT_THROW(item.value(), RemoteError);
+    failed.insert(item.index);
   }
   EXPECT_EQ(values, (std::map<std::size_t, double>{{0, 2}, {2, 3}, {4, 4}}));
-  EXPECT_EQ(failed, 2);
+  EXPECT_EQ(failed, (std::set<std::size_t>{1, 3}));
   // map throws the first failure.
   EXPECT_THROW(client_.map<double>("checked_sqrt", std::vector<double>{1, -1}, {.chunksize = 2}),
                RemoteError);
@@ -83,7 +83,7 @@ TEST_F(MapChunkTest, AValueOfTheWrongTypeFailsOnlyItsItem) {
                                                           {.chunksize = 2});
   auto first = results.next();
   ASSERT_TRUE(first);
-  EXPECT_EQ(first->value, std::vector<int>{static_cast<int>(first->index) + 1});
+  EXPECT_EQ(first->value(), std::vector<int>{static_cast<int>(first->index) + 1});
   EXPECT_THROW(client_.map<std::string>("echo", std::vector<int>{1, 2}, {.chunksize = 2}),
                ResultTypeError);
 }
@@ -103,14 +103,17 @@ TEST_F(MapChunkTest, AWorkerThatDiesLosesEveryItemOfItsChunk) {
 }
 
 TEST_F(MapChunkTest, RawChunksOfTheWrongShapeAreBadArguments) {
-  SubmitOptions chunk;
-  chunk.chunk = true;
+  auto chunk = [&](std::string args) {
+    return client_.raw()
+        .Submit("square", args, {}, nullptr, 0, detail::ArgsShape::kChunk)
+        .outcome();
+  };
   // Claims two argument arrays, holds one: nothing runs.
-  Outcome o = client_.raw().Submit("square", std::string("\x92\x91\x02", 3), chunk).outcome();
+  Outcome o = chunk(std::string("\x92\x91\x02", 3));
   EXPECT_EQ(o.state, TaskState::kFailed);
   EXPECT_EQ(o.error_type, "tq.BadArguments");
   // Elements that are not argument arrays: each item fails on its own.
-  o = client_.raw().Submit("square", std::string("\x92\x91\x02\x03", 4), chunk).outcome();
+  o = chunk(std::string("\x92\x91\x02\x03", 4));
   ASSERT_TRUE(o.ok()) << o.message;
   // [[0, 4], [1, "tq.BadArguments", "..."]]
   msgpack::object_handle oh = msgpack::unpack(o.value.data(), o.value.size());
@@ -121,7 +124,7 @@ TEST_F(MapChunkTest, RawChunksOfTheWrongShapeAreBadArguments) {
   EXPECT_EQ(std::get<0>(bad), 1);
   EXPECT_EQ(std::get<1>(bad), "tq.BadArguments");
   // An empty chunk is an empty array.
-  o = client_.raw().Submit("square", std::string("\x90", 1), chunk).outcome();
+  o = chunk(std::string("\x90", 1));
   ASSERT_TRUE(o.ok());
   EXPECT_EQ(o.value, std::string("\x90", 1));
 }

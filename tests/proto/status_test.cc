@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "tq/proto/endpoint.h"
@@ -169,17 +170,52 @@ TEST(EndpointTest, DefaultEndpointPrefersTqEndpointThenXdgRuntimeDir) {
     ScopedEnv endpoint("TQ_ENDPOINT", "tcp://127.0.0.1:7000");
     ScopedEnv runtime("XDG_RUNTIME_DIR", "/run/user/1000");
     EXPECT_EQ(DefaultEndpoint(), "tcp://127.0.0.1:7000");
-  }
-  {
-    ScopedEnv endpoint("TQ_ENDPOINT", "");  // empty counts as unset
-    ScopedEnv runtime("XDG_RUNTIME_DIR", "/run/user/1000");
-    EXPECT_EQ(DefaultEndpoint(), "ipc:///run/user/1000/tq/tqd.sock");
+    EXPECT_EQ(DefaultClientEndpoint(), "tcp://127.0.0.1:7000");
   }
   {
     ScopedEnv endpoint("TQ_ENDPOINT", nullptr);
     ScopedEnv runtime("XDG_RUNTIME_DIR", nullptr);
     EXPECT_EQ(DefaultEndpoint(), "ipc:///run/tq/tqd.sock");
   }
+}
+
+// The rule of endpoint.h, in each environment it names.
+TEST(EndpointTest, TqdAndClientsFollowOneRuleForUsersAndRoot) {
+  auto none = [](const std::string&) { return false; };
+  EndpointEnv user{.xdg_runtime_dir = "/run/user/1000", .root = false, .exists = none};
+  EXPECT_EQ(ServerEndpoint(user), "ipc:///run/user/1000/tq/tqd.sock");
+  EXPECT_EQ(ClientEndpoint(user), "ipc:///run/user/1000/tq/tqd.sock");
+
+  // Root: the system socket, even from a login shell with a runtime dir.
+  EndpointEnv root{.xdg_runtime_dir = "/run/user/0", .root = true, .exists = none};
+  EXPECT_EQ(ServerEndpoint(root), "ipc:///run/tq/tqd.sock");
+  EXPECT_EQ(ClientEndpoint(root), "ipc:///run/tq/tqd.sock");
+
+  // No runtime dir (a system service, cron, sudo): the system socket.
+  EndpointEnv bare{.xdg_runtime_dir = "", .root = false, .exists = none};
+  EXPECT_EQ(ServerEndpoint(bare), "ipc:///run/tq/tqd.sock");
+  EXPECT_EQ(ClientEndpoint(bare), "ipc:///run/tq/tqd.sock");
+
+  // TQ_ENDPOINT wins for everyone; empty counts as unset.
+  EndpointEnv given{.tq_endpoint = "tcp://127.0.0.1:7000", .root = true, .exists = none};
+  EXPECT_EQ(ServerEndpoint(given), "tcp://127.0.0.1:7000");
+  EXPECT_EQ(ClientEndpoint(given), "tcp://127.0.0.1:7000");
+  EndpointEnv empty{.tq_endpoint = "", .xdg_runtime_dir = "/run/user/1000", .exists = none};
+  EXPECT_EQ(ServerEndpoint(empty), "ipc:///run/user/1000/tq/tqd.sock");
+}
+
+TEST(EndpointTest, AUserWithoutATqdOfTheirOwnReachesTheSystemOne) {
+  std::set<std::string> sockets{"/run/tq/tqd.sock"};
+  auto exists = [&](const std::string& path) { return sockets.count(path) > 0; };
+  EndpointEnv user{.xdg_runtime_dir = "/run/user/1000", .root = false, .exists = exists};
+  EXPECT_EQ(ServerEndpoint(user), "ipc:///run/user/1000/tq/tqd.sock");
+  EXPECT_EQ(ClientEndpoint(user), "ipc:///run/tq/tqd.sock");
+  // Their own tqd, once it runs, comes first.
+  sockets.insert("/run/user/1000/tq/tqd.sock");
+  EXPECT_EQ(ClientEndpoint(user), "ipc:///run/user/1000/tq/tqd.sock");
+  // Neither: the user's own, which is what a tqd they start would serve.
+  sockets.clear();
+  EXPECT_EQ(ClientEndpoint(user), "ipc:///run/user/1000/tq/tqd.sock");
 }
 
 }  // namespace

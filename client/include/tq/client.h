@@ -7,7 +7,8 @@
 //   r.on_done([](const tq::AsyncResult<int>& r) { ... });
 //   int z = r.get(std::chrono::seconds(5));           // 64, or throws
 //   std::vector<int> v = client.map<int>("square", std::vector{1, 2, 3});
-//   for (auto& item : client.imap_unordered<int>("square", inputs)) ...
+//   for (auto& item : client.imap_unordered<int>("square", inputs))
+//     if (item.ok()) use(item.index, item.value());   // every input, failed or not
 //
 // Arguments and results are converted with msgpack-c: anything it packs
 // (numbers, strings, std::vector, std::map, std::tuple, std::optional,
@@ -18,15 +19,22 @@
 // and message; get(timeout) raises TimeoutError; an unreachable or lost tqd
 // ConnectionError; a refused request RejectedError (QueueFullError when the
 // queue is full); a value of another type than asked ResultTypeError.
+// Bulk calls give each input its own outcome (tq::MapItem, tq/map_item.h);
+// only map() and starmap() throw, at the first failure they see.
 //
 // Threading: a Client may be shared by any number of threads. Callbacks run
 // on the client's callback thread; they may block or call the client, and
 // an exception thrown by one goes to ClientOptions::on_callback_error
 // without disturbing other results. AsyncResult may outlive its Client.
+//
+// Building: link the CMake target tq::tq (find_package(tq)), or use
+// pkg-config's tq: both bring MSGPACK_NO_BOOST, which every translation
+// unit of a program that includes msgpack.hpp should agree on.
 #pragma once
 
 #include <msgpack.hpp>
 
+#include <charconv>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -39,10 +47,14 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
 #include "tq/errors.h"
+#include "tq/export.h"
+#include "tq/map_item.h"
+#include "tq/map_options.h"
 #include "tq/raw_client.h"
 
 namespace tq {
@@ -78,17 +90,60 @@ void PackTupleInto(std::string& out, const Tuple& t) {
   std::apply([&out](const auto&... a) { PackArgsInto(out, a...); }, t);
 }
 
+// A msgpack value in a few words: "int 42", "str \"abc\"", "array of 3".
+inline std::string DescribeValue(const msgpack::object& o) {
+  switch (o.type) {
+    case msgpack::type::NIL: return "nil";
+    case msgpack::type::BOOLEAN: return o.via.boolean ? "bool true" : "bool false";
+    case msgpack::type::POSITIVE_INTEGER: return "int " + std::to_string(o.via.u64);
+    case msgpack::type::NEGATIVE_INTEGER: return "int " + std::to_string(o.via.i64);
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: {
+      char buf[32];  // the shortest text that reads back as the same double
+      const auto end = std::to_chars(buf, buf + sizeof buf, o.via.f64).ptr;
+      return "float " + std::string(buf, end);
+    }
+    case msgpack::type::STR: {
+      constexpr std::size_t kShown = 40;
+      const std::string_view s(o.via.str.ptr, o.via.str.size);
+      return "str \"" + std::string(s.substr(0, kShown)) +
+             (s.size() > kShown ? "\"..." : "\"");
+    }
+    case msgpack::type::BIN: return "bin of " + std::to_string(o.via.bin.size) + " bytes";
+    case msgpack::type::ARRAY: return "array of " + std::to_string(o.via.array.size);
+    case msgpack::type::MAP: return "map of " + std::to_string(o.via.map.size);
+    case msgpack::type::EXT: return "ext type " + std::to_string(o.via.ext.type());
+  }
+  return "a msgpack value";
+}
+
+// o converted to R, or ResultTypeError naming `what` ("task 12"), R and
+// what came instead.
+template <typename R>
+R As(const msgpack::object& o, const std::string& what) {
+  std::string why;
+  try {
+    return o.as<R>();
+  } catch (const msgpack::type_error&) {
+  } catch (const std::exception& e) {
+    why = std::string(" (") + e.what() + ")";
+  } catch (...) {
+  }
+  throw ResultTypeError(what + ": expected " + TypeName(typeid(R)) + ", got " +
+                        DescribeValue(o) + why);
+}
+
 // Converts a task's msgpack value to R, or throws ResultTypeError.
 template <typename R>
 R Unpack(const Outcome& o) {
+  msgpack::object_handle oh;
   try {
-    msgpack::object_handle oh = msgpack::unpack(o.value.data(), o.value.size());
-    return oh.get().as<R>();
+    oh = msgpack::unpack(o.value.data(), o.value.size());
   } catch (const std::exception& e) {
-    throw ResultTypeError("the value of task " + std::to_string(o.task_id) +
-                          " does not convert to the requested type (" +
-                          e.what() + ")");
+    throw ProtocolError("task " + std::to_string(o.task_id) +
+                        ": its value is not msgpack: " + e.what());
   }
+  return As<R>(oh.get(), "task " + std::to_string(o.task_id));
 }
 
 template <typename R>
@@ -97,27 +152,29 @@ R Value(const Outcome& o) {
   if constexpr (!std::is_void_v<R>) return Unpack<R>(o);
 }
 
-// A chunk's args: room for an array32 header, filled in by EndChunk
-// once the count is known (array32 is valid msgpack for any count).
-inline void BeginChunk(std::string& args) { args.assign(5, '\xdd'); }
-void EndChunk(std::string& args, std::size_t count);
-
-// One item of a chunked map: its value, or why it has none.
-template <typename R>
-struct ChunkItem {
-  std::size_t index;
-  std::optional<R> value;
-  std::exception_ptr error;
-};
-
-// Splits the outcome of a chunk of `count` items, the first of them input
-// `first`, into per-item values and errors (PROTOCOL.md §4.9). A chunk that
-// failed as a whole fails each of its items alike.
+// The outcome of a task that ran `count` inputs, the first of them input
+// `first`, as one MapItem per input appended to `out`: one input per task
+// (chunked false), or a chunk, whose value holds each input's outcome
+// (PROTOCOL.md §4.9). A task that failed as a whole fails each of its
+// inputs alike.
 template <typename R, typename Out>
-void SplitChunk(const Outcome& o, std::size_t first, std::size_t count, Out& out) {
+void SplitOutcome(const Outcome& o, bool chunked, std::size_t first, std::size_t count,
+                  Out& out) {
   auto fail_all = [&](std::size_t from, std::exception_ptr e) {
-    for (std::size_t i = from; i < count; ++i) out.push_back({first + i, std::nullopt, e});
+    const Error* error = ErrorIn(e);
+    for (std::size_t i = from; i < count; ++i) {
+      out.push_back(MapItem<R>::Failure(first + i, e, error));
+    }
   };
+  const std::string task = "task " + std::to_string(o.task_id);
+  if (!chunked) {
+    try {
+      out.push_back(MapItem<R>::Value(first, Value<R>(o)));
+    } catch (...) {
+      fail_all(0, std::current_exception());
+    }
+    return;
+  }
   try {
     o.ThrowIfError();
   } catch (...) {
@@ -129,45 +186,36 @@ void SplitChunk(const Outcome& o, std::size_t first, std::size_t count, Out& out
     msgpack::object_handle oh = msgpack::unpack(o.value.data(), o.value.size());
     const msgpack::object& all = oh.get();
     if (all.type != msgpack::type::ARRAY || all.via.array.size != count) {
-      throw ProtocolError("task " + std::to_string(o.task_id) + ": a chunk of " +
-                          std::to_string(count) + " items came back malformed");
+      throw ProtocolError(task + ": a chunk of " + std::to_string(count) +
+                          " items came back malformed");
     }
     for (; i < count; ++i) {
       const msgpack::object& item = all.via.array.ptr[i];
       if (item.type != msgpack::type::ARRAY || item.via.array.size < 2) {
-        throw ProtocolError("task " + std::to_string(o.task_id) +
-                            ": a malformed item in a chunk");
+        throw ProtocolError(task + ": a malformed item in a chunk");
       }
       const msgpack::object* f = item.via.array.ptr;
       if (f[0].as<int>() == 0) {
-        std::optional<R> value;
         try {
-          value = f[1].as<R>();
-        } catch (const std::exception& e) {
-          out.push_back({first + i, std::nullopt,
-                         std::make_exception_ptr(ResultTypeError(
-                             "the value of item " + std::to_string(first + i) + " of task " +
-                             std::to_string(o.task_id) +
-                             " does not convert to the requested type (" + e.what() + ")"))});
-          continue;
+          out.push_back(MapItem<R>::Value(
+              first + i, As<R>(f[1], "item " + std::to_string(first + i) + " of " + task)));
+        } catch (const ResultTypeError&) {
+          out.push_back(MapItem<R>::Failure(first + i, std::current_exception()));
         }
-        out.push_back({first + i, std::move(value), nullptr});
-      } else {
-        if (item.via.array.size < 3) {
-          throw ProtocolError("task " + std::to_string(o.task_id) +
-                              ": a malformed failed item in a chunk");
-        }
-        out.push_back({first + i, std::nullopt,
-                       std::make_exception_ptr(RemoteError(
-                           o.task_id, TaskState::kFailed, o.attempts, f[1].as<std::string>(),
-                           f[2].as<std::string>(), {}))});
+        continue;
       }
+      if (item.via.array.size < 3) {
+        throw ProtocolError(task + ": a malformed failed item in a chunk");
+      }
+      out.push_back(MapItem<R>::Failure(
+          first + i, std::make_exception_ptr(RemoteError(
+                         o.task_id, TaskState::kFailed, o.attempts, f[1].as<std::string>(),
+                         f[2].as<std::string>(), {}))));
     }
   } catch (const ProtocolError&) {
     fail_all(i, std::current_exception());
   } catch (const std::exception& e) {
-    fail_all(i, std::make_exception_ptr(ProtocolError(
-                    "task " + std::to_string(o.task_id) + ": a chunk's value: " + e.what())));
+    fail_all(i, std::make_exception_ptr(ProtocolError(task + ": a chunk's value: " + e.what())));
   }
 }
 
@@ -185,9 +233,10 @@ class AsyncResult {
   // As get(), but throws TimeoutError if the task has not ended in time.
   R get(std::chrono::milliseconds timeout) const {
     if (!raw_.wait_for(timeout)) {
-      throw TimeoutError("task " + std::to_string(raw_.task_id()) +
-                         " did not finish within " +
-                         std::to_string(timeout.count()) + " ms");
+      const std::uint64_t id = raw_.task_id();
+      throw TimeoutError((id != 0 ? "task " + std::to_string(id) : std::string("a task")) +
+                         " did not finish within " + std::to_string(timeout.count()) +
+                         " ms");
     }
     return get();
   }
@@ -203,8 +252,12 @@ class AsyncResult {
     if (!ready()) throw std::logic_error("successful() called before ready()");
     return raw_.outcome().ok();
   }
-  // The id tqd gave the task; 0 until tqd accepted it.
-  std::uint64_t task_id() const { return raw_.task_id(); }
+  // The id tqd gave the task, to find it again (Client::status, wait,
+  // cancel; tq status ID). Right after apply_async the id may still be on
+  // its way: this blocks until tqd accepted the task (one round trip), and
+  // returns 0 if it never will (refused, or tqd unreachable: get() says
+  // why).
+  std::uint64_t task_id() const { return raw_.wait_accepted(); }
   // The task's latest progress report (tq::progress() in the task), if any.
   std::optional<Progress> progress() const { return raw_.progress(); }
   // Calls fn with every progress report from now on, on the callback thread.
@@ -230,122 +283,64 @@ class AsyncResult {
   RawResult raw_;
 };
 
-struct MapOptions {
-  // Most tasks (chunks, when chunking) submitted and not yet finished at
-  // any time; bounds memory on both sides, and lets the input be a lazily
-  // produced range.
-  std::size_t window = 1000;
-  // Inputs per task, as Python's chunksize: one task runs fn on each input
-  // of its chunk in turn, which saves the round trip per input when fn is
-  // quick. Each item still gets its own value or error; but the task's
-  // options (timeout, retries) apply to the whole chunk, and a worker that
-  // dies fails every item of its chunk.
-  //   0 (auto): one input per task if submit.timeout is set or the range
-  //             has no size(), else size() / 128, between 1 and 8192.
-  //   1:        one input per task.
-  std::size_t chunksize = 0;
-  // Applied to every task of the map (its key, if any, is ignored).
-  SubmitOptions submit;
-};
-
 namespace detail {
-// MapOptions::chunksize's auto rule, for n inputs (nullopt: unknown).
-std::size_t ChunkSize(const MapOptions& options, std::optional<std::size_t> n);
-}  // namespace detail
 
-// One result of imap_unordered: the input's position and the value.
-template <typename R>
-struct Completed {
-  std::size_t index;
-  R value;
-};
-
-// The results of imap_unordered, in completion order; see Client.
+// Runs fn over a range of inputs, a window at a time, and hands out each
+// input's MapItem in the order the tasks finish. The engine of map,
+// map_items, imap and imap_unordered.
+//
 // Range is an lvalue reference (the caller's inputs, which must outlive
-// this) or a value (a temporary the caller passed, now owned here).
+// this) or a value (a temporary the caller passed, now owned here). At most
+// `window` inputs are in flight: submitted, and not yet Returned().
 template <typename R, typename Range, typename Pack>
-class ImapUnordered {
+class MapEngine {
  public:
-  ImapUnordered(RawClient& raw, std::string fn, Range&& inputs, Pack pack,
-                MapOptions options)
+  MapEngine(RawClient& raw, std::string fn, Range&& inputs, Pack pack, MapOptions options)
       : raw_(raw), fn_(std::move(fn)), inputs_(std::forward<Range>(inputs)),
         next_(std::begin(inputs_)), last_(std::end(inputs_)),
         pack_(std::move(pack)),
-        window_(options.window == 0 ? 1 : options.window),
         input_count_(InputCount()),
-        chunksize_(detail::ChunkSize(options, input_count_)),
+        chunksize_(ChunkSize(options, input_count_)),
+        window_(Window(options, chunksize_)),
+        chunked_(chunksize_ > 1),
         submit_(std::move(options.submit)),
-        queue_(std::make_shared<detail::CompletionQueue>()) {
+        queue_(std::make_shared<CompletionQueue>()) {
     submit_.key.clear();  // one key cannot name many tasks
-    submit_.chunk = chunksize_ > 1;
   }
-  // Iterators point at their ImapUnordered: neither copy nor move it once
-  // iteration has begun (returning it from imap_unordered is fine).
-  ImapUnordered(const ImapUnordered&) = delete;
-  ImapUnordered& operator=(const ImapUnordered&) = delete;
+  MapEngine(const MapEngine&) = delete;
+  MapEngine& operator=(const MapEngine&) = delete;
 
-  // The next finished item, or nullopt when every input is done. Throws
-  // the item's error (RemoteError etc.) if it failed; later calls go on
-  // with the remaining items.
-  std::optional<Completed<R>> next() {
+  // The next input whose task ended, or nullopt once every input's item
+  // has been handed out. Blocks while none has ended.
+  std::optional<MapItem<R>> NextFinished() {
     for (;;) {
       if (!split_.empty()) {
-        detail::ChunkItem<R> item = std::move(split_.front());
+        MapItem<R> item = std::move(split_.front());
         split_.pop_front();
-        if (item.error) std::rethrow_exception(item.error);
-        return Completed<R>{item.index, std::move(*item.value)};
+        return item;
       }
       Fill();
-      if (in_flight_ == 0) return std::nullopt;
+      if (tasks_in_flight_ == 0) return std::nullopt;
       const std::size_t tag = queue_->Pop();
-      --in_flight_;
+      --tasks_in_flight_;
       RawResult call = std::move(calls_[tag]);
       calls_[tag] = RawResult();
       free_.push_back(tag);
-      const Outcome& o = call.outcome();
-      const std::size_t index = indexes_[tag];
-      if (!submit_.chunk) {
-        Fill();
-        return Completed<R>{index, detail::Value<R>(o)};
-      }
-      detail::SplitChunk<R>(o, index, counts_[tag], split_);
-      Fill();
+      SplitOutcome<R>(call.outcome(), chunked_, indexes_[tag], counts_[tag], split_);
     }
   }
-
-  class iterator {
-   public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Completed<R>;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const value_type*;
-    using reference = const value_type&;
-
-    iterator() = default;
-    explicit iterator(ImapUnordered* owner) : owner_(owner) { ++*this; }
-    reference operator*() const { return *current_; }
-    pointer operator->() const { return &*current_; }
-    iterator& operator++() {
-      current_ = owner_->next();
-      if (!current_) owner_ = nullptr;
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    bool operator==(const iterator& o) const { return owner_ == o.owner_; }
-
-   private:
-    ImapUnordered* owner_ = nullptr;
-    std::optional<Completed<R>> current_;
-  };
-  iterator begin() { return iterator(this); }
-  iterator end() { return iterator(); }
+  // One item NextFinished gave was handed to the caller: its input no
+  // longer counts against the window.
+  void Returned() { --inputs_in_flight_; }
 
   // How many inputs there are, if the range knows (std::ranges::size).
   std::optional<std::size_t> size() const { return input_count_; }
 
  private:
+  // Submits chunks while the window has room for a whole one.
   void Fill() {
-    while (in_flight_ < window_ && next_ != last_) {
+    while (next_ != last_ &&
+           (inputs_in_flight_ == 0 || inputs_in_flight_ + chunksize_ <= window_)) {
       std::size_t tag;
       if (free_.empty()) {
         tag = calls_.size();
@@ -358,25 +353,27 @@ class ImapUnordered {
       }
       indexes_[tag] = submitted_;
       args_.clear();
-      if (submit_.chunk) {
-        detail::BeginChunk(args_);
-        std::size_t count = 0;
+      std::size_t count = 0;
+      if (chunked_) {
+        BeginChunk(args_);
         // Bounded in bytes too, far below tqd's args limit (48 MiB).
         constexpr std::size_t kMaxChunkBytes = std::size_t{1} << 20;
         for (; count < chunksize_ && next_ != last_ && args_.size() < kMaxChunkBytes;
              ++count, ++next_) {
           pack_(args_, *next_);
         }
-        detail::EndChunk(args_, count);
-        counts_[tag] = count;
-        submitted_ += count;
+        EndChunk(args_, count);
       } else {
         pack_(args_, *next_);
-        ++submitted_;
         ++next_;
+        count = 1;
       }
-      calls_[tag] = raw_.Submit(fn_, args_, submit_, queue_, tag);
-      ++in_flight_;
+      counts_[tag] = count;
+      submitted_ += count;
+      inputs_in_flight_ += count;
+      calls_[tag] = raw_.Submit(fn_, args_, submit_, queue_, tag,
+                                chunked_ ? ArgsShape::kChunk : ArgsShape::kCall);
+      ++tasks_in_flight_;
     }
   }
 
@@ -394,27 +391,141 @@ class ImapUnordered {
   decltype(std::begin(std::declval<Range&>())) next_;
   decltype(std::end(std::declval<Range&>())) last_;
   Pack pack_;
-  std::size_t window_;
   std::optional<std::size_t> input_count_;
   std::size_t chunksize_;
+  std::size_t window_;  // inputs, >= chunksize_
+  bool chunked_;  // tasks carry ArgsShape::kChunk args
   SubmitOptions submit_;
-  std::shared_ptr<detail::CompletionQueue> queue_;
+  std::shared_ptr<CompletionQueue> queue_;
   std::vector<RawResult> calls_;       // by tag; tags are reused
   std::vector<std::size_t> indexes_;   // by tag: input position (of the first)
-  std::vector<std::size_t> counts_;    // by tag: inputs in the chunk
-  std::deque<detail::ChunkItem<R>> split_;  // a chunk's items not yet returned
+  std::vector<std::size_t> counts_;    // by tag: inputs in the task
+  std::deque<MapItem<R>> split_;       // a task's items not yet handed out
   std::string args_;                   // reused for every submit
   std::vector<std::size_t> free_;      // unused tags
-  std::size_t in_flight_ = 0;
+  std::size_t tasks_in_flight_ = 0;
+  std::size_t inputs_in_flight_ = 0;   // submitted, not yet Returned()
   std::size_t submitted_ = 0;
+};
+
+// An input iterator over an Owner's next(), for range-for.
+template <typename Owner, typename Item>
+class ItemIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = Item;
+  using difference_type = std::ptrdiff_t;
+  using pointer = Item*;
+  using reference = Item&;
+
+  ItemIterator() = default;
+  explicit ItemIterator(Owner* owner) : owner_(owner) { ++*this; }
+  reference operator*() const { return *current_; }
+  pointer operator->() const { return &*current_; }
+  ItemIterator& operator++() {
+    current_ = owner_->next();
+    if (!current_) owner_ = nullptr;
+    return *this;
+  }
+  void operator++(int) { ++*this; }
+  bool operator==(const ItemIterator& o) const { return owner_ == o.owner_; }
+
+ private:
+  Owner* owner_ = nullptr;
+  mutable std::optional<Item> current_;
+};
+
+}  // namespace detail
+
+// The items of imap_unordered, in the order their tasks finish; see Client.
+template <typename R, typename Range, typename Pack>
+class ImapUnordered {
+ public:
+  ImapUnordered(RawClient& raw, std::string fn, Range&& inputs, Pack pack,
+                MapOptions options)
+      : engine_(raw, std::move(fn), std::forward<Range>(inputs), std::move(pack),
+                std::move(options)) {}
+  // Iterators point at their ImapUnordered: neither copy nor move it once
+  // iteration has begun (returning it from imap_unordered is fine).
+  ImapUnordered(const ImapUnordered&) = delete;
+  ImapUnordered& operator=(const ImapUnordered&) = delete;
+
+  // The next finished input's item (failed or not), or nullopt when every
+  // input has been handed out. Blocks while none has finished.
+  std::optional<MapItem<R>> next() {
+    std::optional<MapItem<R>> item = engine_.NextFinished();
+    if (item) engine_.Returned();
+    return item;
+  }
+
+  using iterator = detail::ItemIterator<ImapUnordered, MapItem<R>>;
+  iterator begin() { return iterator(this); }
+  iterator end() { return iterator(); }
+
+  // How many inputs there are, if the range knows (std::ranges::size).
+  std::optional<std::size_t> size() const { return engine_.size(); }
+
+ private:
+  detail::MapEngine<R, Range, Pack> engine_;
+};
+
+// The items of imap, in input order; see Client.
+template <typename R, typename Range, typename Pack>
+class Imap {
+ public:
+  Imap(RawClient& raw, std::string fn, Range&& inputs, Pack pack, MapOptions options)
+      : engine_(raw, std::move(fn), std::forward<Range>(inputs), std::move(pack),
+                std::move(options)) {}
+  Imap(const Imap&) = delete;
+  Imap& operator=(const Imap&) = delete;
+
+  // The next input's item (failed or not), in input order, or nullopt when
+  // every input has been handed out. Blocks until that input's task ends;
+  // inputs that finish before it wait here, within the window.
+  std::optional<MapItem<R>> next() {
+    for (;;) {
+      if (!waiting_.empty() && waiting_.front()) {
+        MapItem<R> item = std::move(*waiting_.front());
+        waiting_.pop_front();
+        ++head_;
+        engine_.Returned();
+        return item;
+      }
+      std::optional<MapItem<R>> item = engine_.NextFinished();
+      if (!item) return std::nullopt;
+      const std::size_t slot = item->index - head_;
+      if (waiting_.size() <= slot) waiting_.resize(slot + 1);
+      waiting_[slot].emplace(std::move(*item));
+    }
+  }
+
+  using iterator = detail::ItemIterator<Imap, MapItem<R>>;
+  iterator begin() { return iterator(this); }
+  iterator end() { return iterator(); }
+
+  std::optional<std::size_t> size() const { return engine_.size(); }
+
+ private:
+  detail::MapEngine<R, Range, Pack> engine_;
+  std::size_t head_ = 0;  // index of the next item to hand out
+  std::deque<std::optional<MapItem<R>>> waiting_;  // [i]: input head_ + i
 };
 
 class Client {
  public:
+  // Connects to options.endpoint (empty: the default, see ClientOptions)
+  // and starts the client's I/O thread, which alone owns its ZeroMQ socket;
+  // a callback thread starts with the first callback. Does not wait for
+  // tqd: if none answers, calls fail with ConnectionError (within a second
+  // when an ipc:// socket file is missing, else after connect_timeout).
+  // Throws ConnectionError if the endpoint is malformed ("tcp://x") or the
+  // client's sockets cannot be made. The destructor ends calls still in
+  // flight with ConnectionError("client closed") and joins both threads.
   explicit Client(ClientOptions options = {}) : raw_(std::move(options)) {}
   explicit Client(std::string endpoint) : raw_(WithEndpoint(std::move(endpoint))) {}
 
-  // Submits fn(args...) and returns at once.
+  // Submits fn(args...) and returns at once (unless max_in_flight tasks of
+  // this client are unfinished: then it waits for one to end).
   template <typename R, typename... Args>
   AsyncResult<R> apply_async(std::string_view fn, const Args&... args) {
     return AsyncResult<R>(raw_.Submit(fn, detail::PackArgs(args...)));
@@ -453,37 +564,55 @@ class Client {
   std::vector<WorkerStatus> workers() { return raw_.Workers(); }
   QueueStats stats() { return raw_.Stats(); }
 
-  // fn(x) for every x of `inputs`, results in input order. At most
-  // options.window tasks are in flight. The first failure (in completion
-  // order) is thrown once seen; tasks already submitted still run.
+  // Bulk calls. Each runs fn(x) for every x of `inputs`, which are read
+  // lazily, at most options.window in flight (MapOptions: window,
+  // chunksize). A temporary range is kept alive by the call or the object
+  // it returns; a named one must outlive it.
+
+  // The values in input order, like Pool.map. Throws the first failure it
+  // sees (in completion order); tasks already submitted still run. To get
+  // every input's outcome instead, use map_items.
   template <typename R, typename Range>
-  std::vector<R> map(std::string_view fn, Range&& inputs,
-                     MapOptions options = {}) {
-    return Collect<R>(
-        imap_unordered<R>(fn, std::forward<Range>(inputs), options));
+  std::vector<R> map(std::string_view fn, Range&& inputs, MapOptions options = {}) {
+    return Values<R>(imap_unordered<R>(fn, std::forward<Range>(inputs), options));
+  }
+  // Every input's MapItem (value or error), in input order. Never throws
+  // for an input's failure: a broken input is an item with !ok().
+  template <typename R, typename Range>
+  std::vector<MapItem<R>> map_items(std::string_view fn, Range&& inputs,
+                                    MapOptions options = {}) {
+    return Items<R>(imap_unordered<R>(fn, std::forward<Range>(inputs), options));
   }
 
-  // Like map, for functions of several arguments: each input is a tuple
-  // (or pair) unpacked into the call, as Python's starmap.
+  // As map and map_items, for functions of several arguments: each input
+  // is a tuple (or pair) unpacked into the call, as Python's starmap.
   template <typename R, typename Range>
-  std::vector<R> starmap(std::string_view fn, Range&& inputs,
-                         MapOptions options = {}) {
-    auto pack = [](std::string& out, const auto& t) { detail::PackTupleInto(out, t); };
-    ImapUnordered<R, Range, decltype(pack)> results(
-        raw_, std::string(fn), std::forward<Range>(inputs), pack, options);
-    return Collect<R>(results);
+  std::vector<R> starmap(std::string_view fn, Range&& inputs, MapOptions options = {}) {
+    ImapUnordered<R, Range, TuplePack> items(raw_, std::string(fn),
+                                             std::forward<Range>(inputs), {}, options);
+    return Values<R>(items);
+  }
+  template <typename R, typename Range>
+  std::vector<MapItem<R>> starmap_items(std::string_view fn, Range&& inputs,
+                                        MapOptions options = {}) {
+    ImapUnordered<R, Range, TuplePack> items(raw_, std::string(fn),
+                                             std::forward<Range>(inputs), {}, options);
+    return Items<R>(items);
   }
 
-  // fn(x) for every x of `inputs`, yielded as {index, value} in the order
-  // they finish. Inputs are read lazily, window at a time. A temporary
-  // range is kept alive by the returned object; a named one must outlive
-  // it.
+  // Each input's MapItem, lazily, in input order (Python's imap), as a
+  // range (for (auto& item : ...)) or through next().
   template <typename R, typename Range>
-  auto imap_unordered(std::string_view fn, Range&& inputs,
-                      MapOptions options = {}) {
-    auto pack = [](std::string& out, const auto& x) { detail::PackArgsInto(out, x); };
-    return ImapUnordered<R, Range, decltype(pack)>(
-        raw_, std::string(fn), std::forward<Range>(inputs), pack, options);
+  auto imap(std::string_view fn, Range&& inputs, MapOptions options = {}) {
+    return Imap<R, Range, ArgPack>(raw_, std::string(fn), std::forward<Range>(inputs), {},
+                                   options);
+  }
+  // Each input's MapItem, lazily, in the order the tasks finish (Python's
+  // imap_unordered).
+  template <typename R, typename Range>
+  auto imap_unordered(std::string_view fn, Range&& inputs, MapOptions options = {}) {
+    return ImapUnordered<R, Range, ArgPack>(raw_, std::string(fn),
+                                            std::forward<Range>(inputs), {}, options);
   }
 
   // Who is serving: throws ConnectionError if nobody answers.
@@ -493,6 +622,16 @@ class Client {
   RawClient& raw() { return raw_; }
 
  private:
+  // How an input becomes a task's argument array.
+  struct ArgPack {
+    template <typename T>
+    void operator()(std::string& out, const T& x) const { detail::PackArgsInto(out, x); }
+  };
+  struct TuplePack {
+    template <typename T>
+    void operator()(std::string& out, const T& t) const { detail::PackTupleInto(out, t); }
+  };
+
   static ClientOptions WithEndpoint(std::string endpoint) {
     ClientOptions o;
     o.endpoint = std::move(endpoint);
@@ -500,14 +639,14 @@ class Client {
   }
 
   template <typename R, typename Results>
-  static std::vector<R> Collect(Results&& results) {
+  static std::vector<R> Values(Results&& results) {
     if constexpr (std::is_default_constructible_v<R>) {
       // Straight into place: a million results cost one allocation.
       if (const std::optional<std::size_t> n = results.size()) {
         std::vector<R> out(*n);
         while (auto item = results.next()) {
           if (item->index >= out.size()) out.resize(item->index + 1);
-          out[item->index] = std::move(item->value);
+          out[item->index] = std::move(*item).value();  // throws a failure
         }
         return out;
       }
@@ -515,9 +654,23 @@ class Client {
     std::vector<std::optional<R>> slots;
     while (auto item = results.next()) {
       if (item->index >= slots.size()) slots.resize(item->index + 1);
-      slots[item->index] = std::move(item->value);
+      slots[item->index].emplace(std::move(*item).value());
     }
     std::vector<R> out;
+    out.reserve(slots.size());
+    for (auto& s : slots) out.push_back(std::move(*s));
+    return out;
+  }
+
+  template <typename R, typename Results>
+  static std::vector<MapItem<R>> Items(Results&& results) {
+    std::vector<std::optional<MapItem<R>>> slots;
+    if (const std::optional<std::size_t> n = results.size()) slots.reserve(*n);
+    while (auto item = results.next()) {
+      if (item->index >= slots.size()) slots.resize(item->index + 1);
+      slots[item->index].emplace(std::move(*item));
+    }
+    std::vector<MapItem<R>> out;
     out.reserve(slots.size());
     for (auto& s : slots) out.push_back(std::move(*s));
     return out;

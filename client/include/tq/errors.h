@@ -4,19 +4,21 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <typeinfo>
 
-#include "tq/proto/messages.h"
+#include "tq/export.h"
+#include "tq/task_state.h"
 
 namespace tq {
 
-using TaskState = proto::TaskState;
-
-class Error : public std::runtime_error {
+class TQ_EXPORT Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  ~Error() override;  // out of line: one type_info, in libtq
 };
 
 // Why a task ended without a value, for programs: what tqd knows beyond
@@ -38,10 +40,11 @@ struct ErrorDetails {
 // (state failed), its worker died (lost), it was cancelled, timed out or
 // buried. type() is the remote error type, e.g. "std::invalid_argument"
 // or "tq.WorkerLost"; message() the remote sentence; details() the cause.
-class RemoteError : public Error {
+class TQ_EXPORT RemoteError : public Error {
  public:
   RemoteError(std::uint64_t task_id, TaskState state, std::uint32_t attempts,
               std::string type, std::string message, ErrorDetails details);
+  ~RemoteError() override;
   std::uint64_t task_id() const { return task_id_; }
   TaskState state() const { return state_; }
   // Runs started, retries included.
@@ -60,31 +63,35 @@ class RemoteError : public Error {
 };
 
 // get()/wait with a timeout ran out first. The task itself goes on.
-class TimeoutError : public Error {
+class TQ_EXPORT TimeoutError : public Error {
  public:
   using Error::Error;
+  ~TimeoutError() override;
 };
 
 // tqd could not be reached, the connection was lost while the request was
 // in flight, or the Client was destroyed first.
-class ConnectionError : public Error {
+class TQ_EXPORT ConnectionError : public Error {
  public:
   using Error::Error;
+  ~ConnectionError() override;
 };
 
 // tqd sent something this library does not understand (a version skew or
 // a bug); or a request this library sent was refused as malformed.
-class ProtocolError : public Error {
+class TQ_EXPORT ProtocolError : public Error {
  public:
   using Error::Error;
+  ~ProtocolError() override;
 };
 
 // tqd refused the request before accepting it. code() is the wire code:
 // "UNKNOWN_FUNCTION", "TOO_LARGE", "SHUTTING_DOWN", "NOT_FOUND" (no such
 // task id), "WRONG_STATE" (kick of a task that is not buried), ...
-class RejectedError : public Error {
+class TQ_EXPORT RejectedError : public Error {
  public:
   RejectedError(std::string code, std::string message);
+  ~RejectedError() override;
   const std::string& code() const { return code_; }
   const std::string& message() const { return message_; }
 
@@ -94,15 +101,27 @@ class RejectedError : public Error {
 };
 
 // The queue is full (code "QUEUE_FULL"): retrying later may succeed.
-class QueueFullError : public RejectedError {
+class TQ_EXPORT QueueFullError : public RejectedError {
  public:
   using RejectedError::RejectedError;
+  ~QueueFullError() override;
 };
 
 // The task's value does not convert to the type the caller asked for.
-class ResultTypeError : public Error {
+// what() names both: "task 12: expected long, got str \"abc\"".
+class TQ_EXPORT ResultTypeError : public Error {
  public:
   using Error::Error;
+  ~ResultTypeError() override;
 };
+
+namespace detail {
+// A C++ type as a reader would write it, for ResultTypeError: "long",
+// "std::string", "std::vector<int>".
+TQ_EXPORT std::string TypeName(const std::type_info& type);
+// The tq::Error an exception_ptr holds (nullptr if none, or not a
+// tq::Error). The pointer lives as long as the exception object.
+TQ_EXPORT const Error* ErrorIn(const std::exception_ptr& e) noexcept;
+}  // namespace detail
 
 }  // namespace tq

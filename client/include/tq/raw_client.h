@@ -11,7 +11,10 @@
 //
 // Failure: a call whose request cannot reach tqd within connect_timeout,
 // or whose connection drops while it is in flight, completes with a
-// connection error instead of hanging.
+// connection error instead of hanging. With an ipc:// endpoint whose socket
+// file does not exist, calls fail within a second ("no tqd at PATH": time
+// for a tqd started a moment ago to bind); connect_timeout is for a socket
+// that exists but does not answer, and for Ping(), which waits for one.
 #pragma once
 
 #include <chrono>
@@ -25,15 +28,22 @@
 #include <vector>
 
 #include "tq/errors.h"
+#include "tq/export.h"
 
 namespace tq {
 
 struct ClientOptions {
-  // ipc://PATH or tcp://HOST:PORT; empty means proto::DefaultEndpoint()
-  // ($TQ_ENDPOINT, else $XDG_RUNTIME_DIR/tq/tqd.sock, else /run/tq/tqd.sock).
+  // ipc://PATH or tcp://HOST:PORT. Empty: $TQ_ENDPOINT if set, else your
+  // own tqd's socket if it exists ($XDG_RUNTIME_DIR/tq/tqd.sock, when not
+  // root), else the system one, /run/tq/tqd.sock (README, "Endpoint").
   std::string endpoint;
   // A request not delivered to tqd within this fails with ConnectionError.
   std::chrono::milliseconds connect_timeout{5000};
+  // Most submitted tasks unfinished at once (0: no limit). When that many
+  // are in flight, Submit / apply_async blocks until one ends; a client
+  // that submits faster than tqd runs then waits instead of meeting
+  // QueueFullError. Counts every task this client submits, map's included.
+  std::size_t max_in_flight = 0;
   // Called on the callback thread with whatever a completion callback
   // threw. Unset: the exception is dropped. Either way other callbacks and
   // results carry on.
@@ -52,11 +62,6 @@ struct SubmitOptions {
   // Idempotency key: a second submit with the same key while the first
   // task is known to tqd returns the first task instead of a new one.
   std::string key;
-  // args is an array of argument arrays, fn runs once per element in one
-  // task, and the value is an array of per-item outcomes, [0, value] or
-  // [1, type, message] (PROTOCOL.md §4.9). Client::map sets it for its
-  // chunks (MapOptions::chunksize); the other options apply to the chunk.
-  bool chunk = false;
 };
 
 // What tqd knows of a task (status, cancel, kick).
@@ -128,7 +133,7 @@ struct Outcome {
 
   bool ok() const { return kind == Kind::kValue; }
   // Throws the tq::Error subclass this outcome stands for; returns if ok().
-  void ThrowIfError() const;
+  TQ_EXPORT void ThrowIfError() const;
 };
 
 // What PING tells about the daemon.
@@ -141,6 +146,11 @@ struct ServerInfo {
 namespace detail {
 struct CallState;
 class CompletionQueue;
+// What a submit's args hold: one argument array (kCall), or an array of
+// argument arrays, fn applied to each in one task, the value an array of
+// per-item outcomes [0, value] / [1, type, message] (kChunk, PROTOCOL.md
+// §4.9; Client::map's chunks).
+enum class ArgsShape { kCall, kChunk };
 // What a call needs of its client after submission: cancellation.
 class CallOwner {
  public:
@@ -151,7 +161,7 @@ class CallOwner {
 
 // A handle to one request in flight. Cheap to copy; all copies share the
 // call. Valid after the client is gone (it then holds a ConnectionError).
-class RawResult {
+class TQ_EXPORT RawResult {
  public:
   RawResult() = default;
   explicit RawResult(std::shared_ptr<detail::CallState> state)
@@ -188,8 +198,13 @@ class RawResult {
   std::shared_ptr<detail::CallState> state_;
 };
 
-class RawClient {
+class TQ_EXPORT RawClient {
  public:
+  // Connects to options.endpoint and starts the client's I/O thread (and,
+  // on first need, its callback thread). Connecting does not wait for tqd:
+  // a tqd that is not there shows as calls failing with ConnectionError.
+  // Throws ConnectionError if the endpoint is malformed or the client's
+  // sockets cannot be made.
   explicit RawClient(ClientOptions options = {});
   // Calls still in flight complete with ConnectionError("client closed").
   ~RawClient();
@@ -197,14 +212,17 @@ class RawClient {
   RawClient& operator=(const RawClient&) = delete;
 
   // Submits `fn` with `args`, a msgpack-encoded array ("" means no
-  // arguments). Never blocks on the network.
+  // arguments). Never blocks on the network; blocks while
+  // ClientOptions::max_in_flight tasks of this client are unfinished.
   RawResult Submit(std::string_view fn, std::string_view args,
                    const SubmitOptions& options = {});
-  // Like Submit, and also pushes `tag` into `queue` when the call ends.
+  // Like Submit, and also pushes `tag` into `queue` (may be null) when the
+  // call ends; `shape` says what args holds.
   RawResult Submit(std::string_view fn, std::string_view args,
                    const SubmitOptions& options,
                    const std::shared_ptr<detail::CompletionQueue>& queue,
-                   std::size_t tag);
+                   std::size_t tag,
+                   detail::ArgsShape shape = detail::ArgsShape::kCall);
 
   // The result of any task by id, also one another client submitted, as
   // long as tqd keeps it (result_ttl). Fails with RejectedError NOT_FOUND
@@ -219,13 +237,14 @@ class RawClient {
   std::vector<WorkerStatus> Workers();
   QueueStats Stats();
   // Asks tqd who it is. Throws ConnectionError if it does not answer
-  // within connect_timeout.
+  // within connect_timeout, a missing socket included: a script starts
+  // tqd, then waits for it with Ping().
   ServerInfo Ping();
 
   const std::string& endpoint() const;
 
  private:
-  class Impl;
+  class TQ_HIDDEN Impl;
   std::shared_ptr<Impl> impl_;  // shared: calls hold it weakly, to cancel
 };
 
@@ -234,14 +253,14 @@ namespace detail {
 // Where calls submitted with a tag report that they ended: map() and
 // imap_unordered() wait on one of these for the next finished item.
 // Thread-safe.
-class CompletionQueue {
+class TQ_EXPORT CompletionQueue {
  public:
   void Push(std::size_t tag);
   // Blocks for the next tag.
   std::size_t Pop();
 
  private:
-  struct Impl;
+  struct TQ_HIDDEN Impl;
   std::shared_ptr<Impl> impl_ = MakeImpl();
   static std::shared_ptr<Impl> MakeImpl();
 };
