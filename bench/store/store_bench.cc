@@ -95,7 +95,7 @@ void BM_CommitInserts(benchmark::State& state) {
       t.fn = "inc";
       t.args = std::string(50, 'a');
       t.queued_at_ms = 1'700'000'000'000;
-      t.ready_at_ms = t.queued_at_ms;
+      t.life.ready_at_ms = t.queued_at_ms;
       batch.Put(std::move(t));
     }
     tq::proto::Status status = store.CommitNow(batch);

@@ -84,7 +84,7 @@ TaskRecord Queued(std::uint64_t id) {
   t.fn = "inc";
   t.args = std::string(50, static_cast<char>('a' + id % 26));
   t.queued_at_ms = 1'700'000'000'000 + static_cast<std::int64_t>(id);
-  t.ready_at_ms = t.queued_at_ms;
+  t.life.ready_at_ms = t.queued_at_ms;
   return t;
 }
 

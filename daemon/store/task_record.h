@@ -11,12 +11,26 @@
 
 namespace tq::store {
 
+// What changes while a task lives: all that an Update rewrites.
+struct TaskLifecycle {
+  std::uint8_t state = 0;  // a proto::TaskState
+  std::uint32_t attempts = 0;
+  std::uint32_t worker_deaths = 0;
+  std::int64_t ready_at_ms = 0;  // may not run before (delay, retry backoff)
+  std::int64_t started_at_ms = 0;
+  std::int64_t finished_at_ms = 0;
+  std::string value;  // opaque bytes; "" = none
+  std::string error;  // an encoded error map, opaque; "" = none
+
+  bool operator==(const TaskLifecycle&) const = default;
+};
+
 struct TaskRecord {
   std::uint64_t id = 0;  // < 2^63 (an SQLite rowid)
   std::string fn;
   std::string args;  // opaque bytes
 
-  // Submit options, never changed after the task is put.
+  // Set at submit, never changed afterwards.
   std::int32_t priority = 0;
   std::int64_t timeout_ms = 0;  // 0: none
   std::uint32_t max_retries = 0;
@@ -24,38 +38,22 @@ struct TaskRecord {
   std::int64_t retry_backoff_ms = 0;
   bool chunk = false;
   std::string key;  // idempotency key; "" = none
-
-  // Lifecycle: what TaskUpdate changes.
-  std::uint8_t state = 0;  // a proto::TaskState
-  std::uint32_t attempts = 0;
-  std::uint32_t worker_deaths = 0;
   std::int64_t queued_at_ms = 0;
-  std::int64_t ready_at_ms = 0;  // may not run before (delay, retry backoff)
-  std::int64_t started_at_ms = 0;
-  std::int64_t finished_at_ms = 0;
-  std::string value;  // opaque bytes; "" = none
-  std::string error;  // an encoded error map, opaque; "" = none
-
-  // Schema v2 (rows written by a v1 store read as the defaults).
+  // Schema v2 (rows written by a v1 store read as these defaults).
   std::string name;                 // a job name (resumable map); "" = none
   std::int64_t submitter_uid = -1;  // -1: unknown (tcp client, v1 row)
   std::int64_t submitter_pid = 0;   // 0: unknown
 
+  TaskLifecycle life;
+
   bool operator==(const TaskRecord&) const = default;
 };
 
-// The lifecycle columns of an existing task; every other column (args
-// above all) is left as it was put.
+// Rewrites the lifecycle of task `id`; every other column (args above all)
+// stays as it was put.
 struct TaskUpdate {
   std::uint64_t id = 0;
-  std::uint8_t state = 0;
-  std::uint32_t attempts = 0;
-  std::uint32_t worker_deaths = 0;
-  std::int64_t ready_at_ms = 0;
-  std::int64_t started_at_ms = 0;
-  std::int64_t finished_at_ms = 0;
-  std::string value;
-  std::string error;
+  TaskLifecycle life;
 };
 
 }  // namespace tq::store

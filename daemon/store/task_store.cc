@@ -3,10 +3,14 @@
 //
 // Open's order matters: the state directory must exist before the lock
 // file in it; the lock must be held before the database is touched (a
-// second tqd must not even run its checks on a file another one writes);
-// the file must read as a database before its schema version means
-// anything; and the durability settings are read back, because SQLite
-// answers a journal_mode it cannot honour with the mode it kept instead.
+// second tqd must not even run its checks on a file another one writes).
+// The lock is an flock on DIR/tq.db.lock holding the owner's pid; it dies
+// with its process, and the file is never removed (removing a locked
+// file would let a newcomer lock a fresh file at the same path while the
+// old one is still held). Then the file must read as a database before
+// its schema version means anything; and the durability settings are
+// read back, because SQLite answers a journal_mode it cannot honour with
+// the mode it kept instead.
 #include "store/task_store.h"
 
 #include <fcntl.h>
@@ -19,6 +23,7 @@
 #include <cstring>
 #include <utility>
 
+#include "base/pid_lock_file.h"
 #include "store/schema.h"
 
 namespace tq::store {
@@ -102,6 +107,39 @@ std::uint64_t FileBytes(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
 }
 
+// The lifecycle columns, in TaskLifecycle's order, as statement parameters
+// first..first+7 and as result columns first..first+7.
+constexpr const char* kLifecycleColumns =
+    "state, attempts, worker_deaths, ready_at_ms, started_at_ms, finished_at_ms, value, error";
+
+void BindLifecycle(Statement& s, int first, const TaskLifecycle& life) {
+  s.BindInt64(first, life.state);
+  s.BindInt64(first + 1, life.attempts);
+  s.BindInt64(first + 2, life.worker_deaths);
+  s.BindInt64(first + 3, life.ready_at_ms);
+  s.BindInt64(first + 4, life.started_at_ms);
+  s.BindInt64(first + 5, life.finished_at_ms);
+  s.BindBlob(first + 6, life.value);
+  s.BindBlob(first + 7, life.error);
+}
+
+void ReadLifecycle(const Statement& s, int first, TaskLifecycle& life) {
+  life.state = static_cast<std::uint8_t>(s.ColumnInt64(first));
+  life.attempts = static_cast<std::uint32_t>(s.ColumnInt64(first + 1));
+  life.worker_deaths = static_cast<std::uint32_t>(s.ColumnInt64(first + 2));
+  life.ready_at_ms = s.ColumnInt64(first + 3);
+  life.started_at_ms = s.ColumnInt64(first + 4);
+  life.finished_at_ms = s.ColumnInt64(first + 5);
+  life.value = s.ColumnBlob(first + 6);
+  life.error = s.ColumnBlob(first + 7);
+}
+
+// A failed statement about task `id` says which.
+Status ForTask(Status status, std::uint64_t id) {
+  if (status.ok()) return status;
+  return StoreError(status.message() + " (task " + std::to_string(id) + ")");
+}
+
 int CountCommit(void* counter) {
   static_cast<std::atomic<std::uint64_t>*>(counter)->fetch_add(1, std::memory_order_relaxed);
   return 0;  // let it commit
@@ -119,13 +157,17 @@ Result<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& dir_arg,
   std::vector<std::string> created;
   TQ_RETURN_IF_ERROR(MakeDirs(dir, &created));
   TQ_RETURN_IF_ERROR(CheckWritable(dir, db_path));
-  auto lock = DirLock::Acquire(dir, db_path + ".lock");
+  auto lock = base::TryLockPidFile(db_path + ".lock");
   if (!lock.ok()) return lock.status();
+  if (!lock->fd) {
+    return StoreError("state directory " + dir + " is in use by another tqd (pid " +
+                      lock->holder + ")");
+  }
   const bool new_file = FileBytes(db_path) == 0;
 
   auto db = Database::Open(db_path);
   if (!db.ok()) return db.status();
-  std::unique_ptr<TaskStore> store(new TaskStore(dir, db_path, std::move(*lock)));
+  std::unique_ptr<TaskStore> store(new TaskStore(dir, db_path, std::move(lock->fd)));
   store->db_ = std::move(*db);
   TQ_RETURN_IF_ERROR(store->Setup(options));
 
@@ -136,7 +178,7 @@ Result<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& dir_arg,
   return store;
 }
 
-TaskStore::TaskStore(std::string dir, std::string db_path, DirLock lock)
+TaskStore::TaskStore(std::string dir, std::string db_path, base::Fd lock)
     : dir_(std::move(dir)), db_path_(std::move(db_path)), lock_(std::move(lock)) {}
 
 TaskStore::~TaskStore() = default;
@@ -226,19 +268,20 @@ Status TaskStore::Setup(const StoreOptions& options) {
 }
 
 Status TaskStore::PrepareStatements() {
-  auto insert = db_.Prepare(
-      "INSERT INTO tasks (id, fn, args, priority, timeout_ms, max_retries, retry_on,"
-      " retry_backoff_ms, chunk, key, state, attempts, worker_deaths, queued_at_ms,"
-      " ready_at_ms, started_at_ms, finished_at_ms, value, error, name,"
-      " submitter_uid, submitter_pid)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-      " ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
-      "insert task");
+  // Submit-time columns, then the lifecycle: ApplyPut and ForEachTask
+  // number them in this order.
+  const std::string submitted =
+      "id, fn, args, priority, timeout_ms, max_retries, retry_on, retry_backoff_ms, chunk,"
+      " key, queued_at_ms, name, submitter_uid, submitter_pid";
+  const std::string columns = submitted + ", " + kLifecycleColumns;
+  auto insert = db_.Prepare("INSERT INTO tasks (" + columns +
+                                ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+                                " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                            "insert task");
   if (!insert.ok()) return insert.status();
   auto update = db_.Prepare(
-      "UPDATE tasks SET state = ?2, attempts = ?3, worker_deaths = ?4,"
-      " ready_at_ms = ?5, started_at_ms = ?6, finished_at_ms = ?7, value = ?8,"
-      " error = ?9 WHERE id = ?1",
+      "UPDATE tasks SET (" + std::string(kLifecycleColumns) +
+          ") = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) WHERE id = ?1",
       "update task");
   if (!update.ok()) return update.status();
   auto remove = db_.Prepare(DeleteChunkSql(), "delete tasks");
@@ -247,12 +290,7 @@ Status TaskStore::PrepareStatements() {
       "UPDATE meta SET value = max(value, ?1) WHERE name = 'id_ceiling'",
       "set the id ceiling");
   if (!ceiling.ok()) return ceiling.status();
-  auto select = db_.Prepare(
-      "SELECT id, fn, args, priority, timeout_ms, max_retries, retry_on,"
-      " retry_backoff_ms, chunk, key, state, attempts, worker_deaths, queued_at_ms,"
-      " ready_at_ms, started_at_ms, finished_at_ms, value, error, name,"
-      " submitter_uid, submitter_pid FROM tasks ORDER BY id",
-      "load tasks");
+  auto select = db_.Prepare("SELECT " + columns + " FROM tasks ORDER BY id", "load tasks");
   if (!select.ok()) return select.status();
   insert_ = std::move(*insert);
   update_ = std::move(*update);
@@ -276,41 +314,18 @@ Status TaskStore::ApplyPut(const TaskRecord& t) {
   s.BindInt64(8, t.retry_backoff_ms);
   s.BindInt64(9, t.chunk ? 1 : 0);
   s.BindTextOrNull(10, t.key);
-  s.BindInt64(11, t.state);
-  s.BindInt64(12, t.attempts);
-  s.BindInt64(13, t.worker_deaths);
-  s.BindInt64(14, t.queued_at_ms);
-  s.BindInt64(15, t.ready_at_ms);
-  s.BindInt64(16, t.started_at_ms);
-  s.BindInt64(17, t.finished_at_ms);
-  s.BindBlob(18, t.value);
-  s.BindBlob(19, t.error);
-  s.BindTextOrNull(20, t.name);
-  if (t.submitter_uid >= 0) s.BindInt64(21, t.submitter_uid);  // else NULL
-  if (t.submitter_pid > 0) s.BindInt64(22, t.submitter_pid);
-  Status status = s.Run();
-  if (!status.ok()) {
-    return StoreError(status.message() + " (task " + std::to_string(t.id) + ")");
-  }
-  return status;
+  s.BindInt64(11, t.queued_at_ms);
+  s.BindTextOrNull(12, t.name);
+  if (t.submitter_uid >= 0) s.BindInt64(13, t.submitter_uid);  // else NULL
+  if (t.submitter_pid > 0) s.BindInt64(14, t.submitter_pid);
+  BindLifecycle(s, 15, t.life);
+  return ForTask(s.Run(), t.id);
 }
 
 Status TaskStore::ApplyUpdate(const TaskUpdate& u) {
-  Statement& s = update_;
-  s.BindInt64(1, static_cast<std::int64_t>(u.id));
-  s.BindInt64(2, u.state);
-  s.BindInt64(3, u.attempts);
-  s.BindInt64(4, u.worker_deaths);
-  s.BindInt64(5, u.ready_at_ms);
-  s.BindInt64(6, u.started_at_ms);
-  s.BindInt64(7, u.finished_at_ms);
-  s.BindBlob(8, u.value);
-  s.BindBlob(9, u.error);
-  Status status = s.Run();
-  if (!status.ok()) {
-    return StoreError(status.message() + " (task " + std::to_string(u.id) + ")");
-  }
-  return status;
+  update_.BindInt64(1, static_cast<std::int64_t>(u.id));
+  BindLifecycle(update_, 2, u.life);
+  return ForTask(update_.Run(), u.id);
 }
 
 Status TaskStore::ApplyDeletes(const std::vector<std::uint64_t>& ids, std::size_t first,
@@ -391,18 +406,11 @@ Status TaskStore::ForEachTask(const std::function<Status(TaskRecord&)>& visit) {
     t.retry_backoff_ms = s.ColumnInt64(7);
     t.chunk = s.ColumnInt64(8) != 0;
     t.key = s.ColumnText(9);
-    t.state = static_cast<std::uint8_t>(s.ColumnInt64(10));
-    t.attempts = static_cast<std::uint32_t>(s.ColumnInt64(11));
-    t.worker_deaths = static_cast<std::uint32_t>(s.ColumnInt64(12));
-    t.queued_at_ms = s.ColumnInt64(13);
-    t.ready_at_ms = s.ColumnInt64(14);
-    t.started_at_ms = s.ColumnInt64(15);
-    t.finished_at_ms = s.ColumnInt64(16);
-    t.value = s.ColumnBlob(17);
-    t.error = s.ColumnBlob(18);
-    t.name = s.ColumnText(19);
-    t.submitter_uid = s.ColumnIsNull(20) ? -1 : s.ColumnInt64(20);
-    t.submitter_pid = s.ColumnIsNull(21) ? 0 : s.ColumnInt64(21);
+    t.queued_at_ms = s.ColumnInt64(10);
+    t.name = s.ColumnText(11);
+    t.submitter_uid = s.ColumnIsNull(12) ? -1 : s.ColumnInt64(12);
+    t.submitter_pid = s.ColumnIsNull(13) ? 0 : s.ColumnInt64(13);
+    ReadLifecycle(s, 14, t.life);
     status = visit(t);
     if (!status.ok()) break;
   }

@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "store/batch.h"
-#include "store/dir_lock.h"
+#include "base/fd.h"
 #include "store/sqlite.h"
 #include "store/task_record.h"
 
@@ -103,7 +103,7 @@ class TaskStore {
   Result<std::string> QueryPragma(std::string_view name);
 
  private:
-  TaskStore(std::string dir, std::string db_path, DirLock lock);
+  TaskStore(std::string dir, std::string db_path, base::Fd lock);
   Status Setup(const StoreOptions& options);
   Status PrepareStatements();
   Status ApplyPut(const TaskRecord& task);
@@ -114,8 +114,9 @@ class TaskStore {
 
   const std::string dir_;
   const std::string db_path_;
+  // The flock on DIR/tq.db.lock that keeps a second tqd out (see Open).
   // Declared before db_: released after the connection is closed.
-  DirLock lock_;
+  base::Fd lock_;
   Database db_;
   // Destroyed before db_ (reverse order), as SQLite requires.
   Statement insert_;

@@ -75,7 +75,7 @@ TEST(StoreMigrationTest, AVersion1StoreMigratesToTheCurrentSchemaWithItsRowsInta
   queued.priority = 5;
   queued.retry_backoff_ms = 1000;
   queued.queued_at_ms = 1000;
-  queued.ready_at_ms = 1500;
+  queued.life.ready_at_ms = 1500;
   EXPECT_EQ((*loaded)[0], queued);  // v2 columns read as none / unknown
 
   const TaskRecord& done = (*loaded)[1];
@@ -87,10 +87,10 @@ TEST(StoreMigrationTest, AVersion1StoreMigratesToTheCurrentSchemaWithItsRowsInta
   EXPECT_EQ(done.retry_on, 3);
   EXPECT_TRUE(done.chunk);
   EXPECT_EQ(done.key, "k-4");
-  EXPECT_EQ(done.state, 2);
-  EXPECT_EQ(done.started_at_ms, 1100);
-  EXPECT_EQ(done.finished_at_ms, 1200);
-  EXPECT_EQ(done.value, "\xc3");
+  EXPECT_EQ(done.life.state, 2);
+  EXPECT_EQ(done.life.started_at_ms, 1100);
+  EXPECT_EQ(done.life.finished_at_ms, 1200);
+  EXPECT_EQ(done.life.value, "\xc3");
   EXPECT_EQ(done.name, "");
   EXPECT_EQ(done.submitter_uid, -1);
   EXPECT_EQ(done.submitter_pid, 0);
@@ -98,9 +98,9 @@ TEST(StoreMigrationTest, AVersion1StoreMigratesToTheCurrentSchemaWithItsRowsInta
   const TaskRecord& failed = (*loaded)[2];
   EXPECT_EQ(failed.id, 9u);
   EXPECT_EQ(failed.priority, -1);
-  EXPECT_EQ(failed.attempts, 2u);
-  EXPECT_EQ(failed.worker_deaths, 1u);
-  EXPECT_EQ(failed.error, "\x82\xa4type\xa1x");
+  EXPECT_EQ(failed.life.attempts, 2u);
+  EXPECT_EQ(failed.life.worker_deaths, 1u);
+  EXPECT_EQ(failed.life.error, "\x82\xa4type\xa1x");
 }
 
 TEST(StoreMigrationTest, AMigratedStoreTakesTheNewColumnsAndReopens) {

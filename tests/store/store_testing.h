@@ -22,7 +22,7 @@ inline TaskRecord QueuedTask(std::uint64_t id, std::size_t args_bytes = 50) {
   t.fn = "inc";
   t.args = std::string(args_bytes, static_cast<char>('a' + id % 26));
   t.queued_at_ms = 1'700'000'000'000 + static_cast<std::int64_t>(id);
-  t.ready_at_ms = t.queued_at_ms;
+  t.life.ready_at_ms = t.queued_at_ms;
   return t;
 }
 

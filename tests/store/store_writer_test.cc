@@ -46,94 +46,87 @@ std::unique_ptr<StoreWriter> MustStart(TaskStore& store) {
   return std::move(*writer);
 }
 
-TEST(StoreWriterTest, CommitsASubmittedBatchAndSignalsItsEventfd) {
-  testing::TempDir dir;
-  auto store = MustOpen(dir.path());
-  ASSERT_TRUE(store);
-  auto writer = MustStart(*store);
-  ASSERT_TRUE(writer);
-  EXPECT_TRUE(writer->idle());
-  EXPECT_FALSE(Readable(*writer, 0));
+class StoreWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Restart(); }
+  // Stops the writer, reopens the store and starts a new writer.
+  void Restart(const StoreOptions& options = {}) {
+    writer_.reset();
+    store_.reset();
+    store_ = MustOpen(dir_.path(), options);
+    ASSERT_TRUE(store_);
+    writer_ = MustStart(*store_);
+    ASSERT_TRUE(writer_);
+  }
 
-  writer->Submit(Puts(1, 10), 42);
-  const auto done = AwaitCompletion(*writer);
+  testing::TempDir dir_;
+  std::unique_ptr<TaskStore> store_;
+  std::unique_ptr<StoreWriter> writer_;  // destroyed before the store
+};
+
+TEST_F(StoreWriterTest, CommitsASubmittedBatchAndSignalsItsEventfd) {
+  EXPECT_TRUE(writer_->idle());
+  EXPECT_FALSE(Readable(*writer_, 0));
+
+  writer_->Submit(Puts(1, 10), 42);
+  const auto done = AwaitCompletion(*writer_);
   EXPECT_EQ(done.tag, 42u);
   EXPECT_TRUE(done.status.ok()) << done.status.ToString();
-  EXPECT_TRUE(writer->idle());
-  EXPECT_FALSE(Readable(*writer, 0)) << "TakeCompleted left the eventfd readable";
+  EXPECT_TRUE(writer_->idle());
+  EXPECT_FALSE(Readable(*writer_, 0)) << "TakeCompleted left the eventfd readable";
   // Durable and visible: another connection reads it.
-  EXPECT_EQ(RawQuery(dir.File("tq.db"), "SELECT count(*) FROM tasks"), "10");
+  EXPECT_EQ(RawQuery(dir_.File("tq.db"), "SELECT count(*) FROM tasks"), "10");
 }
 
-TEST(StoreWriterTest, CommitsBatchAfterBatchEachWithItsTag) {
-  testing::TempDir dir;
-  auto store = MustOpen(dir.path());
-  ASSERT_TRUE(store);
-  auto writer = MustStart(*store);
-  ASSERT_TRUE(writer);
+TEST_F(StoreWriterTest, CommitsBatchAfterBatchEachWithItsTag) {
   for (std::uint64_t turn = 0; turn < 20; ++turn) {
-    writer->Submit(Puts(1 + turn * 5, 5), 100 + turn);
-    const auto done = AwaitCompletion(*writer);
+    writer_->Submit(Puts(1 + turn * 5, 5), 100 + turn);
+    const auto done = AwaitCompletion(*writer_);
     EXPECT_EQ(done.tag, 100 + turn);
     EXPECT_TRUE(done.status.ok()) << done.status.ToString();
   }
-  writer->WaitIdle();
-  EXPECT_EQ(Ids(*store).size(), 100u);
+  writer_->WaitIdle();
+  EXPECT_EQ(Ids(*store_).size(), 100u);
 }
 
-TEST(StoreWriterTest, CompletionsNotYetTakenAccumulateInOrder) {
-  testing::TempDir dir;
-  auto store = MustOpen(dir.path());
-  ASSERT_TRUE(store);
-  auto writer = MustStart(*store);
-  ASSERT_TRUE(writer);
-  writer->Submit(Puts(1, 1), 1);
-  writer->WaitIdle();
-  writer->Submit(Batch(), 2);  // an empty batch completes too
-  writer->WaitIdle();
-  ASSERT_TRUE(Readable(*writer));
-  const auto done = writer->TakeCompleted();
+TEST_F(StoreWriterTest, CompletionsNotYetTakenAccumulateInOrder) {
+  writer_->Submit(Puts(1, 1), 1);
+  writer_->WaitIdle();
+  writer_->Submit(Batch(), 2);  // an empty batch completes too
+  writer_->WaitIdle();
+  ASSERT_TRUE(Readable(*writer_));
+  const auto done = writer_->TakeCompleted();
   ASSERT_EQ(done.size(), 2u);
   EXPECT_EQ(done[0].tag, 1u);
   EXPECT_EQ(done[1].tag, 2u);
   EXPECT_TRUE(done[0].status.ok() && done[1].status.ok());
 }
 
-TEST(StoreWriterTest, FinishesTheBatchInFlightWhenDestroyed) {
-  testing::TempDir dir;
-  auto store = MustOpen(dir.path());
-  ASSERT_TRUE(store);
-  {
-    auto writer = MustStart(*store);
-    ASSERT_TRUE(writer);
-    writer->Submit(Puts(1, 1000), 7);
-  }
-  EXPECT_EQ(Ids(*store).size(), 1000u);
+TEST_F(StoreWriterTest, FinishesTheBatchInFlightWhenDestroyed) {
+  writer_->Submit(Puts(1, 1000), 7);
+  writer_.reset();
+  EXPECT_EQ(Ids(*store_).size(), 1000u);
 }
 
-TEST(StoreWriterTest, ReportsAFailedCommitAndCommitsTheNextBatch) {
-  testing::TempDir dir;
-  auto store = MustOpen(dir.path(), StoreOptions{.max_page_count = 64});
-  ASSERT_TRUE(store);
-  auto writer = MustStart(*store);
-  ASSERT_TRUE(writer);
+TEST_F(StoreWriterTest, ReportsAFailedCommitAndCommitsTheNextBatch) {
+  ASSERT_NO_FATAL_FAILURE(Restart(StoreOptions{.max_page_count = 64}));
 
-  writer->Submit(Puts(1, 200, 2000), 1);  // 400 KB > 256 KiB
-  auto done = AwaitCompletion(*writer);
+  writer_->Submit(Puts(1, 200, 2000), 1);  // 400 KB > 256 KiB
+  auto done = AwaitCompletion(*writer_);
   EXPECT_EQ(done.tag, 1u);
   ASSERT_FALSE(done.status.ok());
   EXPECT_NE(done.status.message().find("(SQLITE_FULL)"), std::string::npos)
       << done.status.message();
 
-  writer->Submit(Puts(1, 20, 2000), 2);  // fits
-  done = AwaitCompletion(*writer);
+  writer_->Submit(Puts(1, 20, 2000), 2);  // fits
+  done = AwaitCompletion(*writer_);
   EXPECT_EQ(done.tag, 2u);
   EXPECT_TRUE(done.status.ok()) << done.status.ToString();
-  EXPECT_EQ(Ids(*store).size(), 20u);
+  EXPECT_EQ(Ids(*store_).size(), 20u);
 }
 
 // A real full file system: a 1 MiB tmpfs, filled up by another file.
-TEST(StoreWriterTest, ACommitOnAFullDiskFailsAndSucceedsOnceSpaceIsFreed) {
+TEST(StoreWriterOnTmpfsTest, ACommitOnAFullDiskFailsAndSucceedsOnceSpaceIsFreed) {
   testing::TempDir dir;
   std::string why_not;
   auto fs = testing::Tmpfs::Mount(dir.File("fs"), 1 << 20, &why_not);
