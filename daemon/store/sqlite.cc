@@ -116,9 +116,9 @@ Database& Database::operator=(Database&& other) noexcept {
 Database::~Database() { Close(); }
 
 void Database::Close() {
-  // sqlite3_close (not _v2) fails with SQLITE_BUSY if a statement is still
-  // open; our owners destroy their statements first, so it cannot here.
-  if (db_) sqlite3_close(std::exchange(db_, nullptr));
+  // Owners destroy their statements first; if one were still open, _v2
+  // would close the connection when it is finalized instead of failing.
+  if (db_) sqlite3_close_v2(std::exchange(db_, nullptr));
 }
 
 Status Database::Exec(std::string_view sql, std::string_view doing) {

@@ -2,10 +2,11 @@
 //
 // Why our own and not libsqlitecpp-dev (SQLiteCpp): SQLiteCpp reports every
 // failure by throwing SQLite::Exception, while tq's modules pass Status
-// values and never throw across a module boundary; wrapping each of its
-// calls in try/catch would cost more code than these ~250 lines, and we use
-// a small part of SQLite: one connection, prepared statements, a
-// transaction guard.
+// values and never throw across a module boundary; catching around each of
+// its calls would cost about as much code as this wrapper (some 250 lines
+// of code, the rest comments and a table of code names), and we use a
+// small part of SQLite: one connection, prepared statements, a transaction
+// guard. It also keeps sqlite3.h out of every header.
 //
 // Every failure becomes a Status (code kIo) whose message names the file,
 // what was being done, SQLite's message and its extended result code:

@@ -209,7 +209,7 @@ Status TaskStore::Setup(const StoreOptions& options) {
   if (!row.ok()) return corrupt(row.status());
   const bool has_tables = tables->ColumnInt64(0) > 0;
   tables->Reset();
-  if ((from == 0 && has_tables) ||
+  if (from < 0 || (from == 0 && has_tables) ||
       (from != 0 && std::atoll(app_id->c_str()) != kApplicationId)) {
     return StoreError(db_path_ + " is an SQLite database but not a tq store");
   }

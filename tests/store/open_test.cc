@@ -142,10 +142,14 @@ TEST(StoreOpenTest, RefusesASchemaNewerThanItKnows) {
 }
 
 TEST(StoreOpenTest, RefusesAnotherProgramsDatabase) {
-  testing::TempDir dir;
-  RawExec(dir.File("tq.db"), "CREATE TABLE photos (path TEXT)");
-  EXPECT_EQ(OpenError(dir.path()),
-            dir.File("tq.db") + " is an SQLite database but not a tq store");
+  for (const char* sql : {"CREATE TABLE photos (path TEXT)", "PRAGMA user_version = 3",
+                          "PRAGMA user_version = -1"}) {
+    testing::TempDir dir;
+    RawExec(dir.File("tq.db"), sql);
+    EXPECT_EQ(OpenError(dir.path()),
+              dir.File("tq.db") + " is an SQLite database but not a tq store")
+        << sql;
+  }
 }
 
 TEST(StoreOpenTest, OpensAnEmptyFileAsANewStore) {
