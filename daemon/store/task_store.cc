@@ -167,19 +167,19 @@ Result<std::unique_ptr<TaskStore>> TaskStore::Open(const std::string& dir_arg,
 
   auto db = Database::Open(db_path);
   if (!db.ok()) return db.status();
-  std::unique_ptr<TaskStore> store(new TaskStore(dir, db_path, std::move(lock->fd)));
+  std::unique_ptr<TaskStore> store(new TaskStore(db_path, std::move(lock->fd)));
   store->db_ = std::move(*db);
   TQ_RETURN_IF_ERROR(store->Setup(options));
 
   // New directory entries reach the disk with their directory's fsync;
-  // SQLite syncs the WAL's entry itself, not the database file's.
+  // SQLite fsyncs the directory of a new WAL, not of a new database file.
   if (new_file) TQ_RETURN_IF_ERROR(SyncDir(dir));
   for (const std::string& d : created) TQ_RETURN_IF_ERROR(SyncDir(Parent(d)));
   return store;
 }
 
-TaskStore::TaskStore(std::string dir, std::string db_path, base::Fd lock)
-    : dir_(std::move(dir)), db_path_(std::move(db_path)), lock_(std::move(lock)) {}
+TaskStore::TaskStore(std::string db_path, base::Fd lock)
+    : db_path_(std::move(db_path)), lock_(std::move(lock)) {}
 
 TaskStore::~TaskStore() = default;
 

@@ -33,8 +33,8 @@
 #include <string_view>
 #include <vector>
 
-#include "store/batch.h"
 #include "base/fd.h"
+#include "store/batch.h"
 #include "store/sqlite.h"
 #include "store/task_record.h"
 
@@ -98,7 +98,8 @@ class TaskStore {
   Result<StoreStats> Stats();
 
   // Transactions committed on this connection since Open (migrations
-  // included), counted by SQLite's commit hook. Safe from any thread.
+  // included), counted by SQLite's commit hook, which also counts a
+  // commit that then fails to write. Safe from any thread.
   std::uint64_t commits() const { return commits_.load(std::memory_order_relaxed); }
 
   // The first column of "PRAGMA <name>" as text, e.g. "wal" for
@@ -106,7 +107,7 @@ class TaskStore {
   Result<std::string> QueryPragma(std::string_view name);
 
  private:
-  TaskStore(std::string dir, std::string db_path, base::Fd lock);
+  TaskStore(std::string db_path, base::Fd lock);
   Status Setup(const StoreOptions& options);
   Status PrepareStatements();
   Status ApplyPut(const TaskRecord& task);
@@ -115,7 +116,6 @@ class TaskStore {
   Status ApplyDeletes(const std::vector<std::uint64_t>& ids, std::size_t first,
                       std::size_t last);
 
-  const std::string dir_;
   const std::string db_path_;
   // The flock on DIR/tq.db.lock that keeps a second tqd out (see Open).
   // Declared before db_: released after the connection is closed.
