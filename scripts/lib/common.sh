@@ -7,7 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # timed-out tasks), and what running its tests adds.
 TQ_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev libcli11-dev
-  nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev gdb)
+  nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev libsqlite3-dev gdb)
 TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev)
 # The thumbnail example's plugin and test (examples/thumbnails), and what
 # its benchmark (bench/thumbnails/run) compares it with.
