@@ -33,6 +33,13 @@ struct Config {
   std::uint64_t worker_rlimit_cpu = 0;  // RLIMIT_CPU, seconds of CPU time
   // How long running tasks may take to finish after SIGTERM.
   std::chrono::milliseconds shutdown_grace{10000};
+  // Most bytes of replies held for one client that does not read them
+  // (beyond what ZeroMQ queues); beyond it that client's oldest are dropped
+  // and it is told how many (REPLIES_DROPPED).
+  std::uint64_t max_unread_reply_bytes = 64 * proto::kMiB;
+  // ZMTP heartbeats on client connections (RouterOptions).
+  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds heartbeat_timeout{5000};
   // How long a new worker may take to say hello (not a setting yet).
   std::chrono::milliseconds worker_start_timeout{10000};
 

@@ -1,6 +1,8 @@
 // RouterSocket.
 #include "router_socket.h"
 
+#include <algorithm>
+
 namespace tq::daemon {
 
 using proto::ErrorCode;
@@ -15,6 +17,14 @@ proto::Result<RouterSocket> RouterSocket::Bind(zmq::context_t& context,
     s.set(zmq::sockopt::sndhwm, options.high_water_mark);
     s.set(zmq::sockopt::rcvhwm, options.high_water_mark);
     s.set(zmq::sockopt::linger, 0);
+    if (options.heartbeat_interval.count() > 0) {
+      s.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(options.heartbeat_interval.count()));
+      s.set(zmq::sockopt::heartbeat_timeout,
+            static_cast<int>(options.heartbeat_timeout.count()));
+      // Sent in deciseconds; ZeroMQ caps it at 6553.5 s.
+      s.set(zmq::sockopt::heartbeat_ttl, static_cast<int>(std::min<std::int64_t>(
+                                              options.heartbeat_timeout.count(), 6553500)));
+    }
     if (options.max_message_bytes > 0) {
       s.set(zmq::sockopt::maxmsgsize,
             static_cast<int64_t>(options.max_message_bytes));

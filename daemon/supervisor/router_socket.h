@@ -7,6 +7,7 @@
 // here and go no further. Not thread-safe; lives on the loop's thread.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <zmq.hpp>
@@ -18,6 +19,11 @@ namespace tq::daemon {
 struct RouterOptions {
   std::size_t max_message_bytes = 0;  // ZMQ_MAXMSGSIZE: bigger frames drop the peer
   int high_water_mark = 10000;        // messages queued per client, each way
+  // ZMTP heartbeats (PROTOCOL.md §1): a PING to every connection this
+  // often; one silent for `heartbeat_timeout` is dropped, and the PINGs
+  // tell clients to drop tqd after that long without traffic (TTL). 0: off.
+  std::chrono::milliseconds heartbeat_interval{0};
+  std::chrono::milliseconds heartbeat_timeout{0};
 };
 
 // One client message: the client's routing identity and its frames.

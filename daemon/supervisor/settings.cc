@@ -145,6 +145,18 @@ std::vector<Setting> MakeSettings() {
        .help = "Largest task result; a bigger one fails the task with tq.ResultTooLarge",
        .field = FieldAt([](auto& c) -> auto& { return c.limits.max_result_bytes; }),
        .min = 1, .max = protocol.max_result_bytes},
+      {.name = "max_unread_reply_bytes", .type = kBytes, .reload = kApplies,
+       .help = "Most bytes of replies kept for a client that does not read them; "
+               "beyond it its oldest are dropped and it is told how many",
+       .field = Field(&Config::max_unread_reply_bytes), .min = 1},
+      // The socket is set up with them at start.
+      {.name = "heartbeat_interval", .type = kDuration, .reload = kRestart,
+       .help = "How often tqd sends a ZeroMQ heartbeat to each client connection",
+       .field = Field(&Config::heartbeat_interval), .zero_means = "no heartbeats"},
+      {.name = "heartbeat_timeout", .type = kDuration, .reload = kRestart,
+       .help = "A client connection silent this long is dropped; clients drop tqd "
+               "after as long without traffic",
+       .field = Field(&Config::heartbeat_timeout), .min = 1},
       // Below 32 MiB a worker cannot even load its libraries.
       {.name = "worker_rlimit_as", .type = kBytes, .reload = kNewWorkers,
        .help = "Address-space limit (RLIMIT_AS) of each worker; a task allocating "

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <chrono>
 #include <vector>
 
@@ -27,14 +29,23 @@ using proto::TaskState;
 constexpr int kMaxMessagesPerTurn = 256;
 // How often unsent replies to slow clients are retried.
 constexpr auto kOutboxRetry = 10ms;
-// Most bytes of replies held for one client that does not read; beyond
-// it that client's oldest are dropped with a warning.
-constexpr std::size_t kMaxOutboxBytes = 64 * proto::kMiB;
 // Between SIGTERM and SIGKILL for workers that outlive shutdown_grace.
 constexpr auto kKillGrace = 2s;
 // Tasks and replies freed since the peak before freed heap memory is given
 // back to the kernel.
 constexpr std::size_t kTrimAfterFreeing = 10000;
+
+// 128 random bits as 32 hex digits: this start's instance id.
+std::string NewInstanceId() {
+  std::random_device random;
+  std::string id;
+  for (int i = 0; i < 4; ++i) {
+    char word[9];
+    std::snprintf(word, sizeof word, "%08x", static_cast<unsigned>(random()));
+    id += word;
+  }
+  return id;
+}
 
 // gdb, else eu-stack, for the stacks of timed-out tasks.
 std::string FindStackTool() {
@@ -78,7 +89,9 @@ Supervisor::Supervisor(Config config, ConfigLoader reload,
             clock_, *this),
       scheduler_(config_.max_queued),
       tasks_(config_.retention),
-      decoder_(config_.limits) {}
+      decoder_(config_.limits),
+      instance_(NewInstanceId()),
+      started_at_ms_(WallMs()) {}
 
 WorkerCommand Supervisor::MakeWorkerCommand() const {
   WorkerCommand c;
@@ -122,7 +135,8 @@ Supervisor::~Supervisor() = default;
 Status Supervisor::Init() {
   auto router = RouterSocket::Bind(
       context_, config_.endpoint,
-      RouterOptions{config_.limits.max_message_bytes, 10000});
+      RouterOptions{config_.limits.max_message_bytes, 10000, config_.heartbeat_interval,
+                    config_.heartbeat_timeout});
   if (!router.ok()) return router.status();
   router_.emplace(std::move(*router));
   if (const auto path = proto::IpcPath(config_.endpoint); !path.empty()) {
@@ -323,7 +337,7 @@ void Supervisor::SendReply(std::string_view client) {
   Outbox& box = it->second;
   box.replies.emplace_back(reply_.view());
   box.bytes += reply_.size();
-  while (box.bytes > kMaxOutboxBytes && box.replies.size() > 1) {
+  while (box.bytes > config_.max_unread_reply_bytes && box.replies.size() > 1) {
     // This client has stopped reading; only its own replies are dropped.
     // Logged once per overflow, not per reply: a client must not be able
     // to flood the log.
@@ -353,6 +367,22 @@ void Supervisor::RetryOutbox() {
     if (box.replies.empty() && box.dropped > 0) {
       spdlog::warn("dropped {} replies in all to a client that did not read them",
                    box.dropped);
+      // It reads again: tell it that it will never see those replies, so it
+      // can give up on their requests (or wait for their tasks by id).
+      reply_.clear();
+      proto::Encode(proto::ErrorReply{0, proto::ErrorCodeName(proto::ErrorCode::kRepliesDropped),
+                                      std::to_string(box.dropped) +
+                                          " replies to this connection were dropped: it did "
+                                          "not read them while " +
+                                          std::to_string(config_.max_unread_reply_bytes) +
+                                          " bytes of them waited",
+                                      box.dropped},
+                    reply_);
+      box.dropped = 0;
+      if (router_->Send(it->first, reply_.view()) == RouterSocket::SendResult::kWouldBlock) {
+        box.replies.emplace_back(reply_.view());
+        box.bytes += reply_.size();
+      }
     }
     it = box.replies.empty() ? outboxes_.erase(it) : std::next(it);
   }

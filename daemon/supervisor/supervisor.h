@@ -31,7 +31,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
+#include <map>
 #include <string>
 #include <unordered_map>
 #include <zmq.hpp>
@@ -82,6 +82,10 @@ class Supervisor final : private WorkerPool::Listener {
   void HandlePing(std::string_view client, const proto::PingRequest& m);
   void HandleTaskRequest(std::string_view client, const proto::TaskRequest& m);
   void HandleList(std::string_view client, const proto::ListRequest& m);
+  void HandleUnwait(std::string_view client, const proto::UnwaitRequest& m);
+  // Sends `to` the task's latest progress report, if it is running and has
+  // made one: every request that joins a running task is caught up.
+  void ReplayProgress(const Task& task, const Waiter& to);
   void Cancel(Task& task, const std::string& why);
   void Kick(Task& task);
 
@@ -141,8 +145,12 @@ class Supervisor final : private WorkerPool::Listener {
   TaskTable tasks_;
   proto::Decoder decoder_;
 
-  // Offered by the workers. Never shrinks: every Task::fn views a name here.
-  std::set<std::string, std::less<>> functions_;
+  // Offered by the workers, by name, with the plugin that offers each (""
+  // for builtins). Never shrinks: every Task::fn views a name here.
+  std::map<std::string, std::string, std::less<>> functions_;
+  // This start of tqd, for pong: 32 random hex digits, and when.
+  const std::string instance_;
+  const std::int64_t started_at_ms_;
   proto::Buffer reply_;                           // reused for every reply
   // By client routing id; a client is here iff it has unsent replies.
   std::unordered_map<std::string, Outbox> outboxes_;

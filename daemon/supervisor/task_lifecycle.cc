@@ -146,9 +146,20 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
 }
 
 void Supervisor::OnWorkerReady(const Worker&, const proto::WorkerHello& hello) {
-  for (std::string_view fn : hello.functions) {
-    if (!functions_.contains(fn)) functions_.emplace(fn);
+  for (std::size_t i = 0; i < hello.functions.size(); ++i) {
+    const std::string_view fn = hello.functions[i];
+    if (functions_.contains(fn)) continue;
+    functions_.emplace(fn, i < hello.origins.size() ? hello.origins[i] : std::string_view());
   }
+}
+
+void Supervisor::ReplayProgress(const Task& task, const Waiter& to) {
+  if (task.state != TaskState::kRunning || !task.progress) return;
+  reply_.clear();
+  proto::Encode(proto::TaskProgress{to.request_id, task.id, task.progress->done,
+                                    task.progress->total, task.progress->message},
+                reply_);
+  SendReply(to.client);
 }
 
 void Supervisor::OnTaskResult(const Worker& worker, const proto::WorkerResult& result) {

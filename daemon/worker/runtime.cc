@@ -49,7 +49,9 @@ bool LoadPlugin(const std::string& path, Registry& registry) {
                  path.c_str());
     return false;
   }
+  registry.set_origin(path);
   entry(registry);
+  registry.set_origin("");
   return true;
 }
 

@@ -139,6 +139,7 @@ bool TaskLoop::SayHello() {
   proto::WorkerHello hello;
   hello.pid = static_cast<std::uint32_t>(::getpid());
   hello.functions.assign(names.begin(), names.end());
+  for (const std::string& name : names) hello.origins.push_back(registry_.origin(name));
   const std::size_t start = proto::BeginFrame(out_);
   proto::Encode(hello, out_);
   proto::EndFrame(out_, start);

@@ -90,6 +90,17 @@ Result<ClientMessage> DecodeTaskRequest(Fields& f, const Limits&) {
   return ClientMessage{m};
 }
 
+Result<ClientMessage> DecodeUnwait(Fields& f, const Limits&) {
+  UnwaitRequest m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  TQ_RETURN_IF_ERROR(f.Uint("of", &m.waiting_request_id));
+  if (m.waiting_request_id == 0) {
+    return f.Error(ErrorCode::kBadValue, "field 'of' must be non-zero");
+  }
+  return ClientMessage{m};
+}
+
 struct RequestRow {
   RequestKind kind;
   std::string_view name;
@@ -106,6 +117,9 @@ constexpr RequestRow kRequests[] = {
     {RequestKind::kWait, "wait", DecodeTaskRequest<TaskVerb::kWait>},
     {RequestKind::kWorkers, "workers", DecodeBareRequest<ListRequest, Listing::kWorkers>},
     {RequestKind::kStats, "stats", DecodeBareRequest<ListRequest, Listing::kStats>},
+    {RequestKind::kFunctions, "functions",
+     DecodeBareRequest<ListRequest, Listing::kFunctions>},
+    {RequestKind::kUnwait, "unwait", DecodeUnwait},
 };
 
 constexpr bool InKindOrder() {
@@ -130,6 +144,7 @@ RequestKind KindOfListing(Listing what) {
   switch (what) {
     case Listing::kWorkers: return RequestKind::kWorkers;
     case Listing::kStats: return RequestKind::kStats;
+    case Listing::kFunctions: return RequestKind::kFunctions;
   }
   return RequestKind::kStats;
 }
@@ -148,6 +163,7 @@ RequestKind KindOf(const ClientMessage& m) {
     RequestKind operator()(const PingRequest&) const { return RequestKind::kPing; }
     RequestKind operator()(const TaskRequest& r) const { return KindOfVerb(r.verb); }
     RequestKind operator()(const ListRequest& r) const { return KindOfListing(r.what); }
+    RequestKind operator()(const UnwaitRequest&) const { return RequestKind::kUnwait; }
   };
   return std::visit(Kinds{}, m);
 }

@@ -122,6 +122,7 @@ Result<DaemonMessage> DecodeErrorReply(Fields& f, const Limits&) {
   TQ_RETURN_IF_ERROR(f.Uint("req", &m.request_id));
   TQ_RETURN_IF_ERROR(f.Str("code", &m.code));
   TQ_RETURN_IF_ERROR(f.Str("message", &m.message));
+  TQ_RETURN_IF_ERROR(f.OptUint("dropped", &m.dropped));
   return DaemonMessage{m};
 }
 
@@ -133,8 +134,8 @@ Result<DaemonMessage> DecodePong(Fields& f, const Limits&) {
   TQ_RETURN_IF_ERROR(f.Str("server", &m.server));
   TQ_RETURN_IF_ERROR(f.Uint("pid", &pid));
   TQ_RETURN_IF_ERROR(f.Uint("workers", &workers));
-  // Before the range check: a frame with an unknown field is reported for that.
-  TQ_RETURN_IF_ERROR(f.NoUnknownFields());
+  TQ_RETURN_IF_ERROR(f.Str("instance", &m.instance, false));
+  TQ_RETURN_IF_ERROR(f.Int("started_at_ms", &m.started_at_ms, false));
   if (pid > UINT32_MAX || workers > UINT32_MAX) {
     return f.Error(ErrorCode::kBadValue, "fields 'pid' and 'workers' must fit 32 bits");
   }
@@ -143,19 +144,34 @@ Result<DaemonMessage> DecodePong(Fields& f, const Limits&) {
   return DaemonMessage{m};
 }
 
+Status ReadFunction(Fields& f, FunctionInfo* info) {
+  TQ_RETURN_IF_ERROR(f.Str("name", &info->name));
+  return f.Str("origin", &info->origin, false);
+}
+
+Result<DaemonMessage> DecodeFunctionList(Fields& f, const Limits&) {
+  FunctionsReply m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(ReadArrayOfMaps(f, "functions", "each function", "function",
+                                     ReadFunction, &m.functions));
+  return DaemonMessage{std::move(m)};
+}
+
 // The order of the UNKNOWN_KIND sentence.
 constexpr KindRow<DaemonMessage> kReplies[] = {
     {"accepted", DecodeAccepted},       {"result", DecodeResult},
     {"task_status", DecodeTaskStatus},  {"progress", DecodeProgress},
     {"worker_list", DecodeWorkerList},  {"queue_stats", DecodeQueueStats},
     {"error", DecodeErrorReply},        {"pong", DecodePong},
+    {"function_list", DecodeFunctionList},
 };
 
 }  // namespace
 
 Result<DaemonMessage> Decoder::DecodeDaemon(std::string_view frame) {
+  // A client ignores reply fields it does not know (PROTOCOL.md §9).
   return impl_->Decode<DaemonMessage>(frame, kReplies, Impl::Shape::kListing,
-                                      &last_request_id_);
+                                      &last_request_id_, /*ignore_unknown=*/true);
 }
 
 }  // namespace tq::proto

@@ -3,6 +3,7 @@
 // (Decoder::DecodeTask).
 #include "decoder.h"
 #include "message_parts.h"
+#include "tq/proto/utf8.h"
 
 namespace tq::proto {
 namespace {
@@ -26,6 +27,24 @@ Result<WorkerMessage> DecodeHello(Fields& f, const Limits&) {
                      "field 'fns' must hold names of 1 to 128 bytes of printable UTF-8");
     }
     m.functions.push_back(View(fn));
+  }
+  if (const msgpack::object* origins = f.Find("origins")) {
+    if (origins->type != msgpack::type::ARRAY ||
+        origins->via.array.size != fns->via.array.size) {
+      return f.Error(ErrorCode::kWrongType,
+                     "field 'origins' must be an array of strings, one per function");
+    }
+    m.origins.reserve(origins->via.array.size);
+    for (std::uint32_t i = 0; i < origins->via.array.size; ++i) {
+      const msgpack::object& o = origins->via.array.ptr[i];
+      if (o.type != msgpack::type::STR || o.via.str.size > kMaxPathBytes ||
+          !IsPrintableUtf8(View(o))) {
+        return f.Error(ErrorCode::kBadValue,
+                       "field 'origins' must hold paths of at most 4096 bytes of "
+                       "printable UTF-8");
+      }
+      m.origins.push_back(View(o));
+    }
   }
   return WorkerMessage{std::move(m)};
 }

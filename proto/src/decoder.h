@@ -52,15 +52,17 @@ class Decoder::Impl {
 
   // Decodes `frame` as one of `kinds`. *request_id gets the frame's "req"
   // as soon as it is read (0 if it cannot be), to address an error reply.
+  // With `ignore_unknown`, fields nothing reads are allowed (a client
+  // reading tqd's replies); otherwise each is an error.
   template <typename Message, typename Row, std::size_t N>
   Result<Message> Decode(std::string_view frame, const Row (&kinds)[N], Shape shape,
-                         std::uint64_t* request_id) {
+                         std::uint64_t* request_id, bool ignore_unknown = false) {
     *request_id = 0;
     std::string_view kind;
     TQ_RETURN_IF_ERROR(Open(frame, shape, &kind, request_id));
     for (const Row& row : kinds) {
       if (row.name != kind) continue;
-      Fields f(row.name, obj_);
+      Fields f(row.name, obj_, ignore_unknown);
       (void)f.Init();  // Open() already checked the keys
       f.Find("v");
       f.Find("kind");

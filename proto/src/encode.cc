@@ -53,6 +53,11 @@ void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("rss_bytes", info.rss_bytes);
 }
 
+void WriteFunction(MapWriter& w, const FunctionInfo& f) {
+  w.Str("name", f.name);
+  if (!f.origin.empty()) w.Str("origin", f.origin);
+}
+
 void WriteRecentTask(MapWriter& w, const RecentTask& t) {
   w.Uint("task", t.task_id);
   w.Str("fn", t.fn);
@@ -97,6 +102,12 @@ void Encode(const TaskRequest& m, Buffer& out) {
 
 void Encode(const ListRequest& m, Buffer& out) {
   MessageWriter w(out, RequestKindName(KindOf(ClientMessage{m})), m.request_id);
+}
+
+void Encode(const UnwaitRequest& m, Buffer& out) {
+  MessageWriter w(out, RequestKindName(RequestKind::kUnwait), m.request_id);
+  w.Uint("task", m.task_id);
+  w.Uint("of", m.waiting_request_id);
 }
 
 // ---- tqd -> client ----------------------------------------------------------
@@ -160,6 +171,7 @@ void Encode(const ErrorReply& m, Buffer& out) {
   MessageWriter w(out, "error", m.request_id);
   w.Str("code", m.code);
   w.Str("message", m.message);
+  if (m.dropped != 0) w.Uint("dropped", m.dropped);
 }
 
 void Encode(const Pong& m, Buffer& out) {
@@ -167,6 +179,13 @@ void Encode(const Pong& m, Buffer& out) {
   w.Str("server", m.server);
   w.Uint("pid", m.pid);
   w.Uint("workers", m.workers);
+  if (!m.instance.empty()) w.Str("instance", m.instance);
+  if (m.started_at_ms != 0) w.Int("started_at_ms", m.started_at_ms);
+}
+
+void Encode(const FunctionsReply& m, Buffer& out) {
+  MessageWriter w(out, "function_list", m.request_id);
+  WriteArrayOfMaps(w, "functions", m.functions, WriteFunction);
 }
 
 void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out) {
@@ -178,8 +197,14 @@ void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out) {
 void Encode(const WorkerHello& m, Buffer& out) {
   MessageWriter w(out, "hello");
   w.Uint("pid", m.pid);
-  ArrayWriter fns = w.Array("fns");
-  for (std::string_view fn : m.functions) fns.Str(fn);
+  {
+    ArrayWriter fns = w.Array("fns");
+    for (std::string_view fn : m.functions) fns.Str(fn);
+  }
+  if (!m.origins.empty()) {
+    ArrayWriter origins = w.Array("origins");
+    for (std::string_view origin : m.origins) origins.Str(origin);
+  }
 }
 
 void Encode(const TaskAssignment& m, Buffer& out) {

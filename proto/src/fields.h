@@ -30,11 +30,17 @@ class Fields {
  public:
   // Also the unpack limit on map sizes, which is what guarantees that
   // used_ below is big enough for any map that gets this far.
-  static constexpr std::size_t kMaxFields = 16;
+  static constexpr std::size_t kMaxFields = 32;
 
-  // `map` must be a msgpack map.
-  Fields(std::string_view context, const msgpack::object& map)
-      : context_(context), map_(map) {}
+  // `map` must be a msgpack map. With `ignore_unknown`, NoUnknownFields()
+  // allows fields nothing read.
+  Fields(std::string_view context, const msgpack::object& map, bool ignore_unknown = false)
+      : context_(context), map_(map), ignore_unknown_(ignore_unknown) {}
+
+  // A reader for a map nested in this one, as strict as this one.
+  Fields Nested(std::string_view context, const msgpack::object& map) const {
+    return Fields(context, map, ignore_unknown_);
+  }
 
   // Checks that the keys are strings, none twice. Call before anything else.
   Status Init();
@@ -73,6 +79,7 @@ class Fields {
 
   std::string_view context_;
   const msgpack::object& map_;
+  bool ignore_unknown_;
   std::array<bool, kMaxFields> used_{};
 };
 
@@ -184,6 +191,7 @@ inline Status Fields::RequestId(std::uint64_t* out) {
 }
 
 inline Status Fields::NoUnknownFields() const {
+  if (ignore_unknown_) return Status::Ok();
   const auto& m = map_.via.map;
   for (std::uint32_t i = 0; i < m.size; ++i) {
     if (!used_[i]) {

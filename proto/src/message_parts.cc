@@ -45,7 +45,7 @@ Status ReadErrorInfo(Fields& f, ErrorInfo* error) {
     return f.Error(ErrorCode::kWrongType,
                    "field 'error' must be a map, got " + std::string(TypeName(*o)));
   }
-  Fields e("error", *o);
+  Fields e = f.Nested("error", *o);
   TQ_RETURN_IF_ERROR(e.Init());
   TQ_RETURN_IF_ERROR(e.Str("type", &error->type));
   TQ_RETURN_IF_ERROR(e.Str("message", &error->message));

@@ -48,7 +48,7 @@ Status ReadArrayOfMaps(Fields& f, std::string_view key, std::string_view element
     if (o.type != msgpack::type::MAP) {
       return f.Error(ErrorCode::kWrongType, std::string(element) + " must be a map");
     }
-    Fields one(context, o);
+    Fields one = f.Nested(context, o);
     TQ_RETURN_IF_ERROR(one.Init());
     T item;
     TQ_RETURN_IF_ERROR(read(one, &item));

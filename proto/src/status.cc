@@ -12,7 +12,7 @@ struct CodeName {
   std::string_view name;
 };
 
-constexpr std::array<CodeName, 17> kCodeNames{{
+constexpr std::array<CodeName, 19> kCodeNames{{
     {ErrorCode::kOk, "OK"},
     {ErrorCode::kMalformed, "MALFORMED"},
     {ErrorCode::kBadVersion, "BAD_VERSION"},
@@ -28,6 +28,8 @@ constexpr std::array<CodeName, 17> kCodeNames{{
     {ErrorCode::kInternal, "INTERNAL"},
     {ErrorCode::kNotFound, "NOT_FOUND"},
     {ErrorCode::kWrongState, "WRONG_STATE"},
+    {ErrorCode::kRepliesDropped, "REPLIES_DROPPED"},
+    {ErrorCode::kStoreFailed, "STORE_FAILED"},
     {ErrorCode::kIo, "IO"},
     {ErrorCode::kConfig, "CONFIG"},
 }};

@@ -386,11 +386,11 @@ TEST(DecoderTest, RejectsDuplicateFields) {
                       "field 'fn' appears twice"));
 }
 
-TEST(DecoderTest, ReadsSixteenFieldsButRejectsSeventeen) {
+TEST(DecoderTest, ReadsThirtyTwoFieldsButRejectsThirtyThree) {
   Decoder decoder;
   RawMap m = Message("ping").Set("req", PackedUint(1));  // 3 fields
-  for (int i = 0; i < 13; ++i) m.Add("x" + std::to_string(i), "\xc0");
-  // Sixteen fields are parsed, so the extras are reported by name.
+  for (int i = 0; i < 29; ++i) m.Add("x" + std::to_string(i), "\xc0");
+  // Thirty-two fields are parsed, so the extras are reported by name.
   EXPECT_TRUE(IsError(decoder.DecodeClient(m.Build()), ErrorCode::kUnknownField,
                       "'x0'"));
   m.Add("one_too_many", "\xc0");
@@ -429,10 +429,10 @@ TEST(DecoderTest, NamesEveryKindOfItsDirectionWhenTheKindIsUnknown) {
   const std::string frob = Message("frob").Set("req", PackedUint(1)).Build();
   EXPECT_EQ(decoder.DecodeClient(frob).status().message(),
             "unknown message kind 'frob'; expected 'submit', 'ping', 'cancel', 'kick', "
-            "'status', 'wait', 'workers' or 'stats'");
+            "'status', 'wait', 'workers', 'stats', 'functions' or 'unwait'");
   EXPECT_EQ(decoder.DecodeDaemon(frob).status().message(),
             "unknown message kind 'frob'; expected 'accepted', 'result', 'task_status', "
-            "'progress', 'worker_list', 'queue_stats', 'error' or 'pong'");
+            "'progress', 'worker_list', 'queue_stats', 'error', 'pong' or 'function_list'");
   EXPECT_EQ(decoder.DecodeFromWorker(frob).status().message(),
             "unknown message kind 'frob'; expected 'hello', 'result' or 'progress'");
   EXPECT_EQ(decoder.DecodeTask(frob).status().message(),
@@ -450,6 +450,8 @@ ClientMessage RequestOfKind(RequestKind kind) {
     case RequestKind::kWait: return TaskRequest{1, TaskVerb::kWait, 2};
     case RequestKind::kWorkers: return ListRequest{1, Listing::kWorkers};
     case RequestKind::kStats: return ListRequest{1, Listing::kStats};
+    case RequestKind::kFunctions: return ListRequest{1, Listing::kFunctions};
+    case RequestKind::kUnwait: return UnwaitRequest{1, 2, 3};
   }
   return PingRequest{};
 }

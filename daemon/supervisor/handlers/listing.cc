@@ -1,4 +1,5 @@
-// WORKERS and STATS: what the pool and the queue look like now.
+// WORKERS, STATS and FUNCTIONS: what the pool, the queue and the offered
+// functions look like now.
 #include "proc_stats.h"
 #include "supervisor.h"
 
@@ -7,7 +8,12 @@ namespace tq::daemon {
 void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m) {
   const auto now = clock_.Now();
   reply_.clear();
-  if (m.what == proto::Listing::kWorkers) {
+  if (m.what == proto::Listing::kFunctions) {
+    proto::FunctionsReply r;
+    r.request_id = m.request_id;
+    for (const auto& [name, origin] : functions_) r.functions.push_back({name, origin});
+    proto::Encode(r, reply_);
+  } else if (m.what == proto::Listing::kWorkers) {
     proto::WorkersReply r;
     r.request_id = m.request_id;
     pool_.ForEachWorker([&](const WorkerView& w) {

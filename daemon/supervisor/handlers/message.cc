@@ -43,6 +43,8 @@ void Supervisor::HandleMessage(const Incoming& in) {
       {RequestKind::kWait, Call<proto::TaskRequest, &Supervisor::HandleTaskRequest>},
       {RequestKind::kWorkers, Call<proto::ListRequest, &Supervisor::HandleList>},
       {RequestKind::kStats, Call<proto::ListRequest, &Supervisor::HandleList>},
+      {RequestKind::kFunctions, Call<proto::ListRequest, &Supervisor::HandleList>},
+      {RequestKind::kUnwait, Call<proto::UnwaitRequest, &Supervisor::HandleUnwait>},
   }};
   static_assert(CoversEveryKindInOrder(kRoutes), "one route per proto::RequestKind, in order");
 

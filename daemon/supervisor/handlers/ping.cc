@@ -10,7 +10,8 @@ void Supervisor::HandlePing(std::string_view client,
   reply_.clear();
   proto::Encode(proto::Pong{m.request_id, "tqd " TQ_VERSION,
                             static_cast<std::uint32_t>(::getpid()),
-                            static_cast<std::uint32_t>(config_.workers)},
+                            static_cast<std::uint32_t>(config_.workers), instance_,
+                            started_at_ms_},
                 reply_);
   SendReply(client);
 }

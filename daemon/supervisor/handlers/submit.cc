@@ -7,10 +7,11 @@ namespace tq::daemon {
 namespace {
 
 // "echo, fail, sleep" (at most 20 names, then "...").
-std::string FunctionList(const std::set<std::string, std::less<>>& fns) {
+template <typename Functions>
+std::string FunctionList(const Functions& fns) {
   std::string out;
   int n = 0;
-  for (const std::string& fn : fns) {
+  for (const auto& [fn, origin] : fns) {
     if (n++ == 20) return out + ", ...";
     if (!out.empty()) out += ", ";
     out += fn;
@@ -32,7 +33,8 @@ void Supervisor::HandleSubmit(std::string_view client,
     SendError(client, m.request_id,
               {ErrorCode::kUnknownFunction,
                "no function '" + std::string(m.fn) +
-                   "'; this tqd offers: " + FunctionList(functions_)});
+                   "'; this tqd offers: " + FunctionList(functions_) +
+                   " (tq functions lists them all)"});
     return;
   }
   if (!m.key.empty()) {
@@ -55,6 +57,7 @@ void Supervisor::HandleSubmit(std::string_view client,
         SendResult(*existing, w);
       } else {
         existing->waiters.push_back(w);
+        ReplayProgress(*existing, w);
       }
       return;
     }
@@ -68,7 +71,7 @@ void Supervisor::HandleSubmit(std::string_view client,
     return;
   }
   Task& task = tasks_.Create();
-  task.fn = *functions_.find(m.fn);
+  task.fn = functions_.find(m.fn)->first;
   task.payload.assign(m.args);
   task.priority = m.priority;
   task.timeout = m.timeout_ms != 0 ? std::chrono::milliseconds(m.timeout_ms)

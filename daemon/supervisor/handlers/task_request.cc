@@ -27,14 +27,7 @@ void Supervisor::HandleTaskRequest(std::string_view client,
         return;
       }
       task->waiters.push_back({std::string(client), m.request_id});
-      if (task->progress) {
-        // Catch the late waiter up with the latest report.
-        reply_.clear();
-        proto::Encode(proto::TaskProgress{m.request_id, task->id, task->progress->done,
-                                          task->progress->total, task->progress->message},
-                      reply_);
-        SendReply(client);
-      }
+      ReplayProgress(*task, task->waiters.back());
       return;
     case proto::TaskVerb::kCancel:
       if (!proto::IsFinal(task->state) || task->state == TaskState::kBuried) {
@@ -58,6 +51,22 @@ void Supervisor::HandleTaskRequest(std::string_view client,
       Kick(*task);
       break;
   }
+  SendStatus(*task, client, m.request_id);
+}
+
+void Supervisor::HandleUnwait(std::string_view client, const proto::UnwaitRequest& m) {
+  Task* task = tasks_.Find(m.task_id);
+  if (task == nullptr) {
+    SendError(client, m.request_id,
+              {ErrorCode::kNotFound,
+               "no task " + std::to_string(m.task_id) +
+                   " (never submitted, or its result has expired)"});
+    return;
+  }
+  // Only this connection's own request: one client cannot silence another's.
+  std::erase_if(task->waiters, [&](const Waiter& w) {
+    return w.request_id == m.waiting_request_id && w.client == client;
+  });
   SendStatus(*task, client, m.request_id);
 }
 

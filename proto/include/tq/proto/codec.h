@@ -26,6 +26,7 @@ void Encode(const SubmitRequest& m, Buffer& out);
 void Encode(const PingRequest& m, Buffer& out);
 void Encode(const TaskRequest& m, Buffer& out);
 void Encode(const ListRequest& m, Buffer& out);
+void Encode(const UnwaitRequest& m, Buffer& out);
 // tqd -> client
 void Encode(const Accepted& m, Buffer& out);
 void Encode(const TaskResult& m, Buffer& out);
@@ -36,6 +37,7 @@ void Encode(const WorkersReply& m, Buffer& out);
 void Encode(const StatsReply& m, Buffer& out);
 void Encode(const ErrorReply& m, Buffer& out);
 void Encode(const Pong& m, Buffer& out);
+void Encode(const FunctionsReply& m, Buffer& out);
 // tq-worker <-> tqd
 void Encode(const WorkerHello& m, Buffer& out);
 void Encode(const TaskAssignment& m, Buffer& out);

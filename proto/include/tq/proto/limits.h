@@ -29,6 +29,8 @@ struct Limits {
 inline constexpr std::size_t kMaxFunctionNameBytes = 128;
 // Most functions one worker may announce in its hello.
 inline constexpr std::size_t kMaxFunctions = 4096;
+// Longest plugin path a worker may name as a function's origin (PATH_MAX).
+inline constexpr std::size_t kMaxPathBytes = 4096;
 // Longest error type / message strings a worker may report; longer ones are
 // truncated by the worker runtime, rejected by the decoder.
 inline constexpr std::size_t kMaxErrorTextBytes = 64 * 1024;

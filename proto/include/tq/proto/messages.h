@@ -93,16 +93,26 @@ struct TaskRequest {
   std::uint64_t task_id = 0;
 };
 
-// workers and stats: what the pool and the queue look like now.
-enum class Listing : std::uint8_t { kWorkers, kStats };
+// workers, stats and functions: what the pool, the queue and the offered
+// functions look like now.
+enum class Listing : std::uint8_t { kWorkers, kStats, kFunctions };
 
 struct ListRequest {
   std::uint64_t request_id = 0;
   Listing what = Listing::kStats;
 };
 
+// Stops one waiting request of a task (the submit's, a duplicate submit's
+// or a wait's) without cancelling the task: it gets no more progress and
+// no result.
+struct UnwaitRequest {
+  std::uint64_t request_id = 0;
+  std::uint64_t task_id = 0;
+  std::uint64_t waiting_request_id = 0;  // the "req" of the request to stop
+};
+
 using ClientMessage =
-    std::variant<SubmitRequest, PingRequest, TaskRequest, ListRequest>;
+    std::variant<SubmitRequest, PingRequest, TaskRequest, ListRequest, UnwaitRequest>;
 
 // Every kind of request, one per name on the wire. They are rows of one
 // table (proto/src/decode_client.cc) that holds each one's name and
@@ -116,8 +126,10 @@ enum class RequestKind : std::uint8_t {
   kWait,
   kWorkers,
   kStats,
+  kFunctions,
+  kUnwait,
 };
-inline constexpr std::size_t kRequestKinds = 8;
+inline constexpr std::size_t kRequestKinds = 10;
 
 std::string_view RequestKindName(RequestKind kind);  // "submit", ...
 RequestKind KindOf(const ClientMessage& m);
@@ -169,6 +181,7 @@ struct ErrorReply {
   std::uint64_t request_id = 0;  // 0 when the request's id was unreadable
   std::string_view code;         // ErrorCodeName(), e.g. "UNKNOWN_FUNCTION"
   std::string_view message;
+  std::uint64_t dropped = 0;     // REPLIES_DROPPED: how many; else 0 (absent)
 };
 
 struct Pong {
@@ -176,6 +189,21 @@ struct Pong {
   std::string_view server;  // e.g. "tqd 0.1.0"
   std::uint32_t pid = 0;
   std::uint32_t workers = 0;  // configured pool size
+  // 32 hex digits, new at every start of tqd: a client that sees it change
+  // knows tqd restarted. "" from a tqd that predates it.
+  std::string_view instance;
+  std::int64_t started_at_ms = 0;  // Unix time of that start; 0 if unknown
+};
+
+struct FunctionInfo {
+  std::string_view name;
+  std::string_view origin;  // the plugin's path, or "" for a builtin
+};
+
+// The reply to `functions`: every function the workers offer, by name.
+struct FunctionsReply {
+  std::uint64_t request_id = 0;
+  std::vector<FunctionInfo> functions;
 };
 
 struct WorkerInfo {
@@ -216,7 +244,7 @@ struct StatsReply {
 
 using DaemonMessage =
     std::variant<Accepted, TaskResult, TaskStatus, ErrorReply, Pong,
-                 TaskProgress, WorkersReply, StatsReply>;
+                 TaskProgress, WorkersReply, StatsReply, FunctionsReply>;
 
 // ---- tq-worker <-> tqd (pipe frames) ---------------------------------------
 
@@ -224,6 +252,9 @@ using DaemonMessage =
 struct WorkerHello {
   std::uint32_t pid = 0;
   std::vector<std::string_view> functions;
+  // Empty, or one per function: the path of the plugin that registered
+  // it, "" for one built into the worker program.
+  std::vector<std::string_view> origins;
 };
 
 // tqd -> worker: run this.

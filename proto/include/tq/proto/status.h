@@ -45,6 +45,11 @@ enum class ErrorCode : std::uint8_t {
   kNotFound,
   // wire: the task is not in a state the request applies to (kick).
   kWrongState,
+  // wire, req 0: tqd dropped replies to this connection because it did not
+  // read them (ErrorReply::dropped says how many).
+  kRepliesDropped,
+  // wire: a durable submit could not be written to tqd's store.
+  kStoreFailed,
   // local only: a system call failed.
   kIo,
   // local only: invalid configuration.

@@ -201,13 +201,13 @@ class Registry {
   }
   // Registers a function that does its own (de)serialisation.
   void add_raw(const std::string& name, RawTask fn) {
-    tasks_[name] = std::move(fn);
+    tasks_[name] = Entry{std::move(fn), origin_};
   }
 
   // nullptr when no function has that name.
   const RawTask* find(std::string_view name) const {
     auto it = tasks_.find(name);
-    return it == tasks_.end() ? nullptr : &it->second;
+    return it == tasks_.end() ? nullptr : &it->second.fn;
   }
   std::vector<std::string> names() const {
     std::vector<std::string> out;
@@ -215,6 +215,15 @@ class Registry {
     for (const auto& entry : tasks_) out.push_back(entry.first);
     return out;
   }
+  // Where `name` came from: the plugin that registered it, "" for one the
+  // worker program registered itself (or no such function).
+  std::string_view origin(std::string_view name) const {
+    auto it = tasks_.find(name);
+    return it == tasks_.end() ? std::string_view() : std::string_view(it->second.origin);
+  }
+  // Functions registered from now on come from `origin` (the worker runtime
+  // sets each plugin's path while the plugin registers).
+  void set_origin(std::string origin) { origin_ = std::move(origin); }
 
   // Set by the worker runtime before plugins register.
   Host* host() const { return host_; }
@@ -224,7 +233,12 @@ class Registry {
   }
 
  private:
-  std::map<std::string, RawTask, std::less<>> tasks_;
+  struct Entry {
+    RawTask fn;
+    std::string origin;
+  };
+  std::map<std::string, Entry, std::less<>> tasks_;
+  std::string origin_;
   Host* host_ = nullptr;
 };
 
