@@ -26,6 +26,7 @@ int ExitCodeFor(const Outcome& o) {
       return o.error_type == "QUEUE_FULL" ? kQueueFull : kRejected;
     case Outcome::Kind::kConnection: return kUnreachable;
     case Outcome::Kind::kProtocol: return kProtocol;
+    case Outcome::Kind::kForgotten: return kTimeout;  // tq stops waiting only then
   }
   return kProtocol;
 }

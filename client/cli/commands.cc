@@ -141,7 +141,8 @@ int Ping(const Common& common) {
     RawClient client(ClientOptionsFor(common));
     const ServerInfo info = client.Ping();
     std::cout << info.server << " (pid " << info.pid << ", " << info.workers
-              << " workers) at " << client.endpoint() << "\n";
+              << " workers, instance " << info.instance << ") at " << client.endpoint()
+              << "\n";
     return kOk;
   });
 }

@@ -83,6 +83,8 @@ int Status(const Common& common, const std::vector<std::uint64_t>& ids, bool jso
 
 // tq workers: the pool, as an aligned table or JSON.
 int Workers(const Common& common, bool json);
+// tq functions: what the workers offer, and from which plugin.
+int Functions(const Common& common, bool json);
 
 // tq cancel ID... / tq kick ID...: one line per task with its new state.
 int Cancel(const Common& common, const std::vector<std::uint64_t>& ids);

@@ -168,6 +168,14 @@ std::string WorkersToJson(const std::vector<WorkerStatus>& workers) {
   return Dump(a);
 }
 
+std::string FunctionsToJson(const std::vector<FunctionInfo>& functions) {
+  Json a = Json::array();
+  for (const FunctionInfo& f : functions) {
+    a.push_back({{"name", f.name}, {"origin", f.origin.empty() ? Json() : Json(f.origin)}});
+  }
+  return Dump(a);
+}
+
 std::string StatsToJson(const QueueStats& s) {
   Json recent = Json::array();
   for (const TaskInfo& t : s.recent) {

@@ -33,6 +33,7 @@ std::string MsgpackToJson(std::string_view msgpack);
 // One line of JSON for `tq status --json`.
 std::string TaskInfoToJson(const TaskInfo& t);
 std::string WorkersToJson(const std::vector<WorkerStatus>& workers);
+std::string FunctionsToJson(const std::vector<FunctionInfo>& functions);
 std::string StatsToJson(const QueueStats& stats);
 
 // One line of JSON for `tq wait --json`: the task's id, function and final

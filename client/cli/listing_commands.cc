@@ -175,6 +175,23 @@ int Workers(const Common& common, bool json) {
   });
 }
 
+int Functions(const Common& common, bool json) {
+  return Guarded([&] {
+    RawClient client(ClientOptionsFor(common));
+    const std::vector<FunctionInfo> functions = client.Functions();
+    if (json) {
+      std::cout << FunctionsToJson(functions) << "\n";
+      return kOk;
+    }
+    std::vector<std::vector<std::string>> rows{{"FUNCTION", "FROM"}};
+    for (const FunctionInfo& f : functions) {
+      rows.push_back({f.name, f.origin.empty() ? "(builtin)" : f.origin});
+    }
+    PrintTable(rows);
+    return kOk;
+  });
+}
+
 int Cancel(const Common& common, const std::vector<std::uint64_t>& ids) {
   return ForEachTask(
       common, ids, [](RawClient& c, std::uint64_t id) { return c.Cancel(id); },

@@ -268,6 +268,10 @@ int Run(int argc, char** argv) {
   auto* workers = app.add_subcommand("workers", "Show the worker pool");
   workers->add_flag("--json", json, "As JSON");
 
+  auto* functions = app.add_subcommand(
+      "functions", "List the functions the workers offer, and the plugin of each");
+  functions->add_flag("--json", json, "As JSON: [{\"name\", \"origin\"}], origin null for builtins");
+
   auto* cancel = app.add_subcommand(
       "cancel", "Cancel tasks: queued ones at once, running ones by stopping their worker");
   cancel->add_option("ID", id_words, "Task ids")->required();
@@ -345,6 +349,7 @@ int Run(int argc, char** argv) {
   }
   if (*status) return Status(common, *ids, json);
   if (*workers) return Workers(common, json);
+  if (*functions) return Functions(common, json);
   if (*cancel) return Cancel(common, *ids);
   if (*kick) return Kick(common, *ids);
   if (*ping) return Ping(common);

@@ -124,6 +124,17 @@ bool RawResult::cancel() const {
   return true;
 }
 
+bool RawResult::forget() const {
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->done) return false;
+  }
+  std::shared_ptr<detail::CallOwner> owner = state_->owner.lock();
+  if (!owner) return false;
+  owner->ForgetCall(state_);
+  return true;
+}
+
 void RawResult::on_done(std::function<void()> fn) const {
   {
     std::lock_guard lock(state_->mu);

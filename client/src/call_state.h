@@ -35,10 +35,13 @@ struct CallState {
   ServerInfo server;  // for pings
   TaskInfo status;    // for status, cancel and kick
   std::vector<WorkerStatus> workers;  // for workers
+  std::vector<FunctionInfo> functions;  // for functions
   QueueStats stats;                   // for stats
   std::optional<Progress> progress;
   std::vector<std::function<void(const Progress&)>> progress_callbacks;
   bool cancel_requested = false;  // before tqd said which task it is
+  bool forget_requested = false;  // likewise
+  std::uint64_t request_id = 0;   // set when queued; immutable after
   std::vector<std::function<void()>> callbacks;
 
   // Ends the call with `outcome` unless it already ended; wakes waiters,

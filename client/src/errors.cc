@@ -10,6 +10,7 @@ Error::~Error() = default;
 RemoteError::~RemoteError() = default;
 TimeoutError::~TimeoutError() = default;
 ConnectionError::~ConnectionError() = default;
+ForgottenError::~ForgottenError() = default;
 ProtocolError::~ProtocolError() = default;
 RejectedError::~RejectedError() = default;
 QueueFullError::~QueueFullError() = default;
@@ -44,6 +45,8 @@ void Outcome::ThrowIfError() const {
       throw RejectedError(error_type, message);
     case Kind::kConnection:
       throw ConnectionError(message);
+    case Kind::kForgotten:
+      throw ForgottenError(message);
     case Kind::kProtocol:
       throw ProtocolError(message);
   }

@@ -87,6 +87,7 @@ class RawClient::Impl final : public detail::CallOwner,
   std::shared_ptr<CallState> AskList(proto::Listing what);
   ServerInfo Ping();
   void CancelCall(const std::shared_ptr<CallState>& call) override;
+  void ForgetCall(const std::shared_ptr<CallState>& call) override;
   const std::string& endpoint() const { return options_.endpoint; }
 
  private:
@@ -98,11 +99,15 @@ class RawClient::Impl final : public detail::CallOwner,
     // A ping waits the whole connect_timeout for a socket to appear: it is
     // how a script waits for the tqd it just started.
     bool waits_for_socket = false;
+    // An unwait: the request it stops, dropped from in_flight_ once sent.
+    std::uint64_t forgets = 0;
   };
 
   std::shared_ptr<CallState> NewCall(
       const std::shared_ptr<detail::CompletionQueue>& queue, std::size_t tag);
   void Enqueue(Outgoing out);
+  // Tells tqd to stop sending request `waiting` of `task_id` anything.
+  void SendUnwait(std::uint64_t task_id, std::uint64_t waiting);
 
   // ---- I/O thread only
   void IoLoop();
@@ -111,6 +116,8 @@ class RawClient::Impl final : public detail::CallOwner,
   void Receive(zmq::socket_t& dealer);
   void Dispatch(const proto::DaemonMessage& m);
   void OnMonitorEvent(zmq::socket_t& monitor);
+  // An error with req 0: about the connection, not one request.
+  void OnConnectionError(const proto::ErrorReply& e);
   void ExpireUnsent();
   // With an ipc:// endpoint whose socket file is not there, nothing will
   // answer: fails the unsent requests now rather than at connect_timeout.
@@ -158,9 +165,14 @@ RawClient::Impl::Impl(ClientOptions options)
     dealer_.set(zmq::sockopt::immediate, 1);
     dealer_.set(zmq::sockopt::sndhwm, 0);
     dealer_.set(zmq::sockopt::rcvhwm, 0);
-    // Detects a peer that vanished without closing (TCP).
-    dealer_.set(zmq::sockopt::heartbeat_ivl, 2000);
-    dealer_.set(zmq::sockopt::heartbeat_timeout, 6000);
+    // Detects a tqd that is stopped, or whose host vanished without
+    // closing the connection: the calls in flight then fail.
+    if (options_.heartbeat_interval.count() > 0) {
+      dealer_.set(zmq::sockopt::heartbeat_ivl,
+                  static_cast<int>(options_.heartbeat_interval.count()));
+      dealer_.set(zmq::sockopt::heartbeat_timeout,
+                  static_cast<int>(options_.heartbeat_timeout.count()));
+    }
     const std::string monitor_endpoint =
         "inproc://tq-monitor-" +
         std::to_string(reinterpret_cast<std::uintptr_t>(this));
@@ -213,6 +225,10 @@ void RawClient::Impl::Enqueue(Outgoing out) {
       return;
     }
     wake = queue_.empty();
+    {
+      std::lock_guard call_lock(out.call->mu);
+      out.call->request_id = out.request_id;
+    }
     queue_.push_back(std::move(out));
   }
   if (wake) {
@@ -307,6 +323,33 @@ void RawClient::Impl::CancelCall(const std::shared_ptr<CallState>& call) {
   if (task_id != 0) (void)SendTaskRequest(proto::TaskVerb::kCancel, task_id);
 }
 
+void RawClient::Impl::ForgetCall(const std::shared_ptr<CallState>& call) {
+  std::uint64_t task_id = 0, request_id = 0;
+  {
+    std::lock_guard lock(call->mu);
+    if (call->done) return;
+    task_id = call->task_id;
+    request_id = call->request_id;
+    // Not accepted yet: the I/O thread sends the unwait when ACCEPTED comes.
+    if (task_id == 0) call->forget_requested = true;
+  }
+  if (task_id != 0) SendUnwait(task_id, request_id);
+  call->Complete(Failure(Outcome::Kind::kForgotten,
+                         task_id != 0 ? "stopped waiting for task " + std::to_string(task_id) +
+                                            "; it runs on (wait for it by id)"
+                                      : "stopped waiting; the task, if tqd accepts it, runs on"));
+}
+
+void RawClient::Impl::SendUnwait(std::uint64_t task_id, std::uint64_t waiting) {
+  auto call = NewCall(nullptr, 0);
+  const std::uint64_t id = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::UnwaitRequest{id, task_id, waiting}, frame);
+  Outgoing out{id, frame.Take(), call, Clock::now()};
+  out.forgets = waiting;
+  Enqueue(std::move(out));
+}
+
 ServerInfo RawClient::Impl::Ping() {
   auto call = NewCall(nullptr, 0);
   const std::uint64_t id = next_request_id_++;
@@ -356,7 +399,11 @@ void RawClient::Impl::IoLoop() {
     if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent(monitor);
     if (items[0].revents & ZMQ_POLLIN) Receive(dealer);
     if (!unsent_.empty()) {
-      SendUnsent(dealer);
+      // Only on a connection that is up. Right after a disconnect the
+      // socket may not have dropped the dead connection's pipe yet (ZeroMQ
+      // processes that command lazily), and a request sent then would
+      // vanish with it, its DISCONNECTED already reported.
+      if (connected_) SendUnsent(dealer);
       FailUnsentIfNoSocket();
       ExpireUnsent();
     }
@@ -390,6 +437,7 @@ void RawClient::Impl::SendUnsent(zmq::socket_t& dealer) {
     }
     if (!sent) return;  // no connection up yet
     in_flight_.emplace(o.request_id, std::move(o.call));
+    if (o.forgets != 0) in_flight_.erase(o.forgets);
     unsent_.pop_front();
   }
 }
@@ -453,18 +501,23 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
   std::visit(
       [&](const auto& msg) {
         using M = std::decay_t<decltype(msg)>;
+        if constexpr (std::is_same_v<M, proto::ErrorReply>) {
+          if (msg.request_id == 0) return OnConnectionError(msg);
+        }
         auto it = in_flight_.find(msg.request_id);
         if (it == in_flight_.end()) return;  // e.g. failed on disconnect
         CallState& call = *it->second;
         if constexpr (std::is_same_v<M, proto::Accepted>) {
-          bool cancel = false;
+          bool cancel = false, forget = false;
           {
             std::lock_guard lock(call.mu);
             call.task_id = msg.task_id;
             cancel = call.cancel_requested;
+            forget = call.forget_requested;
           }
           call.cv.notify_all();  // wait_accepted()
           if (cancel) (void)SendTaskRequest(proto::TaskVerb::kCancel, msg.task_id);
+          if (forget) SendUnwait(msg.task_id, msg.request_id);
           return;
         } else if constexpr (std::is_same_v<M, proto::TaskProgress>) {
           call.Report(Progress{msg.done, msg.total, std::string(msg.message)});
@@ -478,6 +531,18 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           {
             std::lock_guard lock(call.mu);
             call.workers = std::move(list);
+          }
+          Outcome o;
+          o.kind = Outcome::Kind::kValue;
+          call.Complete(std::move(o));
+        } else if constexpr (std::is_same_v<M, proto::FunctionsReply>) {
+          std::vector<FunctionInfo> list;
+          for (const proto::FunctionInfo& f : msg.functions) {
+            list.push_back({std::string(f.name), std::string(f.origin)});
+          }
+          {
+            std::lock_guard lock(call.mu);
+            call.functions = std::move(list);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -554,9 +619,11 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           }
           call.Complete(std::move(o));
         } else {
+          static_assert(std::is_same_v<M, proto::Pong>);
           {
             std::lock_guard lock(call.mu);
-            call.server = {std::string(msg.server), msg.pid, msg.workers};
+            call.server = {std::string(msg.server), msg.pid, msg.workers,
+                           std::string(msg.instance), msg.started_at_ms};
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -595,6 +662,20 @@ void RawClient::Impl::OnMonitorEvent(zmq::socket_t& monitor) {
       in_flight_.clear();
     }
   }
+}
+
+void RawClient::Impl::OnConnectionError(const proto::ErrorReply& e) {
+  if (e.code != proto::ErrorCodeName(proto::ErrorCode::kRepliesDropped)) return;
+  // Which requests lost their replies cannot be told: none of those in
+  // flight can count on theirs. Their tasks run on, and may be waited for
+  // by id.
+  const std::string why = "tqd dropped " + std::to_string(e.dropped) +
+                          " replies to this client, which did not read them in time: " +
+                          std::string(e.message);
+  for (auto& [id, call] : in_flight_) {
+    call->Complete(Failure(Outcome::Kind::kConnection, why));
+  }
+  in_flight_.clear();
 }
 
 void RawClient::Impl::FailAll(const std::string& why) {
@@ -652,6 +733,12 @@ QueueStats RawClient::Stats() {
   auto call = impl_->AskList(proto::Listing::kStats);
   std::lock_guard lock(call->mu);
   return call->stats;
+}
+
+std::vector<FunctionInfo> RawClient::Functions() {
+  auto call = impl_->AskList(proto::Listing::kFunctions);
+  std::lock_guard lock(call->mu);
+  return call->functions;
 }
 
 ServerInfo RawClient::Ping() { return impl_->Ping(); }

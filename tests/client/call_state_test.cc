@@ -31,14 +31,19 @@ Outcome Failure(std::string message) {
   return o;
 }
 
-// Records what RawResult::cancel asks of the client.
+// Records what RawResult::cancel and forget ask of the client.
 class FakeOwner : public CallOwner {
  public:
   void CancelCall(const std::shared_ptr<CallState>& call) override {
     ++cancels;
     last = call;
   }
+  void ForgetCall(const std::shared_ptr<CallState>& call) override {
+    ++forgets;
+    last = call;
+  }
   int cancels = 0;
+  int forgets = 0;
   std::shared_ptr<CallState> last;
 };
 

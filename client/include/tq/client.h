@@ -267,6 +267,9 @@ class AsyncResult {
   // Asks tqd to cancel the task (see RawResult::cancel); get() then throws
   // RemoteError with state() == TaskState::kCancelled. Returns at once.
   bool cancel() const { return raw_.cancel(); }
+  // Stops waiting without cancelling the task (see RawResult::forget);
+  // get() then throws ForgottenError. Returns at once.
+  bool forget() const { return raw_.forget(); }
   // The raw outcome (waits): state, error type and message without throwing.
   const Outcome& outcome() const { return raw_.outcome(); }
 
@@ -563,6 +566,7 @@ class Client {
   // The pool and the queue, now.
   std::vector<WorkerStatus> workers() { return raw_.Workers(); }
   QueueStats stats() { return raw_.Stats(); }
+  std::vector<FunctionInfo> functions() { return raw_.Functions(); }
 
   // Bulk calls. Each runs fn(x) for every x of `inputs`, which are read
   // lazily, at most options.window in flight (MapOptions: window,

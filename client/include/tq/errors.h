@@ -77,6 +77,14 @@ class TQ_EXPORT ConnectionError : public Error {
   ~ConnectionError() override;
 };
 
+// The caller stopped waiting (forget()): tqd sends the call nothing more.
+// The task itself goes on; wait for it by id to get its result.
+class TQ_EXPORT ForgottenError : public Error {
+ public:
+  using Error::Error;
+  ~ForgottenError() override;
+};
+
 // tqd sent something this library does not understand (a version skew or
 // a bug); or a request this library sent was refused as malformed.
 class TQ_EXPORT ProtocolError : public Error {

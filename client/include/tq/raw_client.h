@@ -39,6 +39,13 @@ struct ClientOptions {
   std::string endpoint;
   // A request not delivered to tqd within this fails with ConnectionError.
   std::chrono::milliseconds connect_timeout{5000};
+  // ZeroMQ heartbeats: a PING to tqd this often, and a connection silent
+  // for heartbeat_timeout counts as lost, so the calls in flight on it
+  // fail with ConnectionError instead of waiting for a tqd that is stopped
+  // or whose host vanished (PROTOCOL.md §1). 0: no heartbeats of our own
+  // (tqd's still time out a dead tqd, after its heartbeat_timeout).
+  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds heartbeat_timeout{5000};
   // Most submitted tasks unfinished at once (0: no limit). When that many
   // are in flight, Submit / apply_async blocks until one ends; a client
   // that submits faster than tqd runs then waits instead of meeting
@@ -121,6 +128,7 @@ struct Outcome {
     kRejected,    // tqd refused the request: error_type holds the code
     kConnection,  // not delivered, or the connection dropped
     kProtocol,    // an answer that makes no sense
+    kForgotten,   // the caller stopped waiting (RawResult::forget)
   };
   Kind kind = Kind::kConnection;
   TaskState state = TaskState::kQueued;  // for kValue / kTaskError
@@ -141,6 +149,15 @@ struct ServerInfo {
   std::string server;  // "tqd 0.1.0"
   std::uint32_t pid = 0;
   std::uint32_t workers = 0;
+  // Changes at every start of tqd: compare two pings to tell a restart.
+  std::string instance;
+  std::int64_t started_at_ms = 0;  // Unix time of that start
+};
+
+// A function the workers offer (tq functions).
+struct FunctionInfo {
+  std::string name;
+  std::string origin;  // the plugin's path; "" for one built into the worker
 };
 
 namespace detail {
@@ -156,6 +173,7 @@ class CallOwner {
  public:
   virtual ~CallOwner() = default;
   virtual void CancelCall(const std::shared_ptr<CallState>& call) = 0;
+  virtual void ForgetCall(const std::shared_ptr<CallState>& call) = 0;
 };
 }  // namespace detail
 
@@ -193,6 +211,11 @@ class TQ_EXPORT RawResult {
   // ended first). Returns at once; false if the call had already ended or
   // its client is gone.
   bool cancel() const;
+  // Stops waiting without cancelling the task: tqd sends this call no more
+  // progress and no result, and the call ends at once with ForgottenError.
+  // The task runs on; anyone may wait for it by id. False if the call had
+  // already ended or its client is gone.
+  bool forget() const;
 
  private:
   std::shared_ptr<detail::CallState> state_;
@@ -236,6 +259,8 @@ class TQ_EXPORT RawClient {
   // The pool and the queue, now. Blocking; throws on failure.
   std::vector<WorkerStatus> Workers();
   QueueStats Stats();
+  // The functions the workers offer, by name.
+  std::vector<FunctionInfo> Functions();
   // Asks tqd who it is. Throws ConnectionError if it does not answer
   // within connect_timeout, a missing socket included: a script starts
   // tqd, then waits for it with Ping().
