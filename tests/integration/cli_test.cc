@@ -105,6 +105,22 @@ TEST_F(CliTest, CallPrintsTheValueAsJson) {
   EXPECT_EQ(Tq({"call", "square", "12"}).out, "144\n");
 }
 
+TEST_F(CliTest, FunctionsListsWhatTheWorkersOfferAndFromWhere) {
+  auto r = Tq({"functions"});
+  ASSERT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out.rfind("FUNCTION", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("square"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(LibPath("libtq_example_tasks.so")), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(builtin)"), std::string::npos) << r.out;
+  auto j = Tq({"functions", "--json"});
+  ASSERT_EQ(j.code(), 0) << j.err;
+  EXPECT_NE(j.out.find("{\"name\":\"exec\",\"origin\":null}"), std::string::npos) << j.out;
+  EXPECT_NE(j.out.find("{\"name\":\"square\",\"origin\":\"" + LibPath("libtq_example_tasks.so") +
+                       "\"}"),
+            std::string::npos)
+      << j.out;
+}
+
 TEST_F(CliTest, EndpointFlagOverridesTheEnvironment) {
   auto r = RunCommand({BinPath("tq"), "--endpoint", tqd_.endpoint(), "call", "square", "3"},
                       "", {"TQ_ENDPOINT=ipc:///nonexistent/tq.sock"});

@@ -72,6 +72,27 @@ std::string SubmitWith(std::string_view field, const Value& value) {
   return std::string(buf.data(), buf.size());
 }
 
+// That valid submit with one more field, `field`, set to `value`.
+std::string SubmitPlus(std::string_view field, const Value& value) {
+  msgpack::sbuffer buf;
+  Packer pk(buf);
+  pk.pack_map(6);
+  pk.pack(std::string("v"));
+  pk.pack(1);
+  pk.pack(std::string("kind"));
+  pk.pack(std::string("submit"));
+  pk.pack(std::string("req"));
+  pk.pack(17);
+  pk.pack(std::string("fn"));
+  pk.pack(std::string("echo"));
+  pk.pack(std::string("args"));
+  pk.pack_bin(2);
+  pk.pack_bin_body("\x91\x01", 2);
+  pk.pack(std::string(field));
+  value.pack(pk);
+  return std::string(buf.data(), buf.size());
+}
+
 class HostileClientTest : public testing::RawTqdTest {};
 
 TEST_F(HostileClientTest, EveryFieldWithEveryWrongTypeGetsItsCodeAndTheRequestIdWhenReadable) {
@@ -107,6 +128,79 @@ TEST_F(HostileClientTest, EveryFieldWithEveryWrongTypeGetsItsCodeAndTheRequestId
     }
   }
   EXPECT_EQ(cases, 40);
+  ExpectStillServing();
+}
+
+TEST_F(HostileClientTest, EveryOptionalFieldWithAWrongTypeOrNilIsWrongTypeWithTheRequestId) {
+  struct Field {
+    const char* name;
+    std::vector<std::string_view> accepts;  // types that are right
+  };
+  const Field fields[] = {
+      {"priority", {"int", "negative int"}}, {"timeout_ms", {"int"}},
+      {"delay_ms", {"int"}},                 {"max_retries", {"int"}},
+      {"retry_backoff_ms", {"int"}},         {"retry_on", {"array"}},
+      {"key", {"str"}},                      {"chunk", {"bool"}},
+  };
+  int cases = 0;
+  for (const Field& f : fields) {
+    for (const Value& v : kValues) {
+      if (std::find(f.accepts.begin(), f.accepts.end(), v.name) != f.accepts.end()) continue;
+      SCOPED_TRACE(std::string(f.name) + " as " + v.name);
+      auto e = ErrorFor(conn_, SubmitPlus(f.name, v));
+      ASSERT_TRUE(e);
+      EXPECT_EQ(e->code, "WRONG_TYPE") << e->message;
+      EXPECT_EQ(e->request_id, 17u) << e->message;
+      EXPECT_NE(e->message.find(std::string("'") + f.name + "'"), std::string::npos)
+          << e->message;
+      ++cases;
+    }
+  }
+  EXPECT_EQ(cases, 63);
+  ExpectStillServing();
+}
+
+TEST_F(HostileClientTest, AMalformedFrameIsAnsweredWithRequestIdZeroEvenWhenItHoldsOne) {
+  // Each holds "req": 17, but is malformed before its keys are read.
+  const std::string valid = SubmitWith("v", kValues[2]);  // {v: 5 ...}: well-formed
+  msgpack::sbuffer twice, bad_key;
+  {
+    Packer pk(twice);
+    pk.pack_map(3);
+    pk.pack(std::string("req"));
+    pk.pack(17);
+    pk.pack(std::string("req"));
+    pk.pack(17);
+    pk.pack(std::string("v"));
+    pk.pack(1);
+  }
+  {
+    Packer pk(bad_key);
+    pk.pack_map(2);
+    pk.pack(std::string("req"));
+    pk.pack(17);
+    pk.pack(5);
+    pk.pack(1);
+  }
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"a key twice", std::string(twice.data(), twice.size())},
+      {"a key that is not a str", std::string(bad_key.data(), bad_key.size())},
+      {"bytes after the map", valid + "\xc0"},
+      {"truncated", valid.substr(0, valid.size() - 1)},
+  };
+  for (const auto& [what, frame] : cases) {
+    SCOPED_TRACE(what);
+    auto e = ErrorFor(conn_, frame);
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->code, "MALFORMED") << e->message;
+    EXPECT_EQ(e->request_id, 0u) << e->message;
+  }
+  // More than one frame, the first a valid submit.
+  conn_.socket().send(zmq::buffer(valid), zmq::send_flags::sndmore);
+  auto e = ErrorFor(conn_, valid);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code, "MALFORMED");
+  EXPECT_EQ(e->request_id, 0u);
   ExpectStillServing();
 }
 
