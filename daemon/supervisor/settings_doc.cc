@@ -37,7 +37,7 @@ std::string FlagCell(const Setting& s) {
 std::string Cell(std::string text) {
   for (std::size_t at = text.find('|'); at != std::string::npos;
        at = text.find('|', at + 2)) {
-    text.insert(at, "\\");
+    text.insert(at, 1, '\\');
   }
   return text;
 }
@@ -48,7 +48,8 @@ std::string Metavar(const Setting& s) {
   if (!s.metavar.empty()) return std::string(s.metavar);
   std::string words(TextOf(s.type).metavar);
   for (std::string_view c : s.choices) {
-    words += (words.empty() ? "" : "|") + std::string(c);
+    if (!words.empty()) words += '|';
+    words += c;
   }
   return words;
 }
