@@ -59,11 +59,17 @@ SettingField OnOff(bool Config::*member) {
           }};
 }
 
-std::string SiblingProgram(const char* name) {
+// The tq-worker beside tqd, as in the build tree; else the one installed
+// with tqd: TQ_WORKER_FROM_TQD is the path from tqd's directory to it
+// (../libexec/tq/tq-worker, from GNUInstallDirs), so an installed tree
+// works wherever it is put.
+std::string DefaultWorkerProgram() {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return name;
-  return (self.parent_path() / name).string();
+  if (ec) return "tq-worker";
+  const auto sibling = self.parent_path() / "tq-worker";
+  if (std::filesystem::exists(sibling, ec)) return sibling.string();
+  return (self.parent_path() / TQ_WORKER_FROM_TQD).lexically_normal().string();
 }
 
 using enum SettingType;
@@ -92,8 +98,10 @@ std::vector<Setting> MakeSettings() {
       {.name = "worker", .type = kString, .reload = kNewWorkers,
        .help = "Worker program to run (tq-worker or one built on the SDK)",
        .field = Field(&Config::worker_program),
-       .metavar = "PROGRAM", .default_text = "the tq-worker beside tqd",
-       .start_up_default = [](Config& c) { c.worker_program = SiblingProgram("tq-worker"); }},
+       .metavar = "PROGRAM",
+       .default_text = "the tq-worker beside tqd, else the one installed with it "
+                       "(libexec/tq/tq-worker)",
+       .start_up_default = [](Config& c) { c.worker_program = DefaultWorkerProgram(); }},
       {.name = "max_queued", .type = kCount, .reload = kApplies,
        .help = "Most queued tasks; beyond it SUBMIT gets QUEUE_FULL",
        .field = Field(&Config::max_queued), .min = 1},
