@@ -1,13 +1,26 @@
 # Run by `cmake --install` (cmake/CMakeLists.txt): installs tq's public
 # headers, every header under TQ_PUBLIC_INCLUDE_ROOTS, and, transitively,
-# each "tq/..." header they include that lies under TQ_INCLUDE_ROOTS, each
-# at TQ_INCLUDE_DESTINATION/<its path below its root>. So the installed set
-# is what a user's #include needs: a tq/proto header is installed exactly
-# while a public header includes it.
+# each "tq/..." header they include from one of the tree's include roots
+# (a directory named include with a tq/ in it, under TQ_SOURCE_DIR's
+# proto/, client/ or daemon/), each at TQ_INCLUDE_DESTINATION/<its path
+# below its root>. So the installed set is what a user's #include needs: a
+# tq/proto header is installed exactly while a public header includes it.
 cmake_policy(PUSH)
 cmake_policy(VERSION 3.25)  # install scripts start with old policies
 
-set(roots ${TQ_PUBLIC_INCLUDE_ROOTS} ${TQ_INCLUDE_ROOTS})
+set(roots ${TQ_PUBLIC_INCLUDE_ROOTS})
+foreach(module IN ITEMS proto client daemon)
+  file(GLOB_RECURSE dirs LIST_DIRECTORIES true "${TQ_SOURCE_DIR}/${module}/*/tq")
+  foreach(dir IN LISTS dirs)
+    cmake_path(GET dir FILENAME leaf)
+    cmake_path(GET dir PARENT_PATH root)
+    cmake_path(GET root FILENAME name)
+    if(IS_DIRECTORY "${dir}" AND leaf STREQUAL "tq" AND name STREQUAL "include"
+       AND NOT root IN_LIST roots)
+      list(APPEND roots "${root}")
+    endif()
+  endforeach()
+endforeach()
 set(destination "${TQ_INCLUDE_DESTINATION}")
 if(NOT IS_ABSOLUTE "${destination}")
   set(destination "${CMAKE_INSTALL_PREFIX}/${destination}")
