@@ -1,6 +1,6 @@
 # Bash completion for tq, the client of the tq task-queue daemon: its
-# commands, each command's flags, and the values of --endpoint and
-# --retry-on; after "--" a program to run, then files.
+# commands, each command's flags, and the values of --endpoint, --retry-on,
+# --cwd and --env; after "--" a program to run, then files.
 #
 # Installed as share/bash-completion/completions/tq, which bash-completion
 # loads the first time tq is completed; without bash-completion, source
@@ -16,6 +16,7 @@ _tq() {
   local global_flags="-h --help --version --endpoint --connect-timeout"
   local task_flags="--priority --timeout --delay --retries --retry-on --retry-backoff"
   local progress_flags="--progress --no-progress"
+  local command_flags="--cwd --env --env-all"  # for a command after --
   # Flags followed by a value that has no completion (a number, a key).
   local takes_number="--connect-timeout --priority --timeout --delay --retries
     --retry-backoff --key -j --jobs --window"
@@ -48,6 +49,14 @@ _tq() {
       compopt -o nospace 2>/dev/null
       return
       ;;
+    --cwd)
+      mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+      return
+      ;;
+    --env)
+      mapfile -t COMPREPLY < <(compgen -v -- "$cur")
+      return
+      ;;
     --retry-on)
       # A comma-separated list: complete the part after the last comma.
       local done_part=${cur%"${cur##*,}"}
@@ -71,11 +80,11 @@ _tq() {
 
   local flags=
   case $command in
-    call) flags="$task_flags --key" ;;
-    submit) flags="--wait $task_flags --key $progress_flags --" ;;
+    call) flags="$task_flags --key --detach" ;;
+    submit) flags="--wait $task_flags --key --detach $command_flags $progress_flags --" ;;
     map) flags="-j --jobs --window -k --keep-order --unordered --halt-on-error
-      $task_flags $progress_flags --" ;;
-    wait) flags="--timeout" ;;
+      $task_flags --detach $command_flags $progress_flags --" ;;
+    wait) flags="--timeout --json" ;;
     status | workers) flags="--json" ;;
     cancel | kick | ping) ;;
     *) return ;;

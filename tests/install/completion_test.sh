@@ -55,7 +55,7 @@ done
 # Values and the command line after "--".
 [ "$(complete_words call --retry-on failed,ti)" = "failed,timed_out" ] ||
   fail "tq call --retry-on failed,ti<TAB> does not give failed,timed_out"
-complete_words map -- bas | grep -qx bash || fail "tq map -- bas<TAB> does not offer bash"
+grep -qx bash <<<"$(complete_words map -- bas)" || fail "tq map -- bas<TAB> does not offer bash"
 [ -z "$(complete_words call --priority "")" ] || fail "tq call --priority <TAB> offers words"
 
 if [ "$failures" -ne 0 ]; then

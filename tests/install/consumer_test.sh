@@ -72,7 +72,7 @@ add_executable(static-client "$examples/client/example_client.cc")
 target_link_libraries(static-client PRIVATE tq::client_static)
 EOF
     build_project "$work/static-src" "$work/static"
-    ! ldd "$work/static/static-client" | grep -q libtq || fail "the static client loads libtq.so"
+    [[ $(ldd "$work/static/static-client") != *libtq* ]] || fail "the static client loads libtq.so"
     clients+=("$work/static/static-client")
     ;;
   pkg-config)
@@ -93,7 +93,7 @@ EOF
   *) fail "unknown way '$way': find_package or pkg-config" ;;
 esac
 for client in "${clients[@]}"; do
-  if ldd "$client" | grep -q 'libtq\.so'; then
+  if [[ $(ldd "$client") == *libtq.so* ]]; then
     [ "$(loaded_libtq "$client")" = "$(realpath "$prefix/$libdir/libtq.so.0")" ] ||
       fail "$client does not load the installed libtq: $(ldd "$client" | grep libtq)"
   fi

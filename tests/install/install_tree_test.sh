@@ -53,10 +53,18 @@ done
 
 soname=$(readelf -d "$prefix/$libdir/libtq.so.$version" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
 [ "$soname" = libtq.so.0 ] || fail "libtq's SONAME is '$soname', not libtq.so.0"
-# The archives stand alone: the protocol code (and the worker's base) inside.
-ar t "$prefix/$libdir/libtq.a" | grep -qx 'codec.cc.o' || fail "libtq.a lacks tq_proto's objects"
-for o in runtime.cc.o subprocess.cc.o codec.cc.o; do
-  ar t "$prefix/$libdir/libtq-task.a" | grep -qx "$o" || fail "libtq-task.a lacks $o"
+# The archives stand alone: the protocol code (and the worker's base and
+# runtime) inside.
+# (Output is captured before grep -q reads it: under pipefail, a writer cut
+# off by grep's early exit would fail the pipeline.)
+defines() {
+  local symbols
+  symbols=$(nm -C --defined-only "$prefix/$libdir/$1" 2>/dev/null)
+  grep -q " T $2" <<<"$symbols"
+}
+defines libtq.a 'tq::proto::' || fail "libtq.a lacks tq_proto's code"
+for code in 'tq::proto::' 'tq::base::' 'tq::worker::Main('; do
+  defines libtq-task.a "$code" || fail "libtq-task.a lacks $code"
 done
 
 # Every header compiles on its own with only the installed include dir
@@ -104,12 +112,14 @@ if [ "$man_pages" = ON ]; then
     grep -q '^SYNOPSIS' <<<"$text" || fail "$page has no SYNOPSIS"
   done
   # Each command of tq has its own entry, with its options.
+  tq_page=$(MANWIDTH=80 man -l "$prefix/share/man/man1/tq.1" 2>/dev/null)
+  tqd_page=$(MANWIDTH=80 man -l "$prefix/share/man/man8/tqd.8" 2>/dev/null)
   for command in $(env -u LD_LIBRARY_PATH "$prefix/bin/tq" --help |
     sed -n '/^Subcommands:$/,/^$/{s/^  \([^ ][^ ]*\) .*/\1/p}'); do
-    MANWIDTH=80 man -l "$prefix/share/man/man1/tq.1" 2>/dev/null | grep -q "^   tq $command\$" ||
+    grep -q "^   tq $command\$" <<<"$tq_page" ||
       fail "tq(1) has no section for 'tq $command'"
   done
-  MANWIDTH=80 man -l "$prefix/share/man/man8/tqd.8" 2>/dev/null | grep -q -- '--max-rss-per-worker' ||
+  grep -q -- '--max-rss-per-worker' <<<"$tqd_page" ||
     fail "tqd(8) lacks the settings' flags"
 else
   echo "man pages not built here (no help2man, or a cross build): not checked"
