@@ -49,13 +49,15 @@ int main(int argc, char** argv) {
                  "trace, debug, info, warn, error or off. Default: " + log_level + ".")
       ->option_text("LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
-  // For the README's table, and the test that keeps it the same.
+  // For the README's table and the example config file, and the tests that
+  // keep them the same.
   app.add_option("--print-settings", print_settings)
       ->group("")
-      ->check(CLI::IsMember({"markdown"}));
+      ->check(CLI::IsMember({"markdown", "toml"}));
   CLI11_PARSE(app, argc, argv);
   if (!print_settings.empty()) {
-    std::cout << tq::daemon::SettingsMarkdown();
+    std::cout << (print_settings == "toml" ? tq::daemon::SettingsToml()
+                                           : tq::daemon::SettingsMarkdown());
     return 0;
   }
   SetUpLogging(log_level);

@@ -139,7 +139,7 @@ int CancelUncollected(const std::vector<RawResult>& calls, bool detach) {
     for (const RawResult& c : calls) {
       if (c.ready()) continue;
       ++going;
-      if (const std::uint64_t id = c.wait_accepted()) ids += " " + std::to_string(id);
+      if (const std::uint64_t id = c.wait_accepted()) ids.append(" ").append(std::to_string(id));
     }
     std::cerr << "tq: " << reason << ": " << going << (going == 1 ? " task goes" : " tasks go")
               << " on (--detach):" << ids << "\n";

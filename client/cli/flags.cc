@@ -11,7 +11,11 @@
 namespace tq::cli {
 namespace {
 
-std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+std::string Quoted(std::string_view text) {
+  std::string out(1, '\'');
+  out += text;
+  return out += '\'';
+}
 
 }  // namespace
 

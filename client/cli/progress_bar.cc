@@ -10,8 +10,10 @@ namespace tq::cli {
 std::string Bar(double fraction, int width) {
   fraction = std::clamp(fraction, 0.0, 1.0);
   const int full = static_cast<int>(fraction * width + 0.5);
-  return "[" + std::string(static_cast<std::size_t>(full), '#') +
-         std::string(static_cast<std::size_t>(width - full), '.') + "]";
+  std::string bar = "[";
+  bar.append(static_cast<std::size_t>(full), '#');
+  bar.append(static_cast<std::size_t>(width - full), '.');
+  return bar += ']';
 }
 
 ProgressBar::ProgressBar(bool enabled)

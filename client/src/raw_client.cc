@@ -12,6 +12,8 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -39,6 +41,25 @@ constexpr auto kTimeoutCheck = std::chrono::milliseconds(50);
 // enough for a tqd started a moment ago (`tqd & tq call ...`) to bind,
 // short enough that forgetting to start tqd is told at once.
 constexpr auto kNoSocketGrace = std::chrono::milliseconds(1000);
+
+// The eventfd that wakes the I/O thread. EAGAIN is expected either way: a
+// write finds the counter full (a wake-up is pending anyway), a read finds
+// it 0. Any other error (EBADF) is a bug of ours, and a client that cannot
+// wake its I/O thread would hang: abort instead.
+void CheckEventFd(ssize_t result, const char* op) {
+  if (result < 0 && errno != EAGAIN) {
+    std::fprintf(stderr, "tq: %s on the client's eventfd: %s\n", op, std::strerror(errno));
+    std::abort();
+  }
+}
+void WakeEventFd(int fd) {
+  const std::uint64_t one = 1;
+  CheckEventFd(::write(fd, &one, sizeof one), "write");
+}
+void DrainEventFd(int fd) {
+  std::uint64_t n;
+  CheckEventFd(::read(fd, &n, sizeof n), "read");
+}
 
 Outcome Failure(Outcome::Kind kind, std::string message) {
   Outcome o;
@@ -199,8 +220,7 @@ RawClient::Impl::~Impl() {
     std::lock_guard lock(mu_);
     stopping_ = true;
   }
-  const std::uint64_t one = 1;
-  (void)::write(wake_fd_, &one, sizeof one);
+  WakeEventFd(wake_fd_);
   io_.join();
   ::close(wake_fd_);
   // runner_ goes next: it runs the callbacks FailAll queued, then joins.
@@ -231,10 +251,7 @@ void RawClient::Impl::Enqueue(Outgoing out) {
     }
     queue_.push_back(std::move(out));
   }
-  if (wake) {
-    const std::uint64_t one = 1;
-    (void)::write(wake_fd_, &one, sizeof one);
-  }
+  if (wake) WakeEventFd(wake_fd_);
 }
 
 RawResult RawClient::Impl::Submit(
@@ -386,8 +403,7 @@ void RawClient::Impl::IoLoop() {
       continue;  // EINTR
     }
     if (items[1].revents & ZMQ_POLLIN) {
-      std::uint64_t n;
-      (void)::read(wake_fd_, &n, sizeof n);
+      DrainEventFd(wake_fd_);
       bool stop;
       {
         std::lock_guard lock(mu_);

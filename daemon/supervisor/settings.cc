@@ -59,11 +59,17 @@ SettingField OnOff(bool Config::*member) {
           }};
 }
 
-std::string SiblingProgram(const char* name) {
+// The tq-worker beside tqd, as in the build tree; else the one installed
+// with tqd: TQ_WORKER_FROM_TQD is the path from tqd's directory to it
+// (../libexec/tq/tq-worker, from GNUInstallDirs), so an installed tree
+// works wherever it is put.
+std::string DefaultWorkerProgram() {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return name;
-  return (self.parent_path() / name).string();
+  if (ec) return "tq-worker";
+  const auto sibling = self.parent_path() / "tq-worker";
+  if (std::filesystem::exists(sibling, ec)) return sibling.string();
+  return (self.parent_path() / TQ_WORKER_FROM_TQD).lexically_normal().string();
 }
 
 using enum SettingType;
@@ -77,7 +83,8 @@ std::vector<Setting> MakeSettings() {
        .field = Field(&Config::endpoint),
        .metavar = "ENDPOINT",
        .default_text = "$TQ_ENDPOINT, else $XDG_RUNTIME_DIR/tq/tqd.sock (not for root), else /run/tq/tqd.sock",
-       .start_up_default = [](Config& c) { c.endpoint = proto::DefaultEndpoint(); }},
+       .start_up_default = [](Config& c) { c.endpoint = proto::DefaultEndpoint(); },
+       .example = "\"ipc:///run/tq/tqd.sock\""},
       {.name = "workers", .type = kCount, .reload = kApplies,
        .help = "Number of worker processes",
        .field = Field(&Config::workers),
@@ -85,15 +92,20 @@ std::vector<Setting> MakeSettings() {
        .default_text = "the CPU count",
        .start_up_default = [](Config& c) {
          c.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-       }},
+       },
+       .example = "4"},
       {.name = "plugins", .type = kStringList, .reload = kNewWorkers,
        .help = "Task plugin (.so) every worker loads; the flag is repeatable",
-       .field = Field(&Config::plugins), .flag = "--plugin", .metavar = "LIB.so"},
+       .field = Field(&Config::plugins), .flag = "--plugin", .metavar = "LIB.so",
+       .example = "[\"/usr/local/lib/tq/libmytasks.so\"]"},
       {.name = "worker", .type = kString, .reload = kNewWorkers,
        .help = "Worker program to run (tq-worker or one built on the SDK)",
        .field = Field(&Config::worker_program),
-       .metavar = "PROGRAM", .default_text = "the tq-worker beside tqd",
-       .start_up_default = [](Config& c) { c.worker_program = SiblingProgram("tq-worker"); }},
+       .metavar = "PROGRAM",
+       .default_text = "the tq-worker beside tqd, else the one installed with it "
+                       "(libexec/tq/tq-worker)",
+       .start_up_default = [](Config& c) { c.worker_program = DefaultWorkerProgram(); },
+       .example = "\"/usr/local/libexec/tq/tq-worker\""},
       {.name = "max_queued", .type = kCount, .reload = kApplies,
        .help = "Most queued tasks; beyond it SUBMIT gets QUEUE_FULL",
        .field = Field(&Config::max_queued), .min = 1},
@@ -134,7 +146,8 @@ std::vector<Setting> MakeSettings() {
        .field = OnOff(&Config::exec_enabled), .choices = {"on", "off"}},
       {.name = "exec_allow", .type = kStringList, .reload = kNewWorkers,
        .help = "Absolute path of a program exec may run; the flag is repeatable",
-       .field = Field(&Config::exec_allow), .metavar = "PATH", .default_text = "any program"},
+       .field = Field(&Config::exec_allow), .metavar = "PATH", .default_text = "any program",
+       .example = "[\"/usr/bin/convert\"]"},
       // At most the protocol's: clients and workers decode with those. tqd's
       // decoders are built with these at start, so a change waits for one.
       {.name = "max_args_bytes", .type = kBytes, .reload = kRestart,

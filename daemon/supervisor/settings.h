@@ -81,6 +81,9 @@ struct Setting {
   // is found.
   std::string_view default_text;
   void (*start_up_default)(Config&) = nullptr;
+  // For the example config file: a TOML value to show instead of the
+  // default (rows whose default only start-up knows, and lists).
+  std::string_view example;
 
   std::uint64_t max_value() const { return max.value_or(field.max); }
   // "--max-queued"; the flag's CLI11 names ("-w,--workers") in flag_names().

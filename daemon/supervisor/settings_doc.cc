@@ -37,18 +37,109 @@ std::string FlagCell(const Setting& s) {
 std::string Cell(std::string text) {
   for (std::size_t at = text.find('|'); at != std::string::npos;
        at = text.find('|', at + 2)) {
-    text.insert(at, "\\");
+    text.insert(at, 1, '\\');
   }
   return text;
 }
 
+// What a SIGHUP does, as the example file says it.
+std::string_view WhenItApplies(OnReload reload) {
+  switch (reload) {
+    case OnReload::kApplies: return "at once";
+    case OnReload::kNewWorkers: return "new workers";
+    case OnReload::kRestart: return "restart";
+  }
+  return "";
+}
+
+// A TOML literal of `value`: durations and sizes as the strings a user
+// writes ("10s", "256MiB"), the rest as themselves.
+std::string TomlLiteral(const Setting& s, const SettingValue& value) {
+  auto quoted = [](const std::string& text) {
+    std::string out(1, '"');
+    for (char c : text) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out += '"';
+  };
+  switch (s.type) {
+    case SettingType::kCount:
+    case SettingType::kBool:
+      return FormatValue(s, value);
+    case SettingType::kBytes:
+    case SettingType::kDuration: {
+      const std::string text = FormatValue(s, value);
+      return text == "0" ? text : quoted(text);
+    }
+    case SettingType::kString:
+    case SettingType::kChoice:
+      return quoted(FormatValue(s, value));
+    case SettingType::kStringList: {
+      std::string out(1, '[');
+      for (const std::string& item : std::get<std::vector<std::string>>(value)) {
+        if (out.size() > 1) out += ", ";
+        out += quoted(item);
+      }
+      return out += ']';
+    }
+  }
+  return "";
+}
+
+// `text` as comment lines of at most 79 columns.
+std::string Commented(const std::string& text) {
+  std::string out, line = "#";
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (line.size() + 1 + word.size() > 79 && line.size() > 1) {
+      out.append(line).append("\n");
+      line = "#";
+    }
+    line.append(" ").append(word);
+    start = end + 1;
+  }
+  return out.append(line).append("\n");
+}
+
 }  // namespace
+
+std::string SettingsToml() {
+  std::string toml =
+      "# tqd.toml: an example configuration for tqd, the tq task-queue daemon.\n"
+      "# Written by `tqd --print-settings=toml` from the table of settings that also\n"
+      "# makes `tqd --help` and README.md's table, so it names every setting.\n"
+      "#\n"
+      "# Start tqd with `tqd --config /etc/tq/tqd.toml` (copy this file there and\n"
+      "# edit it). Every key is also a flag of the same name with '-' for '_'\n"
+      "# (max_queued = --max-queued); a flag given on the command line wins over\n"
+      "# the file. SIGHUP re-reads the file; the comment on each key says when a\n"
+      "# change takes effect: at once, for workers started afterwards, or only\n"
+      "# after a restart.\n"
+      "#\n"
+      "# Each key below is commented out and shows its default (or an example,\n"
+      "# where the default depends on the machine). Sizes are bytes or a number\n"
+      "# with a unit (B, KiB, MiB, GiB, TiB, or KB, MB, GB, TB); durations are\n"
+      "# seconds or a number with a unit (ms, s, m, h, d).\n";
+  const Config defaults;
+  for (const Setting& s : Settings()) {
+    toml += "\n" + Commented(HelpText(s) + " (" + std::string(WhenItApplies(s.reload)) + ")");
+    const std::string value =
+        s.example.empty() ? TomlLiteral(s, s.field.get(defaults)) : std::string(s.example);
+    toml += "#" + std::string(s.name) + " = " + value + "\n";
+  }
+  return toml;
+}
 
 std::string Metavar(const Setting& s) {
   if (!s.metavar.empty()) return std::string(s.metavar);
   std::string words(TextOf(s.type).metavar);
   for (std::string_view c : s.choices) {
-    words += (words.empty() ? "" : "|") + std::string(c);
+    if (!words.empty()) words += '|';
+    words += c;
   }
   return words;
 }

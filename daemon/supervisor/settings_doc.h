@@ -21,4 +21,9 @@ std::string HelpText(const Setting& setting);
 // ending with a newline.
 std::string SettingsMarkdown();
 
+// The example config file (systemd/tqd.toml, `tqd --print-settings=toml`):
+// every setting, commented out, with its help, its default and what a
+// SIGHUP does with it.
+std::string SettingsToml();
+
 }  // namespace tq::daemon

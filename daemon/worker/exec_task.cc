@@ -111,8 +111,7 @@ std::pair<std::string, int> Resolve(const std::string& name,
   std::size_t start = 0;
   for (;;) {
     const std::size_t end = std::min(search.find(':', start), search.size());
-    std::string dir = search.substr(start, end - start);
-    if (dir.empty()) dir = ".";
+    const std::string dir = end > start ? search.substr(start, end - start) : ".";
     const std::string candidate =
         (base / dir / name).lexically_normal().string();
     struct stat st {};

@@ -208,7 +208,7 @@ void TaskLoop::RunOne(const proto::TaskAssignment& task) {
               std::to_string(limits_.max_result_bytes);
   }
   if (!failed) {
-    if (value_.empty()) value_ = "\xc0";  // a raw task that wrote nothing: nil
+    if (value_.empty()) value_.assign(1, '\xc0');  // a raw task that wrote nothing: nil
     result.state = proto::TaskState::kDone;
     result.value = value_;
   } else {

@@ -1,7 +1,7 @@
 // An example task plugin: typed C++ functions that any tq client can call.
 //
 // Build it as a shared library linked with the SDK (see
-// examples/CMakeLists.txt), then start tqd with
+// examples/plugin/CMakeLists.txt), then start tqd with
 //   tqd --plugin /path/to/libtq_example_tasks.so
 // and call it:  tq call square 7   ->  49
 #include <tq/worker/task.h>

@@ -35,7 +35,9 @@ std::string KindNames(const Row (&kinds)[N]) {
   std::string out;
   for (std::size_t i = 0; i < N; ++i) {
     if (i > 0) out += i + 1 == N ? " or " : ", ";
-    out += "'" + std::string(kinds[i].name) + "'";
+    out += '\'';
+    out += kinds[i].name;
+    out += '\'';
   }
   return out;
 }

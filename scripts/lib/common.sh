@@ -4,11 +4,12 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # What building tq needs on Debian 12 (gdb: tqd uses it for the stacks of
-# timed-out tasks), and what running its tests adds.
+# timed-out tasks; help2man makes the man pages), and what running its tests
+# adds (man-db: the install test renders the man pages).
 TQ_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev libcli11-dev
-  nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev libsqlite3-dev gdb)
-TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev)
+  nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev libsqlite3-dev gdb help2man)
+TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db)
 # The thumbnail example's plugin and test (examples/thumbnails), and what
 # its benchmark (bench/thumbnails/run) compares it with.
 TQ_THUMBNAIL_PACKAGES=(libjpeg62-turbo-dev)

@@ -3,7 +3,7 @@
 # scratch prefix, then checks that a program can use it with nothing of
 # tq's source tree: <tq/client.h> compiles with only the installed include
 # directory, the installed headers are the public ones alone, and a CMake
-# project (find_package(tq), tq::tq) and a pkg-config build both compile,
+# project (find_package(tq), tq::client) and a pkg-config build both compile,
 # link and run a client that catches libtq's exceptions by type.
 set -euo pipefail
 build=${1:?usage: check_install.sh BUILD_DIR CXX}
@@ -18,8 +18,12 @@ libdir=$(dirname "$(find "$prefix" -name 'libtq.so' | head -n 1)")
 
 echo "installed headers:"
 (cd "$prefix/include" && find . -type f | sort)
-if [ -e "$prefix/include/tq/proto" ]; then
-  echo "the install holds tq/proto headers: libtq's API must not need them" >&2
+# The task SDK's header needs tq/proto/msgpack_type_name.h; libtq's must
+# need no tq/proto header at all.
+echo '#include <tq/client.h>' > "$scratch/client_deps.cc"
+if "$cxx" -std=c++20 -DMSGPACK_NO_BOOST -M -I"$prefix/include" "$scratch/client_deps.cc" |
+  grep -q 'include/tq/proto/'; then
+  echo "tq/client.h needs tq/proto headers: libtq's API must not" >&2
   exit 1
 fi
 
@@ -34,7 +38,7 @@ done
 
 endpoint=ipc://$scratch/no-tqd.sock
 
-# CMake: find_package(tq) and the tq::tq target.
+# CMake: find_package(tq) and the tq::client target.
 cmake -S "$here/consumer" -B "$scratch/cmake-build" -G Ninja \
   -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$scratch/cmake-build" >/dev/null

@@ -465,6 +465,35 @@ TEST(SettingsDocTest, TheReadmeTableIsWhatTqdPrints) {
          "`build/bin/tqd --print-settings=markdown` between its markers";
 }
 
+TEST(SettingsDocTest, TheExampleConfigFileIsWhatTqdPrints) {
+  const auto r = testing::RunCommand({testing::BinPath("tqd"), "--print-settings=toml"});
+  ASSERT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, SettingsToml());
+  std::ifstream in(std::string(TQ_SOURCE_DIR) + "/systemd/tqd.toml");
+  std::stringstream file;
+  file << in.rdbuf();
+  EXPECT_EQ(file.str(), r.out) << "systemd/tqd.toml is out of date: write it with "
+                                  "`build/bin/tqd --print-settings=toml > systemd/tqd.toml`";
+}
+
+TEST(SettingsDocTest, EveryKeyOfTheExampleConfigUncommentedIsValid) {
+  std::istringstream example(SettingsToml());
+  std::string uncommented;
+  int keys = 0;
+  for (std::string line; std::getline(example, line);) {
+    if (line.size() > 1 && line[0] == '#' && line[1] != ' ') {
+      uncommented += line.substr(1) + "\n";
+      ++keys;
+    }
+  }
+  EXPECT_EQ(keys, static_cast<int>(Settings().size()));
+  testing::TempDir dir;
+  std::ofstream(dir.File("tqd.toml")) << uncommented;
+  Config c;
+  const proto::Status s = ApplyConfigFile(dir.File("tqd.toml"), &c);
+  EXPECT_TRUE(s.ok()) << s.message() << "\n" << uncommented;
+}
+
 TEST(SettingsDocTest, TheReadmeTomlExampleIsAValidFile) {
   const std::string example = Between(kReadme, "```toml", "```");
   ASSERT_NE(example, "(markers not found)");

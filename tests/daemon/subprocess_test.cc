@@ -167,7 +167,7 @@ TEST(SubprocessTest, LeavesOnlyTheMappedDescriptorsOpenInTheChild) {
   // of each source (at 64 or above). The child reports any that is open.
   std::string fds = "64 65";
   for (int fd : {unmapped.read.get(), unmapped.write.get()}) {
-    if (fd != 3) fds += " " + std::to_string(fd);
+    if (fd != 3) fds.append(" ").append(std::to_string(fd));
   }
   const std::string check = "for fd in " + fds +
                             "; do [ -e /proc/self/fd/$fd ] && echo open $fd; "

@@ -12,18 +12,24 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// "a7": the client that sent it, and which of its calls.
+std::string Tag(char client, int i) {
+  std::string tag(1, client);
+  return tag += std::to_string(i);
+}
+
 TEST(ClientConcurrencyTest, TwoClientsInterleavingGetExactlyTheirOwnResults) {
   testing::TqdProcess tqd;
   Client a(tqd.endpoint());
   Client b(tqd.endpoint());
   std::vector<AsyncResult<std::vector<std::string>>> from_a, from_b;
   for (int i = 0; i < 500; ++i) {
-    from_a.push_back(a.apply_async<std::vector<std::string>>("echo", "a" + std::to_string(i)));
-    from_b.push_back(b.apply_async<std::vector<std::string>>("echo", "b" + std::to_string(i)));
+    from_a.push_back(a.apply_async<std::vector<std::string>>("echo", Tag('a', i)));
+    from_b.push_back(b.apply_async<std::vector<std::string>>("echo", Tag('b', i)));
   }
   for (int i = 0; i < 500; ++i) {
-    EXPECT_EQ(from_a[i].get(20s), std::vector<std::string>{"a" + std::to_string(i)});
-    EXPECT_EQ(from_b[i].get(20s), std::vector<std::string>{"b" + std::to_string(i)});
+    EXPECT_EQ(from_a[i].get(20s), std::vector<std::string>{Tag('a', i)});
+    EXPECT_EQ(from_b[i].get(20s), std::vector<std::string>{Tag('b', i)});
   }
 }
 

@@ -389,7 +389,7 @@ TEST(DecoderTest, RejectsDuplicateFields) {
 TEST(DecoderTest, ReadsThirtyTwoFieldsButRejectsThirtyThree) {
   Decoder decoder;
   RawMap m = Message("ping").Set("req", PackedUint(1));  // 3 fields
-  for (int i = 0; i < 29; ++i) m.Add("x" + std::to_string(i), "\xc0");
+  for (int i = 0; i < 29; ++i) m.Add(std::string("x").append(std::to_string(i)), "\xc0");
   // Thirty-two fields are parsed, so the extras are reported by name.
   EXPECT_TRUE(IsError(decoder.DecodeClient(m.Build()), ErrorCode::kUnknownField,
                       "'x0'"));

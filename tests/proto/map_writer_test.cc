@@ -15,8 +15,14 @@ using Packer = msgpack::packer<msgpack::sbuffer>;
 
 std::string Str(const msgpack::sbuffer& b) { return std::string(b.data(), b.size()); }
 
+// "k7".
+std::string Key(std::uint32_t i) {
+  std::string key(1, 'k');
+  return key += std::to_string(i);
+}
+
 void PackKey(Packer& pk, std::uint32_t i) {
-  const std::string key = "k" + std::to_string(i);
+  const std::string key = Key(i);
   pk.pack_str(static_cast<std::uint32_t>(key.size()));
   pk.pack_str_body(key.data(), static_cast<std::uint32_t>(key.size()));
 }
@@ -34,7 +40,7 @@ TEST(MapWriterTest, WritesTheMapHeaderMsgpackCWouldForEveryCount) {
     Buffer got;
     {
       MapWriter w(got);
-      for (std::uint32_t i = 0; i < n; ++i) w.Uint("k" + std::to_string(i), i);
+      for (std::uint32_t i = 0; i < n; ++i) w.Uint(Key(i), i);
     }
     ASSERT_EQ(got.view(), Str(want));
   }
@@ -86,7 +92,7 @@ TEST(MapWriterTest, BackPatchesNestedWritersWhoseHeadersGrowWithoutMovingThePare
       ArrayWriter a = w.Array("k0");
       {
         MapWriter big = a.Map();
-        for (std::uint32_t i = 0; i < 17; ++i) big.True("k" + std::to_string(i));
+        for (std::uint32_t i = 0; i < 17; ++i) big.True(Key(i));
       }
       MapWriter empty = a.Map();
     }

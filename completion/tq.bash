@@ -1,0 +1,97 @@
+# Bash completion for tq, the client of the tq task-queue daemon: its
+# commands, each command's flags, and the values of --endpoint, --retry-on,
+# --cwd and --env; after "--" a program to run, then files.
+#
+# Installed as share/bash-completion/completions/tq, which bash-completion
+# loads the first time tq is completed; without bash-completion, source
+# this file from ~/.bashrc. It needs nothing from bash-completion.
+#
+# The lists follow client/cli/main.cc: tests/install/completion_test.sh
+# fails when `tq --help` or `tq COMMAND --help` lists a command or a flag
+# that is missing here.
+
+_tq() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+  local commands="call submit map wait status workers functions cancel kick ping"
+  local global_flags="-h --help --version --endpoint --connect-timeout"
+  local task_flags="--priority --timeout --delay --retries --retry-on --retry-backoff"
+  local progress_flags="--progress --no-progress"
+  local command_flags="--cwd --env --env-all"  # for a command after --
+  # Flags followed by a value that has no completion (a number, a key).
+  local takes_number="--connect-timeout --priority --timeout --delay --retries
+    --retry-backoff --key -j --jobs --window"
+  COMPREPLY=()
+
+  # Find the command; after "--" the rest is a command line for exec.
+  local i word command=
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    word=${COMP_WORDS[i]}
+    if [[ $word == -- ]]; then
+      if ((i == COMP_CWORD - 1)); then
+        mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+      else
+        compopt -o default 2>/dev/null  # its arguments: files, as readline does
+      fi
+      return
+    fi
+    if [[ -z $command ]]; then
+      case $word in
+        --endpoint | --connect-timeout) ((i++)) ;;
+        -*) ;;
+        *) command=$word ;;
+      esac
+    fi
+  done
+
+  case $prev in
+    --endpoint)
+      mapfile -t COMPREPLY < <(compgen -W "ipc:// tcp://" -- "$cur")
+      compopt -o nospace 2>/dev/null
+      return
+      ;;
+    --cwd)
+      mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+      return
+      ;;
+    --env)
+      mapfile -t COMPREPLY < <(compgen -v -- "$cur")
+      return
+      ;;
+    --retry-on)
+      # A comma-separated list: complete the part after the last comma.
+      local done_part=${cur%"${cur##*,}"}
+      mapfile -t COMPREPLY < <(compgen -P "$done_part" -W "failed lost timed_out" -- "${cur##*,}")
+      return
+      ;;
+  esac
+  local flag
+  for flag in $takes_number; do
+    [[ $prev == "$flag" ]] && return
+  done
+
+  if [[ -z $command ]]; then
+    if [[ $cur == -* ]]; then
+      mapfile -t COMPREPLY < <(compgen -W "$global_flags" -- "$cur")
+    else
+      mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
+    fi
+    return
+  fi
+
+  local flags=
+  case $command in
+    call) flags="$task_flags --key --detach" ;;
+    submit) flags="--wait $task_flags --key --detach $command_flags $progress_flags --" ;;
+    map) flags="-j --jobs --window -k --keep-order --unordered --halt-on-error
+      $task_flags --detach $command_flags $progress_flags --" ;;
+    wait) flags="--timeout --json" ;;
+    status | workers | functions) flags="--json" ;;
+    cancel | kick | ping) ;;
+    *) return ;;
+  esac
+  if [[ $cur == -* ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "-h --help $flags" -- "$cur")
+  fi
+}
+
+complete -F _tq tq
