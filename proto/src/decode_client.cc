@@ -61,7 +61,21 @@ Status ReadSubmitOptions(Fields& f, SubmitRequest* m) {
       (m->key.empty() || m->key.size() > 256 || !IsPrintableUtf8(m->key))) {
     return f.Error(ErrorCode::kBadValue, "field 'key' must be 1 to 256 bytes of printable UTF-8");
   }
-  return f.Bool("chunk", &m->chunk);
+  TQ_RETURN_IF_ERROR(f.Bool("chunk", &m->chunk));
+  if (f.Find("durable") != nullptr) {
+    bool durable = false;
+    TQ_RETURN_IF_ERROR(f.Bool("durable", &durable));
+    m->durable = durable;
+  }
+  TQ_RETURN_IF_ERROR(f.Str("name", &m->name, false));
+  if (f.Find("name") != nullptr && !IsFunctionName(m->name)) {
+    return f.Error(ErrorCode::kBadValue, "field 'name' must be 1 to 128 bytes of printable UTF-8");
+  }
+  TQ_RETURN_IF_ERROR(f.Bool("rerun_failed", &m->rerun_failed));
+  if (m->rerun_failed && m->key.empty()) {
+    return f.Error(ErrorCode::kBadValue, "field 'rerun_failed' needs a 'key'");
+  }
+  return Status::Ok();
 }
 
 Result<ClientMessage> DecodeSubmit(Fields& f, const Limits& limits) {
@@ -101,6 +115,16 @@ Result<ClientMessage> DecodeUnwait(Fields& f, const Limits&) {
   return ClientMessage{m};
 }
 
+Result<ClientMessage> DecodeJob(Fields& f, const Limits&) {
+  JobRequest m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Str("name", &m.name));
+  if (!IsFunctionName(m.name)) {
+    return f.Error(ErrorCode::kBadValue, "field 'name' must be 1 to 128 bytes of printable UTF-8");
+  }
+  return ClientMessage{m};
+}
+
 struct RequestRow {
   RequestKind kind;
   std::string_view name;
@@ -120,6 +144,7 @@ constexpr RequestRow kRequests[] = {
     {RequestKind::kFunctions, "functions",
      DecodeBareRequest<ListRequest, Listing::kFunctions>},
     {RequestKind::kUnwait, "unwait", DecodeUnwait},
+    {RequestKind::kJob, "job", DecodeJob},
 };
 
 constexpr bool InKindOrder() {
@@ -164,6 +189,7 @@ RequestKind KindOf(const ClientMessage& m) {
     RequestKind operator()(const TaskRequest& r) const { return KindOfVerb(r.verb); }
     RequestKind operator()(const ListRequest& r) const { return KindOfListing(r.what); }
     RequestKind operator()(const UnwaitRequest&) const { return RequestKind::kUnwait; }
+    RequestKind operator()(const JobRequest&) const { return RequestKind::kJob; }
   };
   return std::visit(Kinds{}, m);
 }

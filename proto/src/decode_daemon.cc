@@ -113,6 +113,31 @@ Result<DaemonMessage> DecodeQueueStats(Fields& f, const Limits&) {
   TQ_RETURN_IF_ERROR(f.Uint("buried", &m.buried));
   TQ_RETURN_IF_ERROR(
       ReadArrayOfMaps(f, "recent", "each recent task", "recent", ReadRecentTask, &m.recent));
+  TQ_RETURN_IF_ERROR(f.OptUint("tasks", &m.tasks));
+  TQ_RETURN_IF_ERROR(f.OptUint("durable_tasks", &m.durable_tasks));
+  TQ_RETURN_IF_ERROR(f.Str("store_path", &m.store_path, false));
+  TQ_RETURN_IF_ERROR(f.OptUint("store_bytes", &m.store_bytes));
+  TQ_RETURN_IF_ERROR(f.Str("store_error", &m.store_error, false));
+  return DaemonMessage{std::move(m)};
+}
+
+Status ReadJobFailure(Fields& f, JobFailure* j) {
+  TQ_RETURN_IF_ERROR(f.Uint("task", &j->task_id));
+  TQ_RETURN_IF_ERROR(f.Str("key", &j->key, false));
+  TQ_RETURN_IF_ERROR(ReadState(f, &j->state));
+  return f.Str("message", &j->message);
+}
+
+Result<DaemonMessage> DecodeJobStatus(Fields& f, const Limits&) {
+  JobReply m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Str("name", &m.name));
+  TQ_RETURN_IF_ERROR(f.Uint("queued", &m.queued));
+  TQ_RETURN_IF_ERROR(f.Uint("running", &m.running));
+  TQ_RETURN_IF_ERROR(f.Uint("done", &m.done));
+  TQ_RETURN_IF_ERROR(f.Uint("failed", &m.failed));
+  TQ_RETURN_IF_ERROR(ReadArrayOfMaps(f, "failures", "each failure", "failure", ReadJobFailure,
+                                     &m.failures));
   return DaemonMessage{std::move(m)};
 }
 
@@ -163,7 +188,7 @@ constexpr KindRow<DaemonMessage> kReplies[] = {
     {"task_status", DecodeTaskStatus},  {"progress", DecodeProgress},
     {"worker_list", DecodeWorkerList},  {"queue_stats", DecodeQueueStats},
     {"error", DecodeErrorReply},        {"pong", DecodePong},
-    {"function_list", DecodeFunctionList},
+    {"function_list", DecodeFunctionList}, {"job_status", DecodeJobStatus},
 };
 
 }  // namespace

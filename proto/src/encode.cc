@@ -7,9 +7,9 @@
 namespace tq::proto {
 namespace {
 
-// An error map: type and message, then only the cause fields that are set.
-void WriteError(MapWriter& parent, const ErrorInfo& e) {
-  MapWriter w = parent.Map("error");
+// An error map's fields: type and message, then only the cause fields that
+// are set.
+void WriteErrorFields(MapWriter& w, const ErrorInfo& e) {
   w.Str("type", e.type);
   w.Str("message", e.message);
   if (!e.cause.empty()) w.Str("cause", e.cause);
@@ -19,6 +19,11 @@ void WriteError(MapWriter& parent, const ErrorInfo& e) {
   if (e.rss_bytes != 0) w.Uint("rss_bytes", e.rss_bytes);
   if (e.timeout_ms != 0) w.Uint("timeout_ms", e.timeout_ms);
   if (!e.stack.empty()) w.Str("stack", e.stack);
+}
+
+void WriteError(MapWriter& parent, const ErrorInfo& e) {
+  MapWriter w = parent.Map("error");
+  WriteErrorFields(w, e);
 }
 
 void WriteOutcome(MapWriter& w, TaskState state, std::string_view value,
@@ -51,6 +56,13 @@ void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("tasks_done", info.tasks_done);
   w.Uint("uptime_ms", info.uptime_ms);
   w.Uint("rss_bytes", info.rss_bytes);
+}
+
+void WriteJobFailure(MapWriter& w, const JobFailure& f) {
+  w.Uint("task", f.task_id);
+  if (!f.key.empty()) w.Str("key", f.key);
+  w.Str("state", TaskStateName(f.state));
+  w.Str("message", f.message);
 }
 
 void WriteFunction(MapWriter& w, const FunctionInfo& f) {
@@ -86,6 +98,9 @@ void Encode(const SubmitRequest& m, Buffer& out) {
   if (m.retry_backoff_ms != 0) w.Uint("retry_backoff_ms", m.retry_backoff_ms);
   if (!m.key.empty()) w.Str("key", m.key);
   if (m.chunk) w.True("chunk");
+  if (m.durable) w.Bool("durable", *m.durable);
+  if (!m.name.empty()) w.Str("name", m.name);
+  if (m.rerun_failed) w.True("rerun_failed");
   w.Str("fn", m.fn);
   static constexpr char kEmptyArray = '\x90';
   w.Bin("args", m.args.empty() ? std::string_view(&kEmptyArray, 1) : m.args);
@@ -102,6 +117,11 @@ void Encode(const TaskRequest& m, Buffer& out) {
 
 void Encode(const ListRequest& m, Buffer& out) {
   MessageWriter w(out, RequestKindName(KindOf(ClientMessage{m})), m.request_id);
+}
+
+void Encode(const JobRequest& m, Buffer& out) {
+  MessageWriter w(out, RequestKindName(RequestKind::kJob), m.request_id);
+  w.Str("name", m.name);
 }
 
 void Encode(const UnwaitRequest& m, Buffer& out) {
@@ -165,6 +185,26 @@ void Encode(const StatsReply& m, Buffer& out) {
   w.Uint("lost", m.lost);
   w.Uint("buried", m.buried);
   WriteArrayOfMaps(w, "recent", m.recent, WriteRecentTask);
+  if (m.tasks != 0) w.Uint("tasks", m.tasks);
+  if (m.durable_tasks != 0) w.Uint("durable_tasks", m.durable_tasks);
+  if (!m.store_path.empty()) w.Str("store_path", m.store_path);
+  if (m.store_bytes != 0) w.Uint("store_bytes", m.store_bytes);
+  if (!m.store_error.empty()) w.Str("store_error", m.store_error);
+}
+
+void Encode(const JobReply& m, Buffer& out) {
+  MessageWriter w(out, "job_status", m.request_id);
+  w.Str("name", m.name);
+  w.Uint("queued", m.queued);
+  w.Uint("running", m.running);
+  w.Uint("done", m.done);
+  w.Uint("failed", m.failed);
+  WriteArrayOfMaps(w, "failures", m.failures, WriteJobFailure);
+}
+
+void EncodeErrorInfo(const ErrorInfo& e, Buffer& out) {
+  MapWriter w(out);
+  WriteErrorFields(w, e);
 }
 
 void Encode(const ErrorReply& m, Buffer& out) {

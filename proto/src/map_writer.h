@@ -106,6 +106,14 @@ class MapWriter : public CountedWriter {
     Key(key);
     pk_.pack_true();
   }
+  void Bool(std::string_view key, bool v) {
+    Key(key);
+    if (v) {
+      pk_.pack_true();
+    } else {
+      pk_.pack_false();
+    }
+  }
   void Str(std::string_view key, std::string_view v) {
     Key(key);
     PackStr(pk_, v);

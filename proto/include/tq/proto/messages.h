@@ -77,6 +77,14 @@ struct SubmitRequest {
   // args is an array of argument arrays, fn is applied to each, and the
   // value is an array of per-item outcomes (PROTOCOL.md §4.9).
   bool chunk = false;
+  // On disk before ACCEPTED (PROTOCOL.md §4.11); unset: tqd's default.
+  std::optional<bool> durable;
+  // A name for the task ("" for none): shown in listings; the tasks of one
+  // resumable map share it (the `job` request counts them).
+  std::string_view name;
+  // With `key`: when the key names a task that ended other than done, a
+  // new task takes the key over instead of the submit joining the old one.
+  bool rerun_failed = false;
 };
 
 struct PingRequest {
@@ -102,6 +110,12 @@ struct ListRequest {
   Listing what = Listing::kStats;
 };
 
+// What the tasks named `name` have come to (a resumable map's progress).
+struct JobRequest {
+  std::uint64_t request_id = 0;
+  std::string_view name;
+};
+
 // Stops one waiting request of a task (the submit's, a duplicate submit's
 // or a wait's) without cancelling the task: it gets no more progress and
 // no result.
@@ -112,7 +126,8 @@ struct UnwaitRequest {
 };
 
 using ClientMessage =
-    std::variant<SubmitRequest, PingRequest, TaskRequest, ListRequest, UnwaitRequest>;
+    std::variant<SubmitRequest, PingRequest, TaskRequest, ListRequest, UnwaitRequest,
+                 JobRequest>;
 
 // Every kind of request, one per name on the wire. They are rows of one
 // table (proto/src/decode_client.cc) that holds each one's name and
@@ -128,8 +143,9 @@ enum class RequestKind : std::uint8_t {
   kStats,
   kFunctions,
   kUnwait,
+  kJob,
 };
-inline constexpr std::size_t kRequestKinds = 10;
+inline constexpr std::size_t kRequestKinds = 11;
 
 std::string_view RequestKindName(RequestKind kind);  // "submit", ...
 RequestKind KindOf(const ClientMessage& m);
@@ -240,11 +256,36 @@ struct StatsReply {
   std::uint64_t done = 0, failed = 0, timed_out = 0, cancelled = 0, lost = 0,
                 buried = 0;
   std::vector<RecentTask> recent;  // the last to end, newest first
+  // Durability: the tasks tqd holds (queued, running, or ended and kept for
+  // their TTL), how many of them are durable, the store's file and its size,
+  // and why the store last failed to commit ("" while it works).
+  std::uint64_t tasks = 0;
+  std::uint64_t durable_tasks = 0;
+  std::string_view store_path;
+  std::uint64_t store_bytes = 0;
+  std::string_view store_error;
 };
+
+// One task of a job that did not end done.
+struct JobFailure {
+  std::uint64_t task_id = 0;
+  std::string_view key;
+  TaskState state = TaskState::kFailed;
+  std::string_view message;  // its error's message
+};
+
+// The reply to `job`: the named tasks by state.
+struct JobReply {
+  std::uint64_t request_id = 0;
+  std::string_view name;
+  std::uint64_t queued = 0, running = 0, done = 0, failed = 0;  // failed: any end but done
+  std::vector<JobFailure> failures;  // at most kMaxJobFailures, lowest ids first
+};
+inline constexpr std::size_t kMaxJobFailures = 100;
 
 using DaemonMessage =
     std::variant<Accepted, TaskResult, TaskStatus, ErrorReply, Pong,
-                 TaskProgress, WorkersReply, StatsReply, FunctionsReply>;
+                 TaskProgress, WorkersReply, StatsReply, FunctionsReply, JobReply>;
 
 // ---- tq-worker <-> tqd (pipe frames) ---------------------------------------
 
