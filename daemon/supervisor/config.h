@@ -56,6 +56,13 @@ struct Config {
   bool exec_enabled = true;
   std::vector<std::string> exec_allow;  // absolute paths; empty: any program
 
+  // Durability (README, "Durability"): the store's directory, whether a
+  // task submitted without saying is durable, and a cap on the store's
+  // size (0: none) past which durable submits get STORE_FAILED.
+  std::string state_dir;
+  bool durable = true;
+  std::uint64_t store_max_bytes = 0;
+
   std::string config_file;  // re-read on SIGHUP; "" for none
 
   proto::Status Validate() const;

@@ -22,6 +22,19 @@ void Scheduler::Promote(base::TimePoint now) {
   }
 }
 
+std::optional<std::uint64_t> Scheduler::Peek(base::TimePoint now) {
+  Promote(now);
+  while (!ready_.empty()) {
+    auto level = ready_.begin();
+    std::deque<std::uint64_t>& fifo = level->second;
+    // Drop what was removed, so the front is the answer.
+    while (!fifo.empty() && !queued_.contains(fifo.front())) fifo.pop_front();
+    if (!fifo.empty()) return fifo.front();
+    ready_.erase(level);
+  }
+  return std::nullopt;
+}
+
 std::optional<std::uint64_t> Scheduler::Pop(base::TimePoint now) {
   Promote(now);
   while (!ready_.empty()) {

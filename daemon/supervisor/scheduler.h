@@ -36,6 +36,8 @@ class Scheduler {
             base::TimePoint ready_at, base::TimePoint now);
   // The next task to run at `now`, if any.
   std::optional<std::uint64_t> Pop(base::TimePoint now);
+  // What Pop would return, left queued.
+  std::optional<std::uint64_t> Peek(base::TimePoint now);
   // Forgets a queued task. False if it is not queued here.
   bool Remove(std::uint64_t task_id);
   // When the earliest waiting task becomes ready, if any waits.

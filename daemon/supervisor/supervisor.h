@@ -32,6 +32,7 @@
 #include <memory>
 #include <optional>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <zmq.hpp>
@@ -40,7 +41,10 @@
 #include "base/signal_fd.h"
 #include "config.h"
 #include "endpoint_lock.h"
+#include "journal.h"
 #include "router_socket.h"
+#include "store/start_log.h"
+#include "store/task_store.h"
 #include "scheduler.h"
 #include "task_table.h"
 #include "tq/proto/codec.h"
@@ -62,11 +66,18 @@ class Supervisor final : private WorkerPool::Listener {
 
  private:
   Supervisor(Config config, ConfigLoader reload, base::SignalFd signals,
-             EndpointLock lock);
+             EndpointLock lock, std::unique_ptr<store::TaskStore> store);
   proto::Status Init();
 
   // ---- the loop (supervisor.cc)
   void BeforeSleep();
+  // Queued tasks to idle workers. A durable task is first claimed: its
+  // start is written, and it goes to a worker once that is on disk. Tasks
+  // are claimed a little ahead of the workers (claim_ahead_), so that one
+  // commit starts many and workers never wait on the disk between tasks.
+  void Dispatch();
+  // Hands `task` to the idle worker of `slot`.
+  void StartOn(int slot, Task& task);
   void Poll();
   std::chrono::milliseconds NextTimeout() const;
   void HandleSignals();
@@ -83,6 +94,7 @@ class Supervisor final : private WorkerPool::Listener {
   void HandleTaskRequest(std::string_view client, const proto::TaskRequest& m);
   void HandleList(std::string_view client, const proto::ListRequest& m);
   void HandleUnwait(std::string_view client, const proto::UnwaitRequest& m);
+  void HandleJob(std::string_view client, const proto::JobRequest& m);
   // Sends `to` the task's latest progress report, if it is running and has
   // made one: every request that joins a running task is caught up.
   void ReplayProgress(const Task& task, const Waiter& to);
@@ -101,9 +113,48 @@ class Supervisor final : private WorkerPool::Listener {
   void SendStatus(const Task& task, std::string_view client,
                   std::uint64_t request_id);
 
+  // ---- durability (durability.cc)
+  // Brings back the store's tasks (start-up): queued ones queued again in
+  // their order and with what is left of their delay, running ones retried
+  // or lost, results kept for what is left of their TTL; and reserves ids.
+  proto::Status Recover();
+  // Writes a new durable task / its lifecycle now / its removal into this
+  // turn's batch.
+  void PersistNew(Task& task, std::string_view args, std::string_view key);
+  void Persist(Task& task);
+  // Keeps the store's id ceiling ahead of the ids handed out.
+  void ReserveIds();
+  // Sends what reply_ holds about `task` to `client`, or, while a write of
+  // the durable task is not on disk yet, once it is.
+  void ReplyAbout(const Task& task, std::string_view client, std::uint64_t request_id);
+  // The durable submit that wrote a task in batch `seq` could not be
+  // committed: its requests get STORE_FAILED and the task is forgotten.
+  void RefuseTask(std::uint64_t task_id, std::uint64_t seq, const proto::Status& why);
+  // One request's STORE_FAILED, once.
+  void Refuse(std::string_view client, std::uint64_t request_id, const proto::Status& why);
+  // Takes a queued durable task out of the queue and writes its start.
+  void Claim(Task& task);
+  // Writes the start of a claimed task to the start log, before it goes
+  // to its worker; false (and the operator told once) if it cannot.
+  bool LogStart(const Task& task);
+  // Rewrites the start log with only the entries still needed.
+  void TrimStartLog();
+  // A claimed task got its worker, ended, or goes back to the queue.
+  void Unclaim(Task& task);
+  // Claimed tasks not handed to a worker go back to queued (shutdown).
+  void ReturnClaims();
+  // Tasks waiting for a worker as users count them: the queue's and the
+  // claimed ones.
+  std::size_t queued() const { return scheduler_.size() + claims_; }
+  // After each commit: tells the operator when the store starts or stops
+  // failing.
+  void OnCommitted();
+  std::uint64_t StoreBytes() const;
+
   // ---- replies (supervisor.cc)
   // Sends what reply_ holds to `client`, queueing it if the client is slow.
   void SendReply(std::string_view client);
+  void SendBytes(std::string_view client, std::string_view bytes);
   void SendError(std::string_view client, std::uint64_t request_id,
                  const proto::Status& status);
   void RetryOutbox();
@@ -137,6 +188,8 @@ class Supervisor final : private WorkerPool::Listener {
   std::string stack_tool_;  // gdb or eu-stack, found once at start
   base::SignalFd signals_;
   EndpointLock lock_;
+  std::unique_ptr<store::TaskStore> store_;
+  std::unique_ptr<Journal> journal_;  // after Init(); commits for store_
   zmq::context_t context_;
   std::optional<RouterSocket> router_;
   ProcessSpawner spawner_;
@@ -146,8 +199,11 @@ class Supervisor final : private WorkerPool::Listener {
   proto::Decoder decoder_;
 
   // Offered by the workers, by name, with the plugin that offers each (""
-  // for builtins). Never shrinks: every Task::fn views a name here.
+  // for builtins).
   std::map<std::string, std::string, std::less<>> functions_;
+  // Every function name a task has had: those offered, and those of tasks
+  // recovered from the store. Never shrinks: every Task::fn views one.
+  std::set<std::string, std::less<>> fn_names_;
   // This start of tqd, for pong: 32 random hex digits, and when.
   const std::string instance_;
   const std::int64_t started_at_ms_;
@@ -161,6 +217,27 @@ class Supervisor final : private WorkerPool::Listener {
   // For `stats`: tasks ended by final state since start, and the last few.
   std::array<std::uint64_t, 8> ended_by_state_{};
   std::deque<std::uint64_t> recent_;  // task ids, newest first
+
+  // Durability: the id ceiling on disk (ids above it were never handed
+  // out), whether a higher one is being written, durable tasks known, why
+  // the store last failed to commit ("" while it works), and the requests
+  // already told STORE_FAILED since.
+  std::uint64_t id_ceiling_ = 0;
+  bool raising_ceiling_ = false;
+  // Durable tasks claimed (their start written) and not yet on a worker, in
+  // claim order; how many to keep claimed ahead of the workers; and how many
+  // started since the last commit, which sets that.
+  std::deque<std::uint64_t> claimed_;
+  // Which claimed tasks went to a worker (store/start_log.h), and whether
+  // it last failed to be written.
+  std::optional<store::StartLog> start_log_;
+  bool start_log_failing_ = false;
+  std::size_t claims_ = 0;  // of claimed_, the tasks still claimed
+  std::size_t claim_ahead_ = 0;
+  std::size_t durable_starts_ = 0;
+  std::uint64_t durable_tasks_ = 0;
+  std::string store_error_;
+  std::set<std::pair<std::string, std::uint64_t>> refused_;
 
   bool serving_ = false;   // the pool was ready once; clients are read
   bool stopping_ = false;  // SIGTERM/SIGINT seen

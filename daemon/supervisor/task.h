@@ -58,10 +58,12 @@ struct TaskProgressState {
 // task), hence the views and the pointer below.
 struct Task {
   std::uint64_t id = 0;
-  // fn views tqd's set of offered functions (which never shrinks); key,
-  // the idempotency key, is the TaskTable's copy in its key index, or null.
+  // fn views tqd's set of function names (which never shrinks); key, the
+  // idempotency key, is the TaskTable's copy in its key index, or null;
+  // name is the TaskTable's interned copy, or null.
   std::string_view fn;
   const std::string* key = nullptr;
+  const std::string* name = nullptr;
   // The msgpack args array as the client sent it, until the task ends;
   // then its value if it is done. No task needs both: a buried task
   // keeps its args for a kick, and has no value.
@@ -75,6 +77,15 @@ struct Task {
   std::uint32_t max_retries = 0;
   std::uint8_t retry_on = 0;             // proto::RetryOn bits
   bool chunk = false;                    // args is a chunk of calls (§4.9)
+  // Kept in the store (PROTOCOL.md §4.11). Of a durable task, insert_seq is
+  // the journal batch that wrote it first, and write_seq the latest batch
+  // with a write of it: replies about it wait until write_seq is on disk.
+  bool durable = false;
+  // A durable task taken from the queue whose start is being written
+  // (state kRunning on disk and here, no worker yet): users see it queued.
+  bool claimed = false;
+  std::uint64_t insert_seq = 0;
+  std::uint64_t write_seq = 0;
   std::chrono::milliseconds retry_backoff{1000};
 
   proto::TaskState state = proto::TaskState::kQueued;
@@ -84,6 +95,7 @@ struct Task {
   std::int64_t queued_at_ms = 0;    // Unix time
   std::int64_t started_at_ms = 0;
   std::int64_t finished_at_ms = 0;
+  std::int64_t ready_at_ms = 0;     // Unix time it may run from (delay, backoff)
   base::TimePoint finished_at{};    // steady clock, for the result TTL
 
   std::vector<Waiter> waiters;
@@ -95,6 +107,9 @@ struct Task {
 
   // Bytes this task holds beyond sizeof(Task), for the result store bound.
   std::size_t HeapBytes() const;
+  // Whether an attempt that ended in `outcome` is retried (retry_on; by
+  // default lost and timed_out), retries left or not.
+  bool RetriesOn(proto::TaskState outcome) const;
 };
 
 }  // namespace tq::daemon

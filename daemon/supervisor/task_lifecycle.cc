@@ -15,17 +15,6 @@ namespace {
 // How many ended tasks `stats` lists.
 constexpr std::size_t kRecentTasks = 20;
 
-bool RetriesOn(const Task& t, TaskState state) {
-  const std::uint8_t bits = t.retry_on != 0
-                                ? t.retry_on
-                                : (proto::kRetryLost | proto::kRetryTimedOut);
-  switch (state) {
-    case TaskState::kFailed: return bits & proto::kRetryFailed;
-    case TaskState::kLost: return bits & proto::kRetryLost;
-    case TaskState::kTimedOut: return bits & proto::kRetryTimedOut;
-    default: return false;
-  }
-}
 
 // "2.000 s"
 std::string Seconds(base::Duration d) {
@@ -38,6 +27,11 @@ std::string Seconds(base::Duration d) {
 }  // namespace
 
 void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
+  const auto now = clock_.Now();
+  task.ready_at_ms =
+      ready_at > now
+          ? WallMs() + std::chrono::ceil<std::chrono::milliseconds>(ready_at - now).count()
+          : 0;
   task.state = TaskState::kQueued;
   task.progress.reset();  // a retry starts over
   scheduler_.Push(task.id, task.priority, ready_at, clock_.Now());
@@ -71,7 +65,7 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
     EndTask(task, TaskState::kBuried, {}, std::move(error));
     return;
   }
-  if (task.attempts <= task.max_retries && RetriesOn(task, state)) {
+  if (task.attempts <= task.max_retries && task.RetriesOn(state)) {
     constexpr std::chrono::milliseconds kMaxBackoff = std::chrono::hours(1);
     const auto backoff = std::min<std::chrono::milliseconds>(
         task.retry_backoff * (1u << std::min(task.attempts - 1, 16u)), kMaxBackoff);
@@ -79,6 +73,7 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
                   proto::TaskStateName(state), task.attempts, backoff.count());
     task.error = std::make_unique<TaskError>(std::move(error));  // status shows it meanwhile
     Enqueue(task, clock_.Now() + backoff);
+    if (task.durable) Persist(task);
     return;
   }
   EndTask(task, state, {}, std::move(error));
@@ -87,6 +82,7 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
 void Supervisor::EndTask(Task& task, TaskState state, std::string value,
                         TaskError error) {
   if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
+  if (task.claimed) Unclaim(task);  // Dispatch drops it from claimed_
   task.state = state;
   if (state != TaskState::kBuried) {  // a kick runs a buried task again
     // The args are never needed again, and not kept in the store.
@@ -101,6 +97,8 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   recent_.push_front(task.id);
   if (recent_.size() > kRecentTasks) recent_.pop_back();
   spdlog::debug("task {} {}", task.id, proto::TaskStateName(state));
+  // On disk before anyone hears of it: the RESULTs below wait for it.
+  if (task.durable) Persist(task);
   for (const Waiter& w : task.waiters) SendResult(task, w);
   task.waiters.clear();
   task.waiters.shrink_to_fit();
@@ -120,7 +118,7 @@ void Supervisor::SendResult(const Task& task, const Waiter& to) {
     if (task.error) r.error = task.error->View();
   }
   proto::Encode(r, reply_);
-  SendReply(to.client);
+  ReplyAbout(task, to.client, to.request_id);
 }
 
 void Supervisor::SendStatus(const Task& task, std::string_view client,
@@ -128,7 +126,7 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   proto::TaskStatus s;
   s.request_id = request_id;
   s.task_id = task.id;
-  s.state = task.state;
+  s.state = task.claimed ? TaskState::kQueued : task.state;
   s.fn = task.fn;
   s.priority = task.priority;
   s.attempts = task.attempts;
@@ -142,7 +140,7 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   }
   reply_.clear();
   proto::Encode(s, reply_);
-  SendReply(client);
+  ReplyAbout(task, client, request_id);
 }
 
 void Supervisor::OnWorkerReady(const Worker&, const proto::WorkerHello& hello) {

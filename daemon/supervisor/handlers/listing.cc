@@ -36,7 +36,7 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
   } else {
     proto::StatsReply r;
     r.request_id = m.request_id;
-    r.queued = scheduler_.size();
+    r.queued = queued();
     pool_.ForEachWorker([&](const WorkerView& w) {
       ++r.workers;
       if (w.task_id) ++r.running;
@@ -50,6 +50,11 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
     r.cancelled = ended(proto::TaskState::kCancelled);
     r.lost = ended(proto::TaskState::kLost);
     r.buried = ended(proto::TaskState::kBuried);
+    r.tasks = tasks_.size();
+    r.durable_tasks = durable_tasks_;
+    r.store_path = store_->path();
+    r.store_bytes = StoreBytes();
+    r.store_error = store_error_;
     for (std::uint64_t id : recent_) {
       const Task* t = tasks_.Find(id);
       if (t == nullptr || !proto::IsFinal(t->state)) continue;  // evicted, kicked

@@ -38,9 +38,17 @@ void Supervisor::HandleSubmit(std::string_view client,
     return;
   }
   if (!m.key.empty()) {
+    Task* existing = tasks_.FindByKey(std::string(m.key));
+    // A resumable map's item that failed before: a new task takes the key.
+    if (existing != nullptr && m.rerun_failed && proto::IsFinal(existing->state) &&
+        existing->state != proto::TaskState::kDone && existing->fn == m.fn) {
+      tasks_.ReleaseKey(*existing);
+      tasks_.SetName(*existing, {});  // no longer one of the job's items
+      existing = nullptr;
+    }
     // A retried SUBMIT whose ACCEPTED was lost: the same task, not a new
     // one. This request also gets its RESULT.
-    if (Task* existing = tasks_.FindByKey(std::string(m.key))) {
+    if (existing != nullptr) {
       if (existing->fn != m.fn) {
         SendError(client, m.request_id,
                   {ErrorCode::kBadValue,
@@ -51,7 +59,7 @@ void Supervisor::HandleSubmit(std::string_view client,
       }
       reply_.clear();
       proto::Encode(proto::Accepted{m.request_id, existing->id, true}, reply_);
-      SendReply(client);
+      ReplyAbout(*existing, client, m.request_id);
       const Waiter w{std::string(client), m.request_id};
       if (proto::IsFinal(existing->state)) {
         SendResult(*existing, w);
@@ -62,7 +70,7 @@ void Supervisor::HandleSubmit(std::string_view client,
       return;
     }
   }
-  if (scheduler_.full()) {
+  if (queued() >= scheduler_.max_queued()) {
     SendError(client, m.request_id,
               {ErrorCode::kQueueFull,
                "the queue holds its maximum of " +
@@ -71,7 +79,7 @@ void Supervisor::HandleSubmit(std::string_view client,
     return;
   }
   Task& task = tasks_.Create();
-  task.fn = functions_.find(m.fn)->first;
+  task.fn = *fn_names_.emplace(m.fn).first;
   task.payload.assign(m.args);
   task.priority = m.priority;
   task.timeout = m.timeout_ms != 0 ? std::chrono::milliseconds(m.timeout_ms)
@@ -85,12 +93,23 @@ void Supervisor::HandleSubmit(std::string_view client,
   task.queued_at_ms = WallMs();
   task.waiters.push_back({std::string(client), m.request_id});
   tasks_.IndexKey(task, m.key);
+  tasks_.SetName(task, m.name);
   Enqueue(task, clock_.Now() + std::chrono::milliseconds(m.delay_ms));
-  spdlog::debug("task {} queued: {}", task.id, task.fn);
+  ReserveIds();
+  if (m.durable.value_or(config_.durable)) {
+    // ACCEPTED only once it is on disk, STORE_FAILED if it cannot be
+    // (RefuseTask, queued first, answers before the ACCEPTED would).
+    PersistNew(task, m.args, m.key);
+    journal_->AfterCommit(task.insert_seq, [this, id = task.id, seq = task.insert_seq](
+                                               const proto::Status& s) {
+      if (!s.ok()) RefuseTask(id, seq, s);
+    });
+  }
+  spdlog::debug("task {} queued: {}{}", task.id, task.fn, task.durable ? " (durable)" : "");
 
   reply_.clear();
   proto::Encode(proto::Accepted{m.request_id, task.id}, reply_);
-  SendReply(client);
+  ReplyAbout(task, client, m.request_id);
 }
 
 }  // namespace tq::daemon
