@@ -14,12 +14,13 @@ _tq() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
   local commands="call submit map wait status workers functions cancel kick ping"
   local global_flags="-h --help --version --endpoint --connect-timeout"
-  local task_flags="--priority --timeout --delay --retries --retry-on --retry-backoff"
+  local task_flags="--priority --timeout --delay --retries --retry-on --retry-backoff
+    --durable --no-durable"
   local progress_flags="--progress --no-progress"
   local command_flags="--cwd --env --env-all"  # for a command after --
   # Flags followed by a value that has no completion (a number, a key).
   local takes_number="--connect-timeout --priority --timeout --delay --retries
-    --retry-backoff --key -j --jobs --window"
+    --retry-backoff --key -j --jobs --window --name"
   COMPREPLY=()
 
   # Find the command; after "--" the rest is a command line for exec.
@@ -83,7 +84,7 @@ _tq() {
     call) flags="$task_flags --key --detach" ;;
     submit) flags="--wait $task_flags --key --detach $command_flags $progress_flags --" ;;
     map) flags="-j --jobs --window -k --keep-order --unordered --halt-on-error
-      $task_flags --detach $command_flags $progress_flags --" ;;
+      --name --status $task_flags --detach $command_flags $progress_flags --" ;;
     wait) flags="--timeout --json" ;;
     status | workers | functions) flags="--json" ;;
     cancel | kick | ping) ;;

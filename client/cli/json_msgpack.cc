@@ -189,6 +189,11 @@ std::string StatsToJson(const QueueStats& s) {
             {"failed", s.failed},       {"timed_out", s.timed_out},
             {"cancelled", s.cancelled}, {"lost", s.lost},
             {"buried", s.buried},       {"recent", recent}};
+  j["store"] = {{"path", s.store_path},
+                {"bytes", s.store_bytes},
+                {"tasks", s.tasks},
+                {"durable_tasks", s.durable_tasks},
+                {"error", s.store_error.empty() ? Json() : Json(s.store_error)}};
   return Dump(j);
 }
 

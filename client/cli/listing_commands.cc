@@ -1,4 +1,5 @@
 // tq status, tq workers, tq cancel, tq kick: what tqd knows, as tables.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -127,7 +128,14 @@ int Overview(const Common& common, bool json) {
               << s.workers << "\n"
               << "ended   done " << s.done << ", failed " << s.failed << ", timed_out "
               << s.timed_out << ", cancelled " << s.cancelled << ", lost " << s.lost
-              << ", buried " << s.buried << "\n";
+              << ", buried " << s.buried << "\n"
+              << "store   " << s.store_path << ", " << MiB(s.store_bytes) << "; holds "
+              << s.tasks << " tasks, " << s.durable_tasks << " durable, "
+              << s.tasks - std::min(s.durable_tasks, s.tasks) << " not\n";
+    if (!s.store_error.empty()) {
+      std::cout << "store   FAILING: " << s.store_error
+                << " (durable submits are refused; non-durable ones run)\n";
+    }
     if (s.recent.empty()) return kOk;
     std::cout << "\nrecent tasks\n";
     std::vector<std::vector<std::string>> rows{{"TASK", "FUNCTION", "STATE", "ATTEMPTS", "FINISHED"}};

@@ -36,6 +36,7 @@ struct CallState {
   TaskInfo status;    // for status, cancel and kick
   std::vector<WorkerStatus> workers;  // for workers
   std::vector<FunctionInfo> functions;  // for functions
+  JobStatus job;                        // for job
   QueueStats stats;                   // for stats
   std::optional<Progress> progress;
   std::vector<std::function<void(const Progress&)>> progress_callbacks;

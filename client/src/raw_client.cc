@@ -107,6 +107,7 @@ class RawClient::Impl final : public detail::CallOwner,
   // Sends a listing request and waits for its answer; throws on failure.
   std::shared_ptr<CallState> AskList(proto::Listing what);
   ServerInfo Ping();
+  JobStatus AskJob(const std::string& name);
   void CancelCall(const std::shared_ptr<CallState>& call) override;
   void ForgetCall(const std::shared_ptr<CallState>& call) override;
   const std::string& endpoint() const { return options_.endpoint; }
@@ -290,6 +291,9 @@ RawResult RawClient::Impl::Submit(
   m.retry_backoff_ms = static_cast<std::uint64_t>(options.retry_backoff.count());
   m.key = options.key;
   m.chunk = shape == detail::ArgsShape::kChunk;
+  m.durable = options.durable;
+  m.name = options.name;
+  m.rerun_failed = options.rerun_failed;
   proto::Buffer frame;
   proto::Encode(m, frame);
   Enqueue({id, frame.Take(), call, Clock::now()});
@@ -365,6 +369,17 @@ void RawClient::Impl::SendUnwait(std::uint64_t task_id, std::uint64_t waiting) {
   Outgoing out{id, frame.Take(), call, Clock::now()};
   out.forgets = waiting;
   Enqueue(std::move(out));
+}
+
+JobStatus RawClient::Impl::AskJob(const std::string& name) {
+  auto call = NewCall(nullptr, 0);
+  const std::uint64_t id = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::JobRequest{id, name}, frame);
+  Enqueue({id, frame.Take(), call, Clock::now()});
+  RawResult(call).outcome().ThrowIfError();
+  std::lock_guard lock(call->mu);
+  return call->job;
 }
 
 ServerInfo RawClient::Impl::Ping() {
@@ -563,9 +578,24 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           Outcome o;
           o.kind = Outcome::Kind::kValue;
           call.Complete(std::move(o));
+        } else if constexpr (std::is_same_v<M, proto::JobReply>) {
+          JobStatus job{std::string(msg.name), msg.queued, msg.running, msg.done, msg.failed, {}};
+          for (const proto::JobFailure& f : msg.failures) {
+            job.failures.push_back({f.task_id, std::string(f.key), FromWire(f.state),
+                                    std::string(f.message)});
+          }
+          {
+            std::lock_guard lock(call.mu);
+            call.job = std::move(job);
+          }
+          Outcome o;
+          o.kind = Outcome::Kind::kValue;
+          call.Complete(std::move(o));
         } else if constexpr (std::is_same_v<M, proto::StatsReply>) {
           QueueStats st{msg.queued, msg.running, msg.workers, msg.done, msg.failed,
-                        msg.timed_out, msg.cancelled, msg.lost, msg.buried, {}};
+                        msg.timed_out, msg.cancelled, msg.lost, msg.buried, {},
+                        msg.tasks, msg.durable_tasks, std::string(msg.store_path),
+                        msg.store_bytes, std::string(msg.store_error)};
           for (const proto::RecentTask& t : msg.recent) {
             TaskInfo info;
             info.task_id = t.task_id;
@@ -749,6 +779,10 @@ QueueStats RawClient::Stats() {
   auto call = impl_->AskList(proto::Listing::kStats);
   std::lock_guard lock(call->mu);
   return call->stats;
+}
+
+JobStatus RawClient::Job(const std::string& name) {
+  return impl_->AskJob(name);
 }
 
 std::vector<FunctionInfo> RawClient::Functions() {

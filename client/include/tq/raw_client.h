@@ -69,6 +69,16 @@ struct SubmitOptions {
   // Idempotency key: a second submit with the same key while the first
   // task is known to tqd returns the first task instead of a new one.
   std::string key;
+  // Durable: on tqd's disk before it is accepted, so it survives a crash or
+  // restart of tqd (README, Durability). Unset: tqd's `durable` setting.
+  std::optional<bool> durable;
+  // A name for the task (1-128 bytes of printable UTF-8), shown in listings;
+  // the tasks of one resumable map share one (RawClient::Job counts them).
+  std::string name;
+  // With `key`: when the key names a task that ended other than done (it
+  // failed, was lost, ...), run a new task under the key instead of
+  // returning the old one. A resumable map re-runs its failed items so.
+  bool rerun_failed = false;
 };
 
 // What tqd knows of a task (status, cancel, kick).
@@ -118,6 +128,28 @@ struct QueueStats {
   // The last tasks to end, newest first (task_id, fn, state, attempts,
   // queued_at_ms, finished_at_ms set).
   std::vector<TaskInfo> recent;
+  // The tasks tqd holds (queued, running, or ended and kept for their
+  // TTL) and how many of them are durable; its store's file and size on
+  // disk; and why the store last failed to commit ("" while it works).
+  std::uint64_t tasks = 0;
+  std::uint64_t durable_tasks = 0;
+  std::string store_path;
+  std::uint64_t store_bytes = 0;
+  std::string store_error;
+};
+
+// What the tasks of one name have come to (RawClient::Job).
+struct JobStatus {
+  std::string name;
+  std::uint64_t queued = 0, running = 0, done = 0;
+  std::uint64_t failed = 0;  // ended any other way than done
+  struct Failure {
+    std::uint64_t task_id = 0;
+    std::string key;
+    TaskState state = TaskState::kFailed;
+    std::string message;
+  };
+  std::vector<Failure> failures;  // the first 100 by id
 };
 
 // How a call ended.
@@ -261,6 +293,8 @@ class TQ_EXPORT RawClient {
   QueueStats Stats();
   // The functions the workers offer, by name.
   std::vector<FunctionInfo> Functions();
+  // The tasks named `name`, by state. Blocking; throws on failure.
+  JobStatus Job(const std::string& name);
   // Asks tqd who it is. Throws ConnectionError if it does not answer
   // within connect_timeout, a missing socket included: a script starts
   // tqd, then waits for it with Ping().
