@@ -93,4 +93,21 @@ TEST(SchedulerTest, TakeAllEmptiesTheQueueInRunOrderThenDelayed) {
 }
 
 }  // namespace
+TEST(SchedulerTest, PeekShowsWhatPopWouldTakeAndLeavesItQueued) {
+  Scheduler s(10);
+  const auto now = base::TimePoint{} + std::chrono::seconds(100);
+  EXPECT_FALSE(s.Peek(now).has_value());
+  s.Push(1, 0, now, now);
+  s.Push(2, 5, now, now);
+  s.Push(3, 5, now, now);
+  EXPECT_EQ(s.Peek(now), 2u);
+  EXPECT_EQ(s.size(), 3u);
+  s.Remove(2);
+  EXPECT_EQ(s.Peek(now), 3u);
+  EXPECT_EQ(s.Pop(now), 3u);
+  EXPECT_EQ(s.Peek(now), 1u);
+  EXPECT_EQ(s.Pop(now), 1u);
+  EXPECT_FALSE(s.Peek(now).has_value());
+}
+
 }  // namespace tq::daemon

@@ -38,7 +38,8 @@ TqdProcess::TqdProcess(TqdOptions options) {
   endpoint_ = options.endpoint.empty() ? "ipc://" + dir_.File("s.sock")
                                        : options.endpoint;
   base::SpawnOptions spawn;
-  spawn.argv = {BinPath("tqd"), "--endpoint", endpoint_, "--log-level", "debug"};
+  spawn.argv = {BinPath("tqd"), "--endpoint", endpoint_, "--log-level", "debug",
+                "--state-dir", options.state_dir.empty() ? dir_.File("state") : options.state_dir};
   if (options.workers > 0) {
     spawn.argv.push_back("--workers");
     spawn.argv.push_back(std::to_string(options.workers));

@@ -28,6 +28,9 @@ struct TqdOptions {
   std::vector<std::string> extra_args;  // e.g. {"--plugin", LibPath(...)}
   bool wait_ready = true;
   std::string endpoint;  // default: ipc:// in this TqdProcess's temp dir
+  // The task store's directory; default: state/ in the temp dir. Give the
+  // same one to a later TqdProcess to restart "the same" tqd.
+  std::string state_dir;
 };
 
 // A tqd whose workers load the example plugin (square, add, checked_sqrt...).
