@@ -163,7 +163,8 @@ std::string WorkersToJson(const std::vector<WorkerStatus>& workers) {
   for (const WorkerStatus& w : workers) {
     a.push_back({{"slot", w.slot}, {"pid", w.pid}, {"state", w.state},
                  {"task", w.task_id}, {"fn", w.fn}, {"tasks_done", w.tasks_done},
-                 {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes}});
+                 {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes},
+                 {"task_ms", w.task_ms}});
   }
   return Dump(a);
 }
@@ -184,11 +185,12 @@ std::string StatsToJson(const QueueStats& s) {
                       {"attempts", t.attempts}, {"queued_at_ms", t.queued_at_ms},
                       {"finished_at_ms", t.finished_at_ms}});
   }
+  const StateCounts& e = s.since_start.ended;
   Json j = {{"queued", s.queued},       {"running", s.running},
-            {"workers", s.workers},     {"done", s.done},
-            {"failed", s.failed},       {"timed_out", s.timed_out},
-            {"cancelled", s.cancelled}, {"lost", s.lost},
-            {"buried", s.buried},       {"recent", recent}};
+            {"workers", s.workers},     {"done", e.done},
+            {"failed", e.failed},       {"timed_out", e.timed_out},
+            {"cancelled", e.cancelled}, {"lost", e.lost},
+            {"buried", e.buried},       {"recent", recent}};
   return Dump(j);
 }
 

@@ -123,11 +123,12 @@ int Overview(const Common& common, bool json) {
       std::cout << StatsToJson(s) << "\n";
       return kOk;
     }
+    const StateCounts& e = s.since_start.ended;
     std::cout << "queued " << s.queued << ", running " << s.running << ", workers "
               << s.workers << "\n"
-              << "ended   done " << s.done << ", failed " << s.failed << ", timed_out "
-              << s.timed_out << ", cancelled " << s.cancelled << ", lost " << s.lost
-              << ", buried " << s.buried << "\n";
+              << "ended   done " << e.done << ", failed " << e.failed << ", timed_out "
+              << e.timed_out << ", cancelled " << e.cancelled << ", lost " << e.lost
+              << ", buried " << e.buried << "\n";
     if (s.recent.empty()) return kOk;
     std::cout << "\nrecent tasks\n";
     std::vector<std::vector<std::string>> rows{{"TASK", "FUNCTION", "STATE", "ATTEMPTS", "FINISHED"}};

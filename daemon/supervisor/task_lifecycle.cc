@@ -38,9 +38,12 @@ std::string Seconds(base::Duration d) {
 }  // namespace
 
 void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
+  const auto now = clock_.Now();
+  if (task.state == TaskState::kRunning) metrics_.AttemptEnded(now - task.since);  // a retry
+  task.since = std::max(ready_at, now);
   task.state = TaskState::kQueued;
   task.progress.reset();  // a retry starts over
-  scheduler_.Push(task.id, task.priority, ready_at, clock_.Now());
+  scheduler_.Push(task.id, task.priority, ready_at, now);
 }
 
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
@@ -87,6 +90,8 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
 void Supervisor::EndTask(Task& task, TaskState state, std::string value,
                         TaskError error) {
   if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
+  if (task.state == TaskState::kRunning) metrics_.AttemptEnded(clock_.Now() - task.since);
+  metrics_.TaskEnded(task.fn, state);
   task.state = state;
   if (state != TaskState::kBuried) {  // a kick runs a buried task again
     // The args are never needed again, and not kept in the store.
@@ -96,7 +101,6 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   task.error = error.type.empty() ? nullptr : std::make_unique<TaskError>(std::move(error));
   task.finished_at_ms = WallMs();
   task.progress.reset();
-  ++ended_by_state_[static_cast<std::size_t>(state)];
   std::erase(recent_, task.id);  // a kicked task that ends again
   recent_.push_front(task.id);
   if (recent_.size() > kRecentTasks) recent_.pop_back();
@@ -143,6 +147,10 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   reply_.clear();
   proto::Encode(s, reply_);
   SendReply(client);
+}
+
+void Supervisor::OnWorkerRestarted(proto::RestartCause cause) {
+  metrics_.WorkerRestarted(cause);
 }
 
 void Supervisor::OnWorkerReady(const Worker&, const proto::WorkerHello& hello) {

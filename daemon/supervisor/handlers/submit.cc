@@ -85,6 +85,7 @@ void Supervisor::HandleSubmit(std::string_view client,
   task.queued_at_ms = WallMs();
   task.waiters.push_back({std::string(client), m.request_id});
   tasks_.IndexKey(task, m.key);
+  metrics_.TaskSubmitted(task.fn);
   Enqueue(task, clock_.Now() + std::chrono::milliseconds(m.delay_ms));
   spdlog::debug("task {} queued: {}", task.id, task.fn);
 
