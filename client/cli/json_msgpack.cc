@@ -194,6 +194,53 @@ std::string StatsToJson(const QueueStats& s) {
   return Dump(j);
 }
 
+namespace {
+
+Json EndedJson(const StateCounts& e) {
+  return {{"done", e.done},           {"failed", e.failed}, {"timed_out", e.timed_out},
+          {"cancelled", e.cancelled}, {"lost", e.lost},     {"buried", e.buried}};
+}
+
+Json DurationsJson(const DurationStats& d) {
+  return {{"count", d.count},          {"sum_us", d.sum.count()}, {"p50_us", d.p50.count()},
+          {"p90_us", d.p90.count()},   {"p99_us", d.p99.count()}, {"max_us", d.max.count()}};
+}
+
+Json WindowJson(const WindowStats& w) {
+  const auto per_second = [&](std::uint64_t n) {
+    return w.span.count() > 0 ? static_cast<double>(n) * 1000 / static_cast<double>(w.span.count())
+                              : 0.0;
+  };
+  const RestartCounts& r = w.restarts;
+  return {{"span_ms", w.span.count()},
+          {"submitted", w.submitted},
+          {"submitted_per_s", per_second(w.submitted)},
+          {"ended", EndedJson(w.ended)},
+          {"ended_per_s", per_second(w.ended.total())},
+          {"restarts", {{"exit", r.exit}, {"signal", r.signal}, {"oom", r.oom},
+                        {"protocol", r.protocol}, {"recycled", r.recycled},
+                        {"stopped", r.stopped}}},
+          {"queue_wait", DurationsJson(w.queue_wait)},
+          {"run_time", DurationsJson(w.run_time)}};
+}
+
+}  // namespace
+
+std::string StatsReportToJson(const QueueStats& s) {
+  Json functions = Json::array();
+  for (const FunctionStats& f : s.functions) {
+    functions.push_back({{"fn", f.fn}, {"submitted", f.submitted}, {"ended", EndedJson(f.ended)}});
+  }
+  Json j = {{"queued", s.queued},
+            {"running", s.running},
+            {"workers", {{"total", s.workers}, {"starting", s.starting}, {"idle", s.idle},
+                         {"busy", s.busy}, {"stopping", s.stopping}}},
+            {"since_start", WindowJson(s.since_start)},
+            {"last_minute", WindowJson(s.last_minute)},
+            {"functions", functions}};
+  return Dump(j);
+}
+
 std::string OutcomeToJson(std::uint64_t task_id, const std::string& fn, const Outcome& o) {
   Json j = {{"task", task_id}, {"fn", fn}};
   switch (o.kind) {
