@@ -277,6 +277,11 @@ int Run(int argc, char** argv) {
                   "(for node_exporter's textfile collector)")
       ->excludes(stats_json);
 
+  auto* top = app.add_subcommand(
+      "top",
+      "Watch tqd live: queue, throughput, workers and the slowest running tasks, "
+      "redrawn every second; q or ^C quits");
+
   auto* workers = app.add_subcommand("workers", "Show the worker pool");
   workers->add_flag("--json", json, "As JSON");
 
@@ -364,6 +369,7 @@ int Run(int argc, char** argv) {
     return Stats(common, prometheus ? StatsFormat::kPrometheus
                                     : json ? StatsFormat::kJson : StatsFormat::kText);
   }
+  if (*top) return Top(common);
   if (*workers) return Workers(common, json);
   if (*functions) return Functions(common, json);
   if (*cancel) return Cancel(common, *ids);
