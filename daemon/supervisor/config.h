@@ -58,6 +58,7 @@ struct Config {
 
   // Where GET /metrics is served: HOST:PORT, "" for nowhere.
   std::string metrics;
+  std::string log_format = "text";  // "text" or "json" (logging.h)
 
   std::string config_file;  // re-read on SIGHUP; "" for none
 

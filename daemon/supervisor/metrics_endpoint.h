@@ -10,7 +10,7 @@
 // item in the zmq::poll tqd already makes: ZeroMQ accepts the TCP
 // connections and hands us their bytes, and we answer when the request is
 // complete. What we parse is the least of HTTP/1.1 a scraper sends (a
-// request line and headers; http_request.h), every connection is closed
+// request line and headers; metrics_http.h), every connection is closed
 // after one answer, and everything is bounded: 8 KiB of request, 64
 // connections (more are closed at once), 10 s to send a request (then 408).
 // A scrape is answered within the loop turn that completes it, so it never

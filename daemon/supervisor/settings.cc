@@ -187,6 +187,9 @@ std::vector<Setting> MakeSettings() {
                "address, [IPv6] or *; port 0 picks one)",
        .field = Field(&Config::metrics), .metavar = "HOST:PORT", .default_text = "off",
        .example = "\"127.0.0.1:9464\""},
+      {.name = "log_format", .type = kChoice, .reload = kRestart,
+       .help = "How log lines are written: text, or one JSON object per line",
+       .field = Field(&Config::log_format), .choices = {"text", "json"}},
   };
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "proc_stats.h"
+#include "task_log.h"
 #include "settings.h"
 #include "tq/proto/endpoint.h"
 
@@ -212,6 +213,7 @@ void Supervisor::BeforeSleep() {
     ++task->attempts;
     task->started_at_ms = WallMs();
     task->worker_pid = pool_.pid(*slot);
+    LogTask(spdlog::level::debug, *task, "running (attempt {})", task->attempts);
     pool_.Dispatch(*slot, proto::TaskAssignment{task->id, task->fn, task->args(), task->chunk},
                    task->timeout);
   }
