@@ -67,7 +67,16 @@ class TopTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (TmuxPath().empty()) GTEST_SKIP() << "tmux is not installed";
-    // Two sleeps running on the two workers, three queued behind them.
+    // Three tasks done and one failed; then two sleeps running on the two
+    // workers, three queued behind them.
+    for (const char* value : {"1", "2", "3"}) {
+      ASSERT_EQ(RunCommand({BinPath("tq"), "--endpoint", tqd_.endpoint(), "call", "echo", value})
+                    .code(),
+                0);
+    }
+    ASSERT_EQ(RunCommand({BinPath("tq"), "--endpoint", tqd_.endpoint(), "call", "fail", "\"no\""})
+                  .code(),
+              1);
     for (int i = 0; i < 5; ++i) {
       const auto r = RunCommand({BinPath("tq"), "--endpoint", tqd_.endpoint(), "submit",
                                  "sleep", "600000"});
@@ -115,6 +124,15 @@ TEST_F(TopTest, ShowsTheQueueTheWorkersAndTheirTasksAndQuitsOnQ) {
             std::string::npos)
       << screen;
   EXPECT_NE(screen.find("tq top  " + tqd_.endpoint()), std::string::npos) << screen;
+  EXPECT_NE(screen.find("ended    done 3  failed 1  timed_out 0  cancelled 0  lost 0  buried 0"),
+            std::string::npos)
+      << screen;
+  EXPECT_NE(screen.find("restarts exit 0  signal 0  oom 0  protocol 0  recycled 0  stopped 0"),
+            std::string::npos)
+      << screen;
+  // The last minute's percentiles are of the six tasks that started.
+  EXPECT_TRUE(std::regex_search(screen, std::regex("\nwait     p50 [0-9.]+(us|ms|s)  p90 ")))
+      << screen;
   const std::vector<pid_t> workers = tqd_.WorkerPids();
   ASSERT_EQ(workers.size(), 2u);
   for (const pid_t pid : workers) {
