@@ -1,5 +1,6 @@
 // JSON <-> msgpack with nlohmann::json.
 #include "json_msgpack.h"
+#include "stats_fields.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -185,20 +186,20 @@ std::string StatsToJson(const QueueStats& s) {
                       {"attempts", t.attempts}, {"queued_at_ms", t.queued_at_ms},
                       {"finished_at_ms", t.finished_at_ms}});
   }
-  const StateCounts& e = s.since_start.ended;
-  Json j = {{"queued", s.queued},       {"running", s.running},
-            {"workers", s.workers},     {"done", e.done},
-            {"failed", e.failed},       {"timed_out", e.timed_out},
-            {"cancelled", e.cancelled}, {"lost", e.lost},
-            {"buried", e.buried},       {"recent", recent}};
+  Json j = {{"queued", s.queued}, {"running", s.running}, {"workers", s.workers},
+            {"recent", recent}};
+  for (const auto& [name, n] : kStateCountFields) j[name] = s.since_start.ended.*n;
   return Dump(j);
 }
 
 namespace {
 
-Json EndedJson(const StateCounts& e) {
-  return {{"done", e.done},           {"failed", e.failed}, {"timed_out", e.timed_out},
-          {"cancelled", e.cancelled}, {"lost", e.lost},     {"buried", e.buried}};
+// {"done": 3, "failed": 1, ...}
+template <typename T, std::size_t N>
+Json CountsJson(const T& counts, const CountField<T> (&fields)[N]) {
+  Json j = Json::object();
+  for (const auto& [name, n] : fields) j[name] = counts.*n;
+  return j;
 }
 
 Json DurationsJson(const DurationStats& d) {
@@ -211,15 +212,12 @@ Json WindowJson(const WindowStats& w) {
     return w.span.count() > 0 ? static_cast<double>(n) * 1000 / static_cast<double>(w.span.count())
                               : 0.0;
   };
-  const RestartCounts& r = w.restarts;
   return {{"span_ms", w.span.count()},
           {"submitted", w.submitted},
           {"submitted_per_s", per_second(w.submitted)},
-          {"ended", EndedJson(w.ended)},
+          {"ended", CountsJson(w.ended, kStateCountFields)},
           {"ended_per_s", per_second(w.ended.total())},
-          {"restarts", {{"exit", r.exit}, {"signal", r.signal}, {"oom", r.oom},
-                        {"protocol", r.protocol}, {"recycled", r.recycled},
-                        {"stopped", r.stopped}}},
+          {"restarts", CountsJson(w.restarts, kRestartCountFields)},
           {"queue_wait", DurationsJson(w.queue_wait)},
           {"run_time", DurationsJson(w.run_time)}};
 }
@@ -229,7 +227,7 @@ Json WindowJson(const WindowStats& w) {
 std::string StatsReportToJson(const QueueStats& s) {
   Json functions = Json::array();
   for (const FunctionStats& f : s.functions) {
-    functions.push_back({{"fn", f.fn}, {"submitted", f.submitted}, {"ended", EndedJson(f.ended)}});
+    functions.push_back({{"fn", f.fn}, {"submitted", f.submitted}, {"ended", CountsJson(f.ended, kStateCountFields)}});
   }
   Json j = {{"queued", s.queued},
             {"running", s.running},

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "exit_codes.h"
 #include "json_msgpack.h"
+#include "stats_fields.h"
 #include "table.h"
 
 namespace tq::cli {
@@ -73,12 +74,15 @@ int Overview(const Common& common, bool json) {
       std::cout << StatsToJson(s) << "\n";
       return kOk;
     }
-    const StateCounts& e = s.since_start.ended;
     std::cout << "queued " << s.queued << ", running " << s.running << ", workers "
               << s.workers << "\n"
-              << "ended   done " << e.done << ", failed " << e.failed << ", timed_out "
-              << e.timed_out << ", cancelled " << e.cancelled << ", lost " << e.lost
-              << ", buried " << e.buried << "\n";
+              << "ended  ";
+    const char* separator = " ";
+    for (const auto& [name, n] : kStateCountFields) {
+      std::cout << separator << name << " " << s.since_start.ended.*n;
+      separator = ", ";
+    }
+    std::cout << "\n";
     if (s.recent.empty()) return kOk;
     std::cout << "\nrecent tasks\n";
     Rows rows{{"TASK", "FUNCTION", "STATE", "ATTEMPTS", "FINISHED"}};

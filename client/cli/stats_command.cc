@@ -1,12 +1,14 @@
 // tq stats: what tqd counted, since it started and over the last minute,
 // as tables, JSON, or Prometheus' text format (which tqd writes itself:
 // the `metrics` request, the same page its --metrics endpoint serves).
+#include <cctype>
 #include <iostream>
 
 #include "cli_common.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "json_msgpack.h"
+#include "stats_fields.h"
 #include "table.h"
 
 namespace tq::cli {
@@ -17,10 +19,9 @@ std::string LastHeading(const WindowStats& w) {
   return "LAST " + FormatAge(w.span);
 }
 
-std::vector<std::string> StateRow(std::string name, const StateCounts& e) {
-  return {std::move(name),          std::to_string(e.done),      std::to_string(e.failed),
-          std::to_string(e.timed_out), std::to_string(e.cancelled), std::to_string(e.lost),
-          std::to_string(e.buried)};
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
 }
 
 void PrintTasks(const QueueStats& s) {
@@ -30,15 +31,9 @@ void PrintTasks(const QueueStats& s) {
             {"submitted", std::to_string(all.submitted), std::to_string(last.submitted)},
             {"  per second", FormatRate(all.submitted, all.span),
              FormatRate(last.submitted, last.span)}};
-  const auto state = [&](const char* name, std::uint64_t StateCounts::*n) {
+  for (const auto& [name, n] : kStateCountFields) {
     rows.push_back({name, std::to_string(all.ended.*n), std::to_string(last.ended.*n)});
-  };
-  state("done", &StateCounts::done);
-  state("failed", &StateCounts::failed);
-  state("timed_out", &StateCounts::timed_out);
-  state("cancelled", &StateCounts::cancelled);
-  state("lost", &StateCounts::lost);
-  state("buried", &StateCounts::buried);
+  }
   rows.push_back({"ended per second", FormatRate(all.ended.total(), all.span),
                   FormatRate(last.ended.total(), last.span)});
   PrintTable(rows, Align::kNumbersRight);
@@ -62,24 +57,19 @@ void PrintRestarts(const QueueStats& s) {
   const RestartCounts& all = s.since_start.restarts;
   const RestartCounts& last = s.last_minute.restarts;
   Rows rows{{"WORKER RESTARTS", "SINCE START", LastHeading(s.last_minute)}};
-  const auto cause = [&](const char* name, std::uint64_t RestartCounts::*n) {
+  for (const auto& [name, n] : kRestartCountFields) {
     rows.push_back({name, std::to_string(all.*n), std::to_string(last.*n)});
-  };
-  cause("exit", &RestartCounts::exit);
-  cause("signal", &RestartCounts::signal);
-  cause("oom", &RestartCounts::oom);
-  cause("protocol", &RestartCounts::protocol);
-  cause("recycled", &RestartCounts::recycled);
-  cause("stopped", &RestartCounts::stopped);
+  }
   PrintTable(rows, Align::kNumbersRight);
 }
 
 void PrintFunctions(const QueueStats& s) {
-  Rows rows{{"FUNCTION", "SUBMITTED", "DONE", "FAILED", "TIMED_OUT", "CANCELLED", "LOST",
-             "BURIED"}};
+  std::vector<std::string> heading{"FUNCTION", "SUBMITTED"};
+  for (const auto& field : kStateCountFields) heading.push_back(Upper(field.name));
+  Rows rows{std::move(heading)};
   for (const FunctionStats& f : s.functions) {
-    std::vector<std::string> row = StateRow(f.fn.empty() ? "(others)" : f.fn, f.ended);
-    row.insert(row.begin() + 1, std::to_string(f.submitted));
+    std::vector<std::string> row{f.fn.empty() ? "(others)" : f.fn, std::to_string(f.submitted)};
+    for (const auto& [name, n] : kStateCountFields) row.push_back(std::to_string(f.ended.*n));
     rows.push_back(std::move(row));
   }
   PrintTable(rows, Align::kNumbersRight);

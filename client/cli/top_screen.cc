@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "stats_fields.h"
 #include "table.h"
 
 namespace tq::cli {
@@ -27,13 +28,22 @@ std::string Percentiles(const char* what, const DurationStats& d) {
          FormatMicros(d.max, d.count);
 }
 
+// "done 3  failed 1  ...": each count after its name.
+template <typename T, std::size_t N>
+std::string CountsLine(const T& counts, const CountField<T> (&fields)[N]) {
+  std::string line;
+  for (const auto& [name, n] : fields) {
+    if (!line.empty()) line += "  ";
+    line += std::string(name) + " " + std::to_string(counts.*n);
+  }
+  return line;
+}
+
 std::vector<std::string> Header(const TopView& v) {
   const QueueStats& s = v.stats;
   const WindowStats& last = s.last_minute;
   const WindowStats& all = s.since_start;
   const std::string over = "   (last " + FormatAge(last.span) + ")";
-  const StateCounts& e = all.ended;
-  const RestartCounts& r = all.restarts;
   std::vector<std::string> lines = {
       "tq top  " + v.endpoint + "  up " + FormatAge(all.span) + "  " + v.clock + "  (q quits)",
       "queue    " + std::to_string(s.queued) + " queued   " + std::to_string(s.running) +
@@ -44,14 +54,8 @@ std::vector<std::string> Header(const TopView& v) {
           FormatRate(last.ended.total(), last.span) + " ended/s" + over,
       Percentiles("wait     ", last.queue_wait) + over,
       Percentiles("run      ", last.run_time) + over,
-      "ended    done " + std::to_string(e.done) + "  failed " + std::to_string(e.failed) +
-          "  timed_out " + std::to_string(e.timed_out) + "  cancelled " +
-          std::to_string(e.cancelled) + "  lost " + std::to_string(e.lost) + "  buried " +
-          std::to_string(e.buried) + "   (since start)",
-      "restarts exit " + std::to_string(r.exit) + "  signal " + std::to_string(r.signal) +
-          "  oom " + std::to_string(r.oom) + "  protocol " + std::to_string(r.protocol) +
-          "  recycled " + std::to_string(r.recycled) + "  stopped " + std::to_string(r.stopped) +
-          "   (since start)",
+      "ended    " + CountsLine(all.ended, kStateCountFields) + "   (since start)",
+      "restarts " + CountsLine(all.restarts, kRestartCountFields) + "   (since start)",
   };
   if (!v.error.empty()) lines.insert(lines.begin() + 1, "tqd: " + v.error + " (retrying)");
   return lines;
