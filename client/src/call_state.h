@@ -38,6 +38,7 @@ struct CallState {
   std::vector<FunctionInfo> functions;  // for functions
   JobStatus job;                        // for job
   QueueStats stats;                   // for stats
+  std::string text;                   // for metrics
   std::optional<Progress> progress;
   std::vector<std::function<void(const Progress&)>> progress_callbacks;
   bool cancel_requested = false;  // before tqd said which task it is

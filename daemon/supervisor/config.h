@@ -62,6 +62,9 @@ struct Config {
   std::string state_dir;
   bool durable = true;
   std::uint64_t store_max_bytes = 0;
+  // Where GET /metrics is served: HOST:PORT, "" for nowhere.
+  std::string metrics;
+  std::string log_format = "text";  // "text" or "json" (logging.h)
 
   std::string config_file;  // re-read on SIGHUP; "" for none
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "proc_stats.h"
+#include "task_log.h"
 #include "settings.h"
 #include "tq/proto/endpoint.h"
 
@@ -167,6 +168,13 @@ Status Supervisor::Init() {
     // Owner and group may connect; others may not (DESIGN.md, Security).
     ::chmod(std::string(path).c_str(), 0660);
   }
+  if (!config_.metrics.empty()) {
+    auto endpoint = MetricsEndpoint::Bind(context_, config_.metrics, clock_,
+                                          [this] { return PrometheusText(); });
+    if (!endpoint.ok()) return endpoint.status();
+    metrics_endpoint_.emplace(std::move(*endpoint));
+    spdlog::info("serving metrics at {}", metrics_endpoint_->url());
+  }
   return pool_.Start();
 }
 
@@ -231,6 +239,9 @@ void Supervisor::BeforeSleep() {
 
 void Supervisor::Dispatch() {
   const auto now = clock_.Now();
+  // The start log cannot be written (a full disk): claimed tasks wait, and
+  // non-durable ones go past them.
+  bool claims_blocked = false;
   while (const std::optional<int> slot = pool_.FindIdle()) {
     // First the claimed durable tasks whose start is on disk, in order.
     while (!claimed_.empty()) {
@@ -238,10 +249,13 @@ void Supervisor::Dispatch() {
       if (task != nullptr && task->claimed) break;
       claimed_.pop_front();  // cancelled or refused meanwhile
     }
-    if (!claimed_.empty()) {
+    if (!claimed_.empty() && !claims_blocked) {
       Task* task = tasks_.Find(claimed_.front());
       if (!journal_->Done(task->write_seq)) break;  // the worker waits for the disk
-      if (!LogStart(*task)) break;
+      if (!LogStart(*task)) {
+        claims_blocked = true;
+        continue;
+      }
       claimed_.pop_front();
       ++durable_starts_;
       StartOn(*slot, *task);
@@ -277,8 +291,12 @@ void Supervisor::Dispatch() {
 
 void Supervisor::StartOn(int slot, Task& task) {
   if (task.claimed) Unclaim(task);
+  const auto now = clock_.Now();
+  metrics_.TaskStarted(now - task.since);  // its wait in the queue, claimed or not
+  task.since = now;
   task.started_at_ms = WallMs();
   task.worker_pid = pool_.pid(slot);
+  LogTask(spdlog::level::debug, task, "running (attempt {})", task.attempts);
   pool_.Dispatch(slot, proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk},
                  task.timeout);
 }
@@ -286,7 +304,9 @@ void Supervisor::StartOn(int slot, Task& task) {
 std::chrono::milliseconds Supervisor::NextTimeout() const {
   std::optional<base::Duration> next = pool_.TimeUntilNextDeadline();
   const auto now = clock_.Now();
-  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt()}) {
+  const std::optional<base::TimePoint> metrics_at =
+      metrics_endpoint_ ? metrics_endpoint_->NextDeadline() : std::nullopt;
+  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(), metrics_at}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
       if (!next || d < *next) next = d;
@@ -308,6 +328,8 @@ void Supervisor::Poll() {
   items.push_back({nullptr, journal_->completion_fd(), ZMQ_POLLIN, 0});
   const bool read_clients = serving_;
   if (read_clients) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
+  const std::size_t metrics_item = items.size();
+  if (metrics_endpoint_) items.push_back({metrics_endpoint_->handle(), 0, ZMQ_POLLIN, 0});
   const std::size_t first_worker = items.size();
   std::vector<WorkerPool::PollFd> fds;
   pool_.AppendPollFds(&fds);
@@ -335,6 +357,9 @@ void Supervisor::Poll() {
     if (items[first_worker + i].revents != 0) pool_.OnPollEvent(fds[i]);
   }
   if (read_clients && (items[2].revents & ZMQ_POLLIN)) DrainRouter();
+  if (metrics_endpoint_ && (items[metrics_item].revents & ZMQ_POLLIN)) {
+    metrics_endpoint_->OnReadable();
+  }
 }
 
 void Supervisor::HandleSignals() {
@@ -376,6 +401,7 @@ void Supervisor::DrainRouter() {
 
 void Supervisor::RunExpired() {
   pool_.RunExpired();
+  if (metrics_endpoint_) metrics_endpoint_->RunExpired();
   const auto now = clock_.Now();
   tasks_.Evict(now);
   if (term_at_ && now >= *term_at_) {

@@ -42,6 +42,8 @@
 #include "config.h"
 #include "endpoint_lock.h"
 #include "journal.h"
+#include "metrics.h"
+#include "metrics_endpoint.h"
 #include "router_socket.h"
 #include "store/start_log.h"
 #include "store/task_store.h"
@@ -166,6 +168,11 @@ class Supervisor final : private WorkerPool::Listener {
   void OnTaskLost(std::uint64_t task_id, const DeathCause& cause) override;
   void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t rss_bytes,
                       base::Duration ran_for, std::string stack) override;
+  void OnWorkerRestarted(proto::RestartCause cause) override;
+
+  // ---- the figures of stats, metrics and /metrics (handlers/listing.cc)
+  proto::StatsReply Stats();
+  std::string PrometheusText() const;
 
   PoolSettings MakePoolSettings() const;
   WorkerCommand MakeWorkerCommand() const;
@@ -192,6 +199,7 @@ class Supervisor final : private WorkerPool::Listener {
   std::unique_ptr<Journal> journal_;  // after Init(); commits for store_
   zmq::context_t context_;
   std::optional<RouterSocket> router_;
+  std::optional<MetricsEndpoint> metrics_endpoint_;  // iff --metrics is set
   ProcessSpawner spawner_;
   WorkerPool pool_;
   Scheduler scheduler_;
@@ -214,8 +222,8 @@ class Supervisor final : private WorkerPool::Listener {
   // trimmed (see BeforeSleep).
   std::size_t held_peak_ = 0;
 
-  // For `stats`: tasks ended by final state since start, and the last few.
-  std::array<std::uint64_t, 8> ended_by_state_{};
+  // For `stats`, `metrics` and /metrics; the last tasks to end.
+  Metrics metrics_{clock_};
   std::deque<std::uint64_t> recent_;  // task ids, newest first
 
   // Durability: the id ceiling on disk (ids above it were never handed

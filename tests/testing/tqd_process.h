@@ -31,6 +31,10 @@ struct TqdOptions {
   // The task store's directory; default: state/ in the temp dir. Give the
   // same one to a later TqdProcess to restart "the same" tqd.
   std::string state_dir;
+  std::vector<std::string> extra_env;  // NAME=value, added to ours for tqd
+  // JOURNAL_STREAM names tqd's log file, as systemd names the journal's
+  // stream to a service whose stderr goes there.
+  bool journal_stream = false;
 };
 
 // A tqd whose workers load the example plugin (square, add, checked_sqrt...).

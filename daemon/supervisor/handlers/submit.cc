@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "supervisor.h"
+#include "task_log.h"
 
 namespace tq::daemon {
 namespace {
@@ -94,6 +95,7 @@ void Supervisor::HandleSubmit(std::string_view client,
   task.waiters.push_back({std::string(client), m.request_id});
   tasks_.IndexKey(task, m.key);
   tasks_.SetName(task, m.name);
+  metrics_.TaskSubmitted(task.fn);
   Enqueue(task, clock_.Now() + std::chrono::milliseconds(m.delay_ms));
   ReserveIds();
   if (m.durable.value_or(config_.durable)) {
@@ -105,7 +107,7 @@ void Supervisor::HandleSubmit(std::string_view client,
       if (!s.ok()) RefuseTask(id, seq, s);
     });
   }
-  spdlog::debug("task {} queued: {}{}", task.id, task.fn, task.durable ? " (durable)" : "");
+  LogTask(spdlog::level::debug, task, "queued{}", task.durable ? " (durable)" : "");
 
   reply_.clear();
   proto::Encode(proto::Accepted{m.request_id, task.id}, reply_);

@@ -39,6 +39,7 @@ void Encode(const StatsReply& m, Buffer& out);
 void Encode(const ErrorReply& m, Buffer& out);
 void Encode(const Pong& m, Buffer& out);
 void Encode(const FunctionsReply& m, Buffer& out);
+void Encode(const MetricsReply& m, Buffer& out);
 void Encode(const JobReply& m, Buffer& out);
 // An error map alone (result.error's form): how tqd's store keeps a task's
 // error. DecodeErrorInfo's views point into `bytes`.
