@@ -24,6 +24,10 @@ struct RouterOptions {
   // tell clients to drop tqd after that long without traffic (TTL). 0: off.
   std::chrono::milliseconds heartbeat_interval{0};
   std::chrono::milliseconds heartbeat_timeout{0};
+  // A listening socket to serve instead of binding one (socket activation,
+  // ZMQ_USE_FD); the RouterSocket owns it from Bind() on, failing or not.
+  // -1: bind the endpoint.
+  int use_fd = -1;
 };
 
 // One client message: the client's routing identity and its frames.
@@ -37,6 +41,9 @@ class RouterSocket {
  public:
   enum class SendResult { kSent, kWouldBlock, kUnreachable };
 
+  // Binds `endpoint`, or serves `options.use_fd` as that endpoint. An
+  // ipc:// socket is created mode 0660 (owner and group may connect), with
+  // no moment of another mode: the process umask is 0117 during the bind.
   static proto::Result<RouterSocket> Bind(zmq::context_t& context,
                                           const std::string& endpoint,
                                           const RouterOptions& options);

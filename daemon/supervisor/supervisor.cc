@@ -4,7 +4,6 @@
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include <chrono>
 #include <vector>
 
+#include "activated_socket.h"
 #include "proc_stats.h"
 #include "settings.h"
 #include "tq/proto/endpoint.h"
@@ -65,14 +65,19 @@ proto::Result<std::unique_ptr<Supervisor>> Supervisor::Create(
   if (!signals.ok()) return signals.status();
   ::signal(SIGPIPE, SIG_IGN);  // a dead worker's pipe gives EPIPE instead
 
+  auto activated = TakeActivatedSocket(config.endpoint);
+  if (!activated.ok()) return activated.status();
   EndpointLock lock;
   if (const auto path = proto::IpcPath(config.endpoint); !path.empty()) {
-    auto acquired = EndpointLock::Acquire(std::string(path));
+    using File = EndpointLock::SocketFile;
+    auto acquired = EndpointLock::Acquire(std::string(path),
+                                          *activated ? File::kSystemds : File::kOurs);
     if (!acquired.ok()) return acquired.status();
     lock = std::move(*acquired);
   }
   std::unique_ptr<Supervisor> s(new Supervisor(
       std::move(config), std::move(reload), std::move(*signals), std::move(lock)));
+  s->activated_socket_ = std::move(*activated);
   TQ_RETURN_IF_ERROR(s->Init());
   return s;
 }
@@ -81,6 +86,7 @@ Supervisor::Supervisor(Config config, ConfigLoader reload,
                        base::SignalFd signals, EndpointLock lock)
     : config_(std::move(config)),
       reload_(std::move(reload)),
+      notifier_(ServiceNotifier::FromEnvironment(clock_)),
       stack_tool_(FindStackTool()),
       signals_(std::move(signals)),
       lock_(std::move(lock)),
@@ -136,13 +142,9 @@ Status Supervisor::Init() {
   auto router = RouterSocket::Bind(
       context_, config_.endpoint,
       RouterOptions{config_.limits.max_message_bytes, 10000, config_.heartbeat_interval,
-                    config_.heartbeat_timeout});
+                    config_.heartbeat_timeout, activated_socket_.Release()});
   if (!router.ok()) return router.status();
   router_.emplace(std::move(*router));
-  if (const auto path = proto::IpcPath(config_.endpoint); !path.empty()) {
-    // Owner and group may connect; others may not (DESIGN.md, Security).
-    ::chmod(std::string(path).c_str(), 0660);
-  }
   return pool_.Start();
 }
 
@@ -165,6 +167,7 @@ int Supervisor::Run() {
       serving_ = true;
       spdlog::info("ready: {} workers, {} functions", pool_.size(),
                    functions_.size());
+      notifier_.Ready(ServiceCountsNow());
     }
   }
   RetryOutbox();
@@ -211,7 +214,8 @@ void Supervisor::BeforeSleep() {
 std::chrono::milliseconds Supervisor::NextTimeout() const {
   std::optional<base::Duration> next = pool_.TimeUntilNextDeadline();
   const auto now = clock_.Now();
-  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt()}) {
+  for (const auto& at :
+       {term_at_, kill_at_, scheduler_.NextReadyAt(), notifier_.NextDeadline()}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
       if (!next || d < *next) next = d;
@@ -271,7 +275,9 @@ void Supervisor::HandleSignals() {
         }
         break;
       case SIGHUP:
+        notifier_.Reloading();
         Reload();
+        notifier_.Reloaded(ServiceCountsNow());
         break;
       default:
         break;
@@ -305,6 +311,7 @@ void Supervisor::RunExpired() {
     kill_at_.reset();
     pool_.SignalAll(SIGKILL);
   }
+  if (notifier_.enabled()) notifier_.Tick(ServiceCountsNow());
 }
 
 void Supervisor::BeginShutdown() {
@@ -317,6 +324,7 @@ void Supervisor::BeginShutdown() {
   }
   pool_.BeginShutdown();
   term_at_ = clock_.Now() + config_.shutdown_grace;
+  notifier_.Stopping(ServiceCountsNow());
 }
 
 void Supervisor::SendReply(std::string_view client) {

@@ -42,6 +42,7 @@
 #include "endpoint_lock.h"
 #include "router_socket.h"
 #include "scheduler.h"
+#include "service_notifier.h"
 #include "task_table.h"
 #include "tq/proto/codec.h"
 #include "worker_pool.h"
@@ -116,6 +117,9 @@ class Supervisor final : private WorkerPool::Listener {
   void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t rss_bytes,
                       base::Duration ran_for, std::string stack) override;
 
+  // ---- what systemd is told (service_status.cc)
+  ServiceCounts ServiceCountsNow() const;
+
   PoolSettings MakePoolSettings() const;
   WorkerCommand MakeWorkerCommand() const;
 
@@ -134,9 +138,13 @@ class Supervisor final : private WorkerPool::Listener {
   Config config_;
   ConfigLoader reload_;
   base::SteadyClock clock_;
+  // Before the context: it takes NOTIFY_SOCKET out of the environment while
+  // tqd has one thread.
+  ServiceNotifier notifier_;
   std::string stack_tool_;  // gdb or eu-stack, found once at start
   base::SignalFd signals_;
   EndpointLock lock_;
+  base::Fd activated_socket_;  // from systemd (tqd.socket); given to router_
   zmq::context_t context_;
   std::optional<RouterSocket> router_;
   ProcessSpawner spawner_;

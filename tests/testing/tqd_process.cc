@@ -38,7 +38,9 @@ TqdProcess::TqdProcess(TqdOptions options) {
   endpoint_ = options.endpoint.empty() ? "ipc://" + dir_.File("s.sock")
                                        : options.endpoint;
   base::SpawnOptions spawn;
-  spawn.argv = {BinPath("tqd"), "--endpoint", endpoint_, "--log-level", "debug"};
+  spawn.argv = options.launcher;
+  spawn.argv.insert(spawn.argv.end(),
+                    {BinPath("tqd"), "--endpoint", endpoint_, "--log-level", "debug"});
   if (options.workers > 0) {
     spawn.argv.push_back("--workers");
     spawn.argv.push_back(std::to_string(options.workers));
@@ -47,6 +49,13 @@ TqdProcess::TqdProcess(TqdOptions options) {
   base::Fd log(::open(dir_.File("tqd.log").c_str(),
                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   spawn.fd_map = {{1, log.get()}, {2, log.get()}};
+  spawn.fd_map.insert(spawn.fd_map.end(), options.fd_map.begin(), options.fd_map.end());
+  if (!options.env.empty()) {
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    env.insert(env.end(), options.env.begin(), options.env.end());
+    spawn.env = std::move(env);
+  }
   auto p = base::Subprocess::Spawn(spawn);
   if (!p.ok()) throw std::runtime_error(p.status().ToString());
   process_ = std::move(*p);
