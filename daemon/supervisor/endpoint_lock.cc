@@ -20,7 +20,11 @@ Status MakeParents(const std::string& path) {
   for (std::size_t i = path.find('/', 1); i != std::string::npos;
        i = path.find('/', i + 1)) {
     const std::string dir = path.substr(0, i);
-    if (::mkdir(dir.c_str(), 0750) < 0 && errno != EEXIST) {
+    if (::mkdir(dir.c_str(), 0750) == 0) {
+      // Exactly 0750 whatever the umask: the socket's group must be able to
+      // reach it, and no one else (what RuntimeDirectoryMode= gives).
+      if (::chmod(dir.c_str(), 0750) < 0) return Status::FromErrno("chmod " + dir, errno);
+    } else if (errno != EEXIST) {
       return Status::FromErrno("mkdir " + dir, errno);
     }
   }

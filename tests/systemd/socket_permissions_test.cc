@@ -1,0 +1,150 @@
+// Who may reach tqd: real users, made for the test with useradd (so it
+// needs root; it says so and skips otherwise; CI runs as root). tqd runs
+// as a service user; its runtime directory comes out 0750 and its socket
+// 0660, both of the service's group: a member of that group submits
+// function and exec tasks, a user outside it is refused with a sentence
+// that says why, by the directory and, where the directory is open, by the
+// socket itself.
+#include <grp.h>
+#include <gtest/gtest.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "testing/run_command.h"
+#include "testing/tqd_process.h"
+
+namespace tq {
+namespace {
+
+using testing::BinPath;
+using testing::CommandResult;
+using testing::RunCommand;
+using testing::TempDir;
+using testing::TqdOptions;
+using testing::TqdProcess;
+
+// `argv` run as `user`, with its own group and supplementary groups.
+std::vector<std::string> As(const std::string& user,
+                            std::vector<std::string> argv) {
+  std::vector<std::string> all = {"/usr/bin/setpriv", "--reuid=" + user,
+                                  "--regid=" + user, "--init-groups", "--"};
+  all.insert(all.end(), argv.begin(), argv.end());
+  return all;
+}
+
+// Three users for one test: the service's (with its own group), a member
+// of that group and an outsider. Removed in the destructor, whatever the
+// test did.
+class Users {
+ public:
+  Users() {
+    const std::string id = std::to_string(::getpid());
+    service = "tqsvc" + id;
+    member = "tqin" + id;
+    outsider = "tqout" + id;
+    Add({service});
+    Add({"-G", service, member});
+    Add({outsider});
+  }
+  ~Users() {
+    for (auto it = made_.rbegin(); it != made_.rend(); ++it) {
+      (void)RunCommand({"/usr/sbin/userdel", *it});
+    }
+    (void)RunCommand({"/usr/sbin/groupdel", service});  // if userdel left it
+  }
+  Users(const Users&) = delete;
+  Users& operator=(const Users&) = delete;
+
+  bool ok() const { return error.empty(); }
+
+  std::string service, member, outsider;
+  std::string error;  // why a user could not be made
+
+ private:
+  void Add(std::vector<std::string> args) {
+    std::vector<std::string> argv = {
+        "/usr/sbin/useradd", "--system", "--no-create-home",  "--home-dir",
+        "/nonexistent",      "--shell",  "/usr/sbin/nologin", "--user-group"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const CommandResult r = RunCommand(argv);
+    if (r.code() != 0) {
+      error += "useradd " + args.back() + ": " + r.err;
+      return;
+    }
+    made_.push_back(args.back());
+  }
+  std::vector<std::string> made_;
+};
+
+TEST(SocketPermissionsTest, OnlyTheServicesGroupReachesItsSocket) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to add the users it tests with (useradd); CI "
+                    "runs as root";
+  }
+  Users users;
+  ASSERT_TRUE(users.ok()) << users.error;
+  const group* service_group = ::getgrnam(users.service.c_str());
+  ASSERT_NE(service_group, nullptr);
+  const gid_t gid = service_group->gr_gid;
+
+  // The temp dir is open to everyone, like /; run/ belongs to the service,
+  // like a parent that tqd may create its runtime directory in.
+  TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  const std::string run = dir.File("run");
+  ASSERT_EQ(::mkdir(run.c_str(), 0755), 0);
+  const passwd* service_user = ::getpwnam(users.service.c_str());
+  ASSERT_NE(service_user, nullptr);
+  ASSERT_EQ(::chown(run.c_str(), service_user->pw_uid, gid), 0);
+  const std::string runtime_dir = run + "/tq";
+  const std::string endpoint = "ipc://" + runtime_dir + "/tqd.sock";
+
+  TqdOptions o;
+  o.endpoint = endpoint;
+  o.launcher = As(users.service, {});
+  TqdProcess tqd(o);
+
+  struct stat st {};
+  ASSERT_EQ(::stat(runtime_dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
+  EXPECT_EQ(st.st_gid, gid);
+  ASSERT_EQ(::stat((runtime_dir + "/tqd.sock").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0660u);
+  EXPECT_EQ(st.st_gid, gid);
+
+  const std::string tq = BinPath("tq");
+  CommandResult r = RunCommand(
+      As(users.member, {tq, "--endpoint", endpoint, "call", "echo", "1"}));
+  EXPECT_EQ(r.code(), 0) << r.err << tqd.Log();
+  EXPECT_EQ(r.out, "[1]\n");
+  // An exec task, its command forking in its own process group.
+  r = RunCommand(
+      As(users.member, {tq, "--endpoint", endpoint, "submit", "--wait", "--",
+                        "sh", "-c", "sleep 0.1 & wait; id -un"}));
+  EXPECT_EQ(r.code(), 0) << r.err << tqd.Log();
+  EXPECT_EQ(r.out, users.service + "\n") << "exec tasks run as tqd's user";
+
+  const std::string denied =
+      "cannot reach tqd at " + runtime_dir +
+      "/tqd.sock: permission denied (only tqd's user and the members "
+      "of its group may connect)";
+  r = RunCommand(As(users.outsider, {tq, "--endpoint", endpoint, "ping"}));
+  EXPECT_EQ(r.code(), 122) << r.out << r.err;
+  EXPECT_NE(r.err.find(denied), std::string::npos) << r.err;
+
+  // With the directory open to all, the socket's own mode still refuses.
+  ASSERT_EQ(::chmod(runtime_dir.c_str(), 0755), 0);
+  r = RunCommand(
+      As(users.outsider, {tq, "--endpoint", endpoint, "call", "echo", "1"}));
+  EXPECT_EQ(r.code(), 122) << r.out << r.err;
+  EXPECT_NE(r.err.find(denied), std::string::npos) << r.err;
+
+  EXPECT_EQ(tqd.Terminate().code, 0) << tqd.Log();
+}
+
+}  // namespace
+}  // namespace tq
