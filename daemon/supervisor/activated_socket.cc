@@ -4,6 +4,7 @@
 #include "activated_socket.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -80,6 +81,7 @@ proto::Result<base::Fd> TakeActivatedSocket(const std::string& endpoint) {
   if (::fcntl(fd.get(), F_SETFD, FD_CLOEXEC) < 0) {
     return Status::FromErrno("socket activation: fcntl FD_CLOEXEC", errno);
   }
+  spdlog::info("socket activation: serving the socket systemd passed for {}", got);
   return fd;
 }
 
