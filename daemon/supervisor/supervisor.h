@@ -18,7 +18,8 @@
 // each request waiting on it (the submitter, a duplicate submit, a WAIT)
 // gets one RESULT. Ended tasks stay in the result store for status/wait.
 //
-// Lifecycle: Create() takes the endpoint lock, binds, and starts the pool;
+// Lifecycle: Create() takes the endpoint lock, binds (or serves the socket
+// systemd passed), and starts the pool;
 // clients are read only once every worker has said hello (so the function
 // list is known). SIGTERM/SIGINT stop intake, answer queued tasks
 // "cancelled", let running tasks finish within shutdown_grace, reap every

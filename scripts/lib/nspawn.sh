@@ -76,6 +76,12 @@ _nspawn_build_rootfs() {
       rm -f "$tmp"/var/cache/apt/archives/*.deb
       mv "$tmp" "$dir"
       log "root filesystem built in $((SECONDS - t0)) s"
+      # Root filesystems of older package lists, unless a machine runs on one.
+      local old
+      for old in "$NSPAWN_CACHE"/rootfs-*; do
+        [ "$old" != "$dir" ] && [ -d "$old" ] || continue
+        grep -qsxF "$old" "$NSPAWN_RUNDIR"/*/rootfs || rm -rf "$old"
+      done
     fi
   ) 9>"$NSPAWN_CACHE/.build.lock" || return 1
   echo "$dir"
@@ -126,6 +132,7 @@ nspawn_up() {
     reg=()
     host=1
   fi
+  echo "$rootfs" >"$st/rootfs"
   echo "$roots" >"$st/cgroup-roots"
   echo "$host" >"$st/host-systemd"
   # The shell moves itself into a cgroup of this machine's, then execs

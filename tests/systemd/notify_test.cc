@@ -20,7 +20,6 @@ namespace {
 using namespace std::chrono_literals;
 using testing::BinPath;
 using testing::Field;
-using testing::HasLine;
 using testing::NotifyListener;
 using testing::RawConnection;
 using testing::RunCommand;
