@@ -19,12 +19,13 @@
 // gets one RESULT. Ended tasks stay in the result store for status/wait.
 //
 // Lifecycle: Create() takes the endpoint lock, binds (or serves the socket
-// systemd passed), and starts the pool;
-// clients are read only once every worker has said hello (so the function
-// list is known). SIGTERM/SIGINT stop intake, answer queued tasks
-// "cancelled", let running tasks finish within shutdown_grace, reap every
-// worker and remove the socket file. SIGHUP reloads the configuration. Not
-// thread-safe: Run() is the only entry point after Create().
+// systemd passed), and starts the pool; clients are read only once every
+// worker has said hello (so the function list is known). SIGTERM/SIGINT
+// stop intake, answer queued tasks "cancelled", let running tasks finish
+// within shutdown_grace, reap every worker and remove the socket file (not
+// systemd's). SIGHUP reloads the configuration. systemd hears of each step
+// (service_notifier.h). Not thread-safe: Run() is the only entry point
+// after Create().
 #pragma once
 
 #include <array>
