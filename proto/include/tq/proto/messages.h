@@ -175,6 +175,10 @@ struct TaskStatus {
   std::int64_t started_at_ms = 0;    // 0 if it never started
   std::int64_t finished_at_ms = 0;   // 0 until final
   std::optional<ErrorInfo> error;    // when final and not done
+  // Who submitted it, from the ipc:// peer's credentials: -1 / 0 when
+  // unknown (a tcp:// client), and then absent on the wire.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 struct ErrorReply {
@@ -215,6 +219,9 @@ struct WorkerInfo {
   std::uint64_t tasks_done = 0;
   std::uint64_t uptime_ms = 0;
   std::uint64_t rss_bytes = 0;  // read from /proc for the listing
+  // Of its task, as in TaskStatus; -1 / 0 when idle or unknown.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 struct WorkersReply {
