@@ -556,7 +556,8 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           std::vector<WorkerStatus> list;
           for (const proto::WorkerInfo& w : msg.workers) {
             list.push_back({w.slot, w.pid, std::string(w.state), w.task_id,
-                            std::string(w.fn), w.tasks_done, w.uptime_ms, w.rss_bytes});
+                            std::string(w.fn), w.tasks_done, w.uptime_ms, w.rss_bytes,
+                            w.submitter_uid, w.submitter_pid});
           }
           {
             std::lock_guard lock(call.mu);
@@ -608,6 +609,8 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           info.queued_at_ms = msg.queued_at_ms;
           info.started_at_ms = msg.started_at_ms;
           info.finished_at_ms = msg.finished_at_ms;
+          info.submitter_uid = msg.submitter_uid;
+          info.submitter_pid = msg.submitter_pid;
           if (msg.error) {
             info.error_type.emplace(msg.error->type);
             info.error_message.assign(msg.error->message);

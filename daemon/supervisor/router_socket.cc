@@ -72,12 +72,16 @@ bool RouterSocket::Receive(Incoming* in) {
   try {
     if (!socket_.recv(in->identity, zmq::recv_flags::dontwait)) return false;
     in->extra_frames = false;
+    in->peer = {};
     if (!in->identity.more()) {
       // ROUTER always prefixes the identity; a lone frame cannot happen.
       in->payload.rebuild(0);
       return true;
     }
     (void)socket_.recv(in->payload, zmq::recv_flags::none);
+    // The C call: cppzmq's gets() throws when the property is absent.
+    const char* peer = zmq_msg_gets(in->payload.handle(), "Peer-Address");
+    if (peer != nullptr) in->peer = ParsePeerAddress(peer);
     zmq::message_t rest;
     bool more = in->payload.more();
     while (more) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <zmq.hpp>
 
+#include "peer_credentials.h"
 #include "tq/proto/status.h"
 
 namespace tq::daemon {
@@ -35,6 +36,7 @@ struct Incoming {
   zmq::message_t identity;
   zmq::message_t payload;
   bool extra_frames = false;  // the client sent more than one frame
+  PeerCredentials peer;       // known on ipc:// only
 };
 
 class RouterSocket {

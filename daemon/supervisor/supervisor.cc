@@ -97,7 +97,9 @@ Supervisor::Supervisor(Config config, ConfigLoader reload,
       tasks_(config_.retention),
       decoder_(config_.limits),
       instance_(NewInstanceId()),
-      started_at_ms_(WallMs()) {}
+      started_at_ms_(WallMs()) {
+  scheduler_.set_max_running_per_user(config_.max_running_per_user);
+}
 
 WorkerCommand Supervisor::MakeWorkerCommand() const {
   WorkerCommand c;
@@ -201,7 +203,10 @@ void Supervisor::BeforeSleep() {
     const std::optional<std::uint64_t> id = scheduler_.Pop(now);
     if (!id) break;
     Task* task = tasks_.Find(*id);
-    if (task == nullptr || task->state != TaskState::kQueued) continue;
+    if (task == nullptr || task->state != TaskState::kQueued) {
+      scheduler_.RunEnded(*id);
+      continue;
+    }
     task->state = TaskState::kRunning;
     ++task->attempts;
     task->started_at_ms = WallMs();
@@ -430,6 +435,7 @@ void Supervisor::Reload() {
   pool_.set_settings(MakePoolSettings());
   pool_.Resize(config_.workers);
   scheduler_.set_max_queued(config_.max_queued);
+  scheduler_.set_max_running_per_user(config_.max_running_per_user);
   tasks_.set_limits(config_.retention);
   spdlog::info("reloaded: {} workers, max_queued {}, task_timeout {} ms",
                config_.workers, config_.max_queued, config_.task_timeout.count());

@@ -154,6 +154,9 @@ class Supervisor final : private WorkerPool::Listener {
   Scheduler scheduler_;
   TaskTable tasks_;
   proto::Decoder decoder_;
+  // Who sent the client message being handled (HandleMessage sets it for
+  // its handler): what SUBMIT records as the task's submitter.
+  PeerCredentials sender_;
 
   // Offered by the workers, by name, with the plugin that offers each (""
   // for builtins). Never shrinks: every Task::fn views a name here.

@@ -38,9 +38,10 @@ std::string Seconds(base::Duration d) {
 }  // namespace
 
 void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
+  if (task.state == TaskState::kRunning) scheduler_.RunEnded(task.id);  // a retry
   task.state = TaskState::kQueued;
   task.progress.reset();  // a retry starts over
-  scheduler_.Push(task.id, task.priority, ready_at, clock_.Now());
+  scheduler_.Push(task.id, task.priority, ready_at, clock_.Now(), task.submitter_uid);
 }
 
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
@@ -87,6 +88,7 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
 void Supervisor::EndTask(Task& task, TaskState state, std::string value,
                         TaskError error) {
   if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
+  if (task.state == TaskState::kRunning) scheduler_.RunEnded(task.id);
   task.state = state;
   if (state != TaskState::kBuried) {  // a kick runs a buried task again
     // The args are never needed again, and not kept in the store.
@@ -136,6 +138,8 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   s.queued_at_ms = task.queued_at_ms;
   s.started_at_ms = task.started_at_ms;
   s.finished_at_ms = task.finished_at_ms;
+  s.submitter_uid = task.submitter_uid;
+  s.submitter_pid = static_cast<std::uint32_t>(task.submitter_pid);
   // The last attempt's error also while a retry waits.
   if (task.state != TaskState::kDone && task.error) {
     s.error = task.error->View();

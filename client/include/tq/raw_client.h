@@ -86,6 +86,10 @@ struct TaskInfo {
   std::optional<std::string> error_type;
   std::string error_message;
   ErrorDetails error;
+  // Who submitted it, as the kernel told tqd (ipc:// only): the uid and
+  // pid of the submitting process; -1 and 0 when tqd does not know.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 // How far a running task has got, as its function reported it
@@ -106,6 +110,9 @@ struct WorkerStatus {
   std::uint64_t tasks_done = 0;
   std::uint64_t uptime_ms = 0;
   std::uint64_t rss_bytes = 0;
+  // Who submitted its task, as in TaskInfo; -1 and 0 when idle or unknown.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 // The queue now, and what ended since tqd started (tq status).
