@@ -12,6 +12,9 @@
 #     under the unit's full sandbox, a command that forks included, in a
 #     process group of its own, as user tq;
 #   - mallory is refused: permission denied, tq exit 122;
+#   - a task is put down to alice, who submitted it (uid and pid seen
+#     through the unit's sandbox), and max_running_per_user holds her
+#     second task back while a worker is idle;
 #   - `systemctl reload tqd` resizes the pool from the edited file;
 #   - `systemctl stop tqd` lets a running task finish and ends with result
 #     success, no SIGKILL from systemd;
@@ -113,6 +116,27 @@ grep -q "is not in this tqd's exec allow-list" <<<"$out" || fail "exec_allow ref
 
 step "a user outside group tq is refused"
 expect_refused mallory
+
+step "tasks are put down to the member who submitted them"
+sed -i 's/^#max_running_per_user = 2$/max_running_per_user = 1/' /etc/tq/tqd.toml
+systemctl reload tqd
+wait_until "tqd to apply the reload" 20 sh -c \
+  "journalctl -u tqd --no-pager | grep -q 'reloaded:'"
+first=$(as alice tq submit sleep 30000)
+wait_until "alice's first task to run" 20 sh -c "runuser -u alice -- tq status $first | grep -q 'state     running'"
+# Whole outputs, not pipes into grep -q: with pipefail, tq's SIGPIPE would
+# fail the check.
+out=$(as alice tq status "$first")
+grep -q "user      alice (pid " <<<"$out" || fail "tq status does not name alice: $out"
+out=$(as alice tq workers)
+grep -q ' sleep  *alice ' <<<"$out" || fail "tq workers does not name alice: $out"
+second=$(as alice tq submit echo 1)
+[ "$(as alice tq status "$second" | sed -n 's/^  state *//p')" = queued ] ||
+  fail "alice's second task is not held back: $(as alice tq status "$second")"
+as alice tq cancel "$first" >/dev/null
+wait_until "alice's second task to run once the first ended" 20 sh -c \
+  "runuser -u alice -- tq status $second | grep -q 'state     done'"
+sed -i 's/^max_running_per_user = 1$/#max_running_per_user = 2/' /etc/tq/tqd.toml
 
 step "systemctl reload tqd resizes the pool"
 sed -i 's/^workers = 2$/workers = 3/' /etc/tq/tqd.toml

@@ -4,7 +4,8 @@
 // 0660, both of the service's group: a member of that group submits
 // function and exec tasks, a user outside it is refused with a sentence
 // that says why, by the directory and, where the directory is open, by the
-// socket itself.
+// socket itself. Each task is put down to the user who submitted it, and
+// max_running_per_user keeps one user from taking every worker.
 #include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
@@ -15,6 +16,7 @@
 
 #include "testing/run_command.h"
 #include "testing/tqd_process.h"
+#include "testing/wait_for.h"
 
 namespace tq {
 namespace {
@@ -144,6 +146,72 @@ TEST(SocketPermissionsTest, OnlyTheServicesGroupReachesItsSocket) {
   EXPECT_NE(r.err.find(denied), std::string::npos) << r.err;
 
   EXPECT_EQ(tqd.Terminate().code, 0) << tqd.Log();
+}
+
+// The service's own user and a member of its group, two real uids, share
+// a pool of two workers capped at one running task per user.
+TEST(SocketPermissionsTest, EachUsersTasksAreTheirsAndOneUserCannotTakeEveryWorker) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to add the users it tests with (useradd); CI "
+                    "runs as root";
+  }
+  Users users;
+  ASSERT_TRUE(users.ok()) << users.error;
+  TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  const std::string run = dir.File("run");
+  ASSERT_EQ(::mkdir(run.c_str(), 0755), 0);
+  const passwd* service_user = ::getpwnam(users.service.c_str());
+  ASSERT_NE(service_user, nullptr);
+  ASSERT_EQ(::chown(run.c_str(), service_user->pw_uid, service_user->pw_gid), 0);
+  const std::string endpoint = "ipc://" + run + "/tq/tqd.sock";
+  TqdOptions o;
+  o.endpoint = endpoint;
+  o.launcher = As(users.service, {});
+  o.workers = 2;
+  o.extra_args = {"--max-running-per-user", "1"};
+  TqdProcess tqd(o);
+
+  const std::string tq = BinPath("tq");
+  auto submit_sleep = [&](const std::string& user) {
+    const CommandResult r =
+        RunCommand(As(user, {tq, "--endpoint", endpoint, "submit", "sleep", "30000"}));
+    EXPECT_EQ(r.code(), 0) << r.err << tqd.Log();
+    return r.out.substr(0, r.out.find('\n'));
+  };
+  auto status = [&](const std::string& id) {
+    return RunCommand(As(users.member, {tq, "--endpoint", endpoint, "status", id})).out;
+  };
+  const std::string first = submit_sleep(users.service);
+  ASSERT_TRUE(testing::WaitFor("the service user's task to run", [&] {
+    return status(first).find("state     running") != std::string::npos;
+  })) << status(first);
+  const std::string second = submit_sleep(users.service);
+  const std::string members = submit_sleep(users.member);
+  ASSERT_TRUE(testing::WaitFor("the member's task to run", [&] {
+    return status(members).find("state     running") != std::string::npos;
+  })) << status(members) << tqd.Log();
+  const std::string held = status(second);
+  EXPECT_NE(held.find("state     queued"), std::string::npos)
+      << "the service user is at its cap of one:\n" << held;
+  EXPECT_NE(held.find("user      " + users.service + " (pid "), std::string::npos) << held;
+  EXPECT_NE(status(members).find("user      " + users.member + " (pid "), std::string::npos)
+      << status(members);
+
+  // tq workers: one busy worker each.
+  const CommandResult workers =
+      RunCommand(As(users.member, {tq, "--endpoint", endpoint, "workers", "--json"}));
+  EXPECT_EQ(workers.code(), 0) << workers.err;
+  EXPECT_NE(workers.out.find("\"user\":\"" + users.service + "\""), std::string::npos)
+      << workers.out;
+  EXPECT_NE(workers.out.find("\"user\":\"" + users.member + "\""), std::string::npos)
+      << workers.out;
+
+  // The first ends: the held one takes its place.
+  (void)RunCommand(As(users.service, {tq, "--endpoint", endpoint, "cancel", first}));
+  EXPECT_TRUE(testing::WaitFor("the held task to run", [&] {
+    return status(second).find("state     running") != std::string::npos;
+  })) << status(second);
 }
 
 }  // namespace
