@@ -28,6 +28,11 @@ using testing::WaitFor;
 const std::string kSleepLong = "\x91\xcd\x75\x30";  // [30000]: 30 s
 const std::string kEchoOne = "\x91\x01";           // [1]
 
+// Whether the call's task is running, once tqd accepted it.
+bool Running(RawClient& client, const RawResult& call) {
+  return client.Status(call.wait_accepted()).state == TaskState::kRunning;
+}
+
 std::string MyName() {
   const passwd* pw = ::getpwuid(::getuid());
   return pw != nullptr ? pw->pw_name : std::to_string(::getuid());
@@ -62,9 +67,7 @@ TEST(AttributionTest, WorkersShowTheUserOfTheTaskEachRuns) {
   TqdProcess tqd(o);
   RawClient client({.endpoint = tqd.endpoint()});
   RawResult r = client.Submit("sleep", kSleepLong);
-  ASSERT_TRUE(WaitFor("the task to run", [&] {
-    return client.Status(r.wait_accepted()).state == TaskState::kRunning;
-  }));
+  ASSERT_TRUE(WaitFor("the task to run", [&] { return Running(client, r); }));
   const std::vector<WorkerStatus> workers = client.Workers();
   ASSERT_EQ(workers.size(), 1u);
   EXPECT_EQ(workers[0].submitter_uid, static_cast<std::int64_t>(::getuid()));
@@ -83,9 +86,7 @@ TEST(AttributionTest, MaxRunningPerUserHoldsAUsersTaskBackWhileAWorkerIsIdle) {
   TqdProcess tqd(o);
   RawClient client({.endpoint = tqd.endpoint()});
   RawResult first = client.Submit("sleep", kSleepLong);
-  ASSERT_TRUE(WaitFor("the first task to run", [&] {
-    return client.Status(first.wait_accepted()).state == TaskState::kRunning;
-  }));
+  ASSERT_TRUE(WaitFor("the first task to run", [&] { return Running(client, first); }));
   RawResult second = client.Submit("echo", kEchoOne);
   const std::uint64_t second_id = second.wait_accepted();
   ASSERT_NE(second_id, 0u);
@@ -117,17 +118,15 @@ TEST(AttributionTest, MaxRunningPerUserComesFromTheConfigFileAndReloads) {
   TqdProcess tqd(o);
   RawClient client({.endpoint = tqd.endpoint()});
   RawResult a = client.Submit("sleep", kSleepLong);
-  ASSERT_TRUE(WaitFor("the first task to run", [&] {
-    return client.Status(a.wait_accepted()).state == TaskState::kRunning;
-  }));
+  ASSERT_TRUE(WaitFor("the first task to run", [&] { return Running(client, a); }));
   RawResult b = client.Submit("sleep", kSleepLong);
   EXPECT_EQ(client.Status(b.wait_accepted()).state, TaskState::kQueued);
   // Lifted on reload: the held task runs beside the first.
   write("max_running_per_user = 0\n");
   tqd.Kill(SIGHUP);
-  EXPECT_TRUE(WaitFor("the second task to run after the reload", [&] {
-    return client.Status(b.wait_accepted()).state == TaskState::kRunning;
-  })) << tqd.Log();
+  EXPECT_TRUE(WaitFor("the second task to run after the reload",
+                      [&] { return Running(client, b); }))
+      << tqd.Log();
 }
 
 }  // namespace

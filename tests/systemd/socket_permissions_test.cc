@@ -6,13 +6,13 @@
 // that says why, by the directory and, where the directory is open, by the
 // socket itself. Each task is put down to the user who submitted it, and
 // max_running_per_user keeps one user from taking every worker.
-#include <grp.h>
 #include <gtest/gtest.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 
 #include "testing/run_command.h"
 #include "testing/tqd_process.h"
@@ -81,33 +81,48 @@ class Users {
   std::vector<std::string> made_;
 };
 
-TEST(SocketPermissionsTest, OnlyTheServicesGroupReachesItsSocket) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "needs root to add the users it tests with (useradd); CI "
-                    "runs as root";
+// The users, and a place for the service's runtime directory: the temp
+// dir is open to everyone, like /; run/ belongs to the service, like a
+// parent that tqd may create its runtime directory in.
+class SocketPermissionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) {
+      GTEST_SKIP() << "needs root to add the users it tests with (useradd); CI "
+                      "runs as root";
+    }
+    users_.emplace();
+    ASSERT_TRUE(users_->ok()) << users_->error;
+    const passwd* service_user = ::getpwnam(users_->service.c_str());
+    ASSERT_NE(service_user, nullptr);
+    gid_ = service_user->pw_gid;
+    ASSERT_EQ(::chmod(dir_.path().c_str(), 0755), 0);
+    const std::string run = dir_.File("run");
+    ASSERT_EQ(::mkdir(run.c_str(), 0755), 0);
+    ASSERT_EQ(::chown(run.c_str(), service_user->pw_uid, gid_), 0);
+    runtime_dir_ = run + "/tq";
+    endpoint_ = "ipc://" + runtime_dir_ + "/tqd.sock";
   }
-  Users users;
-  ASSERT_TRUE(users.ok()) << users.error;
-  const group* service_group = ::getgrnam(users.service.c_str());
-  ASSERT_NE(service_group, nullptr);
-  const gid_t gid = service_group->gr_gid;
+  // A tqd as the service user on endpoint_.
+  TqdOptions AsService() const {
+    TqdOptions o;
+    o.endpoint = endpoint_;
+    o.launcher = As(users_->service, {});
+    return o;
+  }
 
-  // The temp dir is open to everyone, like /; run/ belongs to the service,
-  // like a parent that tqd may create its runtime directory in.
-  TempDir dir;
-  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
-  const std::string run = dir.File("run");
-  ASSERT_EQ(::mkdir(run.c_str(), 0755), 0);
-  const passwd* service_user = ::getpwnam(users.service.c_str());
-  ASSERT_NE(service_user, nullptr);
-  ASSERT_EQ(::chown(run.c_str(), service_user->pw_uid, gid), 0);
-  const std::string runtime_dir = run + "/tq";
-  const std::string endpoint = "ipc://" + runtime_dir + "/tqd.sock";
+  std::optional<Users> users_;
+  gid_t gid_ = 0;  // the service's group
+  TempDir dir_;
+  std::string runtime_dir_, endpoint_;
+};
 
-  TqdOptions o;
-  o.endpoint = endpoint;
-  o.launcher = As(users.service, {});
-  TqdProcess tqd(o);
+TEST_F(SocketPermissionsTest, OnlyTheServicesGroupReachesItsSocket) {
+  const Users& users = *users_;
+  const gid_t gid = gid_;
+  const std::string& runtime_dir = runtime_dir_;
+  const std::string& endpoint = endpoint_;
+  TqdProcess tqd(AsService());
 
   struct stat st {};
   ASSERT_EQ(::stat(runtime_dir.c_str(), &st), 0);
@@ -150,24 +165,10 @@ TEST(SocketPermissionsTest, OnlyTheServicesGroupReachesItsSocket) {
 
 // The service's own user and a member of its group, two real uids, share
 // a pool of two workers capped at one running task per user.
-TEST(SocketPermissionsTest, EachUsersTasksAreTheirsAndOneUserCannotTakeEveryWorker) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "needs root to add the users it tests with (useradd); CI "
-                    "runs as root";
-  }
-  Users users;
-  ASSERT_TRUE(users.ok()) << users.error;
-  TempDir dir;
-  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
-  const std::string run = dir.File("run");
-  ASSERT_EQ(::mkdir(run.c_str(), 0755), 0);
-  const passwd* service_user = ::getpwnam(users.service.c_str());
-  ASSERT_NE(service_user, nullptr);
-  ASSERT_EQ(::chown(run.c_str(), service_user->pw_uid, service_user->pw_gid), 0);
-  const std::string endpoint = "ipc://" + run + "/tq/tqd.sock";
-  TqdOptions o;
-  o.endpoint = endpoint;
-  o.launcher = As(users.service, {});
+TEST_F(SocketPermissionsTest, EachUsersTasksAreTheirsAndOneUserCannotTakeEveryWorker) {
+  const Users& users = *users_;
+  const std::string& endpoint = endpoint_;
+  TqdOptions o = AsService();
   o.workers = 2;
   o.extra_args = {"--max-running-per-user", "1"};
   TqdProcess tqd(o);
