@@ -37,6 +37,7 @@ struct CallState {
   std::vector<WorkerStatus> workers;  // for workers
   std::vector<FunctionInfo> functions;  // for functions
   QueueStats stats;                   // for stats
+  std::string text;                   // for metrics
   std::optional<Progress> progress;
   std::vector<std::function<void(const Progress&)>> progress_callbacks;
   bool cancel_requested = false;  // before tqd said which task it is

@@ -13,6 +13,7 @@
 
 #include "activated_socket.h"
 #include "proc_stats.h"
+#include "task_log.h"
 #include "settings.h"
 #include "tq/proto/endpoint.h"
 
@@ -147,6 +148,13 @@ Status Supervisor::Init() {
                     config_.heartbeat_timeout, activated_socket_.Release()});
   if (!router.ok()) return router.status();
   router_.emplace(std::move(*router));
+  if (!config_.metrics.empty()) {
+    auto endpoint = MetricsEndpoint::Bind(context_, config_.metrics, clock_,
+                                          [this] { return PrometheusText(); });
+    if (!endpoint.ok()) return endpoint.status();
+    metrics_endpoint_.emplace(std::move(*endpoint));
+    spdlog::info("serving metrics at {}", metrics_endpoint_->url());
+  }
   return pool_.Start();
 }
 
@@ -207,10 +215,13 @@ void Supervisor::BeforeSleep() {
       scheduler_.RunEnded(*id);
       continue;
     }
+    metrics_.TaskStarted(now - task->since);
+    task->since = now;
     task->state = TaskState::kRunning;
     ++task->attempts;
     task->started_at_ms = WallMs();
     task->worker_pid = pool_.pid(*slot);
+    LogTask(spdlog::level::debug, *task, "running (attempt {})", task->attempts);
     pool_.Dispatch(*slot, proto::TaskAssignment{task->id, task->fn, task->args(), task->chunk},
                    task->timeout);
   }
@@ -219,8 +230,10 @@ void Supervisor::BeforeSleep() {
 std::chrono::milliseconds Supervisor::NextTimeout() const {
   std::optional<base::Duration> next = pool_.TimeUntilNextDeadline();
   const auto now = clock_.Now();
-  for (const auto& at :
-       {term_at_, kill_at_, scheduler_.NextReadyAt(), notifier_.NextDeadline()}) {
+  const std::optional<base::TimePoint> metrics_at =
+      metrics_endpoint_ ? metrics_endpoint_->NextDeadline() : std::nullopt;
+  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(),
+                         notifier_.NextDeadline(), metrics_at}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
       if (!next || d < *next) next = d;
@@ -237,6 +250,8 @@ void Supervisor::Poll() {
   items.push_back({nullptr, signals_.fd(), ZMQ_POLLIN, 0});
   const bool read_clients = serving_;
   if (read_clients) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
+  const std::size_t metrics_item = items.size();
+  if (metrics_endpoint_) items.push_back({metrics_endpoint_->handle(), 0, ZMQ_POLLIN, 0});
   const std::size_t first_worker = items.size();
   std::vector<WorkerPool::PollFd> fds;
   pool_.AppendPollFds(&fds);
@@ -259,6 +274,9 @@ void Supervisor::Poll() {
     if (items[first_worker + i].revents != 0) pool_.OnPollEvent(fds[i]);
   }
   if (read_clients && (items[1].revents & ZMQ_POLLIN)) DrainRouter();
+  if (metrics_endpoint_ && (items[metrics_item].revents & ZMQ_POLLIN)) {
+    metrics_endpoint_->OnReadable();
+  }
 }
 
 void Supervisor::HandleSignals() {
@@ -302,6 +320,7 @@ void Supervisor::DrainRouter() {
 
 void Supervisor::RunExpired() {
   pool_.RunExpired();
+  if (metrics_endpoint_) metrics_endpoint_->RunExpired();
   const auto now = clock_.Now();
   tasks_.Evict(now);
   if (term_at_ && now >= *term_at_) {

@@ -42,6 +42,8 @@
 #include "base/signal_fd.h"
 #include "config.h"
 #include "endpoint_lock.h"
+#include "metrics.h"
+#include "metrics_endpoint.h"
 #include "router_socket.h"
 #include "scheduler.h"
 #include "service_notifier.h"
@@ -118,6 +120,11 @@ class Supervisor final : private WorkerPool::Listener {
   void OnTaskLost(std::uint64_t task_id, const DeathCause& cause) override;
   void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t rss_bytes,
                       base::Duration ran_for, std::string stack) override;
+  void OnWorkerRestarted(proto::RestartCause cause) override;
+
+  // ---- the figures of stats, metrics and /metrics (handlers/listing.cc)
+  proto::StatsReply Stats();
+  std::string PrometheusText() const;
 
   // ---- what systemd is told (service_status.cc)
   ServiceCounts ServiceCountsNow() const;
@@ -149,6 +156,7 @@ class Supervisor final : private WorkerPool::Listener {
   base::Fd activated_socket_;  // from systemd (tqd.socket); given to router_
   zmq::context_t context_;
   std::optional<RouterSocket> router_;
+  std::optional<MetricsEndpoint> metrics_endpoint_;  // iff --metrics is set
   ProcessSpawner spawner_;
   WorkerPool pool_;
   Scheduler scheduler_;
@@ -171,8 +179,8 @@ class Supervisor final : private WorkerPool::Listener {
   // trimmed (see BeforeSleep).
   std::size_t held_peak_ = 0;
 
-  // For `stats`: tasks ended by final state since start, and the last few.
-  std::array<std::uint64_t, 8> ended_by_state_{};
+  // For `stats`, `metrics` and /metrics; the last tasks to end.
+  Metrics metrics_{clock_};
   std::deque<std::uint64_t> recent_;  // task ids, newest first
 
   bool serving_ = false;   // the pool was ready once; clients are read

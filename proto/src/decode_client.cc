@@ -120,6 +120,7 @@ constexpr RequestRow kRequests[] = {
     {RequestKind::kFunctions, "functions",
      DecodeBareRequest<ListRequest, Listing::kFunctions>},
     {RequestKind::kUnwait, "unwait", DecodeUnwait},
+    {RequestKind::kMetrics, "metrics", DecodeBareRequest<ListRequest, Listing::kMetrics>},
 };
 
 constexpr bool InKindOrder() {
@@ -145,6 +146,7 @@ RequestKind KindOfListing(Listing what) {
     case Listing::kWorkers: return RequestKind::kWorkers;
     case Listing::kStats: return RequestKind::kStats;
     case Listing::kFunctions: return RequestKind::kFunctions;
+    case Listing::kMetrics: return RequestKind::kMetrics;
   }
   return RequestKind::kStats;
 }

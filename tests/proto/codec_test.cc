@@ -429,10 +429,11 @@ TEST(DecoderTest, NamesEveryKindOfItsDirectionWhenTheKindIsUnknown) {
   const std::string frob = Message("frob").Set("req", PackedUint(1)).Build();
   EXPECT_EQ(decoder.DecodeClient(frob).status().message(),
             "unknown message kind 'frob'; expected 'submit', 'ping', 'cancel', 'kick', "
-            "'status', 'wait', 'workers', 'stats', 'functions' or 'unwait'");
+            "'status', 'wait', 'workers', 'stats', 'functions', 'unwait' or 'metrics'");
   EXPECT_EQ(decoder.DecodeDaemon(frob).status().message(),
             "unknown message kind 'frob'; expected 'accepted', 'result', 'task_status', "
-            "'progress', 'worker_list', 'queue_stats', 'error', 'pong' or 'function_list'");
+            "'progress', 'worker_list', 'queue_stats', 'error', 'pong', 'function_list' or "
+            "'metrics_text'");
   EXPECT_EQ(decoder.DecodeFromWorker(frob).status().message(),
             "unknown message kind 'frob'; expected 'hello', 'result' or 'progress'");
   EXPECT_EQ(decoder.DecodeTask(frob).status().message(),
@@ -452,6 +453,7 @@ ClientMessage RequestOfKind(RequestKind kind) {
     case RequestKind::kStats: return ListRequest{1, Listing::kStats};
     case RequestKind::kFunctions: return ListRequest{1, Listing::kFunctions};
     case RequestKind::kUnwait: return UnwaitRequest{1, 2, 3};
+    case RequestKind::kMetrics: return ListRequest{1, Listing::kMetrics};
   }
   return PingRequest{};
 }

@@ -34,8 +34,8 @@ TqdOptions Notifying(const NotifyListener& listener, int workers,
   TqdOptions o;
   o.workers = workers;
   o.wait_ready = false;
-  o.env = std::move(env);
-  o.env.push_back(listener.EnvEntry());
+  o.extra_env = std::move(env);
+  o.extra_env.push_back(listener.EnvEntry());
   return o;
 }
 

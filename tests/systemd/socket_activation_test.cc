@@ -57,7 +57,7 @@ TqdOptions Activated(const std::string& endpoint, int fd,
   o.endpoint = endpoint;
   o.wait_ready = false;
   o.launcher = {"/bin/sh", "-c", "LISTEN_PID=$$ exec \"$@\"", "sh"};
-  o.env = {"LISTEN_FDS=" + count, "LISTEN_FDNAMES=tqd.socket"};
+  o.extra_env = {"LISTEN_FDS=" + count, "LISTEN_FDNAMES=tqd.socket"};
   o.fd_map = {{3, fd}};
   return o;
 }

@@ -45,6 +45,7 @@ void Supervisor::HandleMessage(const Incoming& in) {
       {RequestKind::kStats, Call<proto::ListRequest, &Supervisor::HandleList>},
       {RequestKind::kFunctions, Call<proto::ListRequest, &Supervisor::HandleList>},
       {RequestKind::kUnwait, Call<proto::UnwaitRequest, &Supervisor::HandleUnwait>},
+      {RequestKind::kMetrics, Call<proto::ListRequest, &Supervisor::HandleList>},
   }};
   static_assert(CoversEveryKindInOrder(kRoutes), "one route per proto::RequestKind, in order");
 
