@@ -5,6 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "user_name.h"
+
 namespace tq::cli {
 namespace {
 
@@ -133,6 +135,19 @@ std::string MsgpackToJson(std::string_view msgpack) {
   }
 }
 
+namespace {
+
+// submitter_uid, submitter_pid and user (the uid's name), when known.
+void AddSubmitter(Json& j, std::int64_t uid, std::uint32_t pid) {
+  if (uid >= 0) {
+    j["submitter_uid"] = uid;
+    j["user"] = UserName(uid);
+  }
+  if (pid != 0) j["submitter_pid"] = pid;
+}
+
+}  // namespace
+
 std::string TaskInfoToJson(const TaskInfo& t) {
   Json j = {
       {"task", t.task_id},
@@ -156,16 +171,19 @@ std::string TaskInfoToJson(const TaskInfo& t) {
     if (!t.error.stack.empty()) e["stack"] = t.error.stack;
     j["error"] = std::move(e);
   }
+  AddSubmitter(j, t.submitter_uid, t.submitter_pid);
   return Dump(j);
 }
 
 std::string WorkersToJson(const std::vector<WorkerStatus>& workers) {
   Json a = Json::array();
   for (const WorkerStatus& w : workers) {
-    a.push_back({{"slot", w.slot}, {"pid", w.pid}, {"state", w.state},
-                 {"task", w.task_id}, {"fn", w.fn}, {"tasks_done", w.tasks_done},
-                 {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes},
-                 {"task_ms", w.task_ms}});
+    Json one = {{"slot", w.slot}, {"pid", w.pid}, {"state", w.state},
+                {"task", w.task_id}, {"fn", w.fn}, {"tasks_done", w.tasks_done},
+                {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes},
+                {"task_ms", w.task_ms}};
+    AddSubmitter(one, w.submitter_uid, w.submitter_pid);
+    a.push_back(std::move(one));
   }
   return Dump(a);
 }

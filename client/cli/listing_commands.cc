@@ -8,14 +8,23 @@
 #include "json_msgpack.h"
 #include "stats_fields.h"
 #include "table.h"
+#include "user_name.h"
 
 namespace tq::cli {
 namespace {
+
+// "alice (pid 4242)", "alice", or "-" when tqd does not know.
+std::string Submitter(std::int64_t uid, std::uint32_t pid) {
+  std::string s = UserName(uid);
+  if (pid != 0) s += " (pid " + std::to_string(pid) + ")";
+  return s;
+}
 
 void PrintStatus(const TaskInfo& t) {
   std::cout << "task " << t.task_id << "\n"
             << "  state     " << TaskStateName(t.state) << "\n"
             << "  function  " << t.fn << "\n"
+            << "  user      " << Submitter(t.submitter_uid, t.submitter_pid) << "\n"
             << "  attempts  " << t.attempts << "\n"
             << "  priority  " << t.priority << "\n"
             << "  worker    " << (t.worker_pid ? "pid " + std::to_string(t.worker_pid) : "-") << "\n"
@@ -126,10 +135,11 @@ int Workers(const Common& common, bool json) {
       std::cout << WorkersToJson(workers) << "\n";
       return kOk;
     }
-    Rows rows{{"SLOT", "PID", "STATE", "TASK", "FUNCTION", "DONE", "UPTIME", "RSS"}};
+    Rows rows{{"SLOT", "PID", "STATE", "TASK", "FUNCTION", "USER", "DONE", "UPTIME", "RSS"}};
     for (const WorkerStatus& w : workers) {
       rows.push_back({std::to_string(w.slot), std::to_string(w.pid), w.state,
                       w.task_id ? std::to_string(w.task_id) : "-", w.fn.empty() ? "-" : w.fn,
+                      w.task_id ? UserName(w.submitter_uid) : "-",
                       std::to_string(w.tasks_done),
                       FormatAge(std::chrono::milliseconds(w.uptime_ms)), FormatMiB(w.rss_bytes)});
     }

@@ -6,6 +6,7 @@
 // waits in `unsent_` until a connection exists), receives and completes
 // calls, and watches connection events through a socket monitor so that
 // calls fail instead of hanging when tqd is unreachable or goes away.
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -201,8 +202,9 @@ class RawClient::Impl final : public detail::CallOwner,
   // An error with req 0: about the connection, not one request.
   void OnConnectionError(const proto::ErrorReply& e);
   void ExpireUnsent();
-  // With an ipc:// endpoint whose socket file is not there, nothing will
-  // answer: fails the unsent requests now rather than at connect_timeout.
+  // With an ipc:// endpoint whose socket file is not there, or that we may
+  // not connect to, nothing will answer: fails the unsent requests now
+  // rather than at connect_timeout.
   void FailUnsentIfNoSocket();
   void FailAll(const std::string& why);
 
@@ -548,18 +550,30 @@ void RawClient::Impl::ExpireUnsent() {
 
 void RawClient::Impl::FailUnsentIfNoSocket() {
   if (connected_ || socket_path_.empty() || unsent_.empty()) return;
+  // A socket file we may not open (tqd admits its own user and group only:
+  // the file is 0660, its directory 0750) fails like a missing one, and
+  // even requests that wait for tqd to appear: waiting does not change it.
   struct stat st;
-  if (::stat(socket_path_.c_str(), &st) == 0) return;
+  const bool found = ::stat(socket_path_.c_str(), &st) == 0;
+  const bool denied =
+      found ? ::faccessat(AT_FDCWD, socket_path_.c_str(), W_OK, AT_EACCESS) != 0 &&
+                  errno == EACCES
+            : errno == EACCES;
+  if (found && !denied) return;
+  const std::string why =
+      denied ? "cannot reach tqd at " + socket_path_ +
+                   ": permission denied (only tqd's user and the members of its group may "
+                   "connect)"
+             : "no tqd at " + socket_path_ + " (is tqd running?)";
   const auto now = Clock::now();
   const auto grace = std::min<Clock::duration>(kNoSocketGrace, options_.connect_timeout);
   std::deque<Outgoing> waiting;
   for (Outgoing& o : unsent_) {
-    if (o.waits_for_socket || now - o.queued_at < grace) {
+    if ((o.waits_for_socket && !denied) || now - o.queued_at < grace) {
       waiting.push_back(std::move(o));
       continue;
     }
-    o.call->Complete(Failure(Outcome::Kind::kConnection,
-                             "no tqd at " + socket_path_ + " (is tqd running?)"));
+    o.call->Complete(Failure(Outcome::Kind::kConnection, why));
   }
   unsent_.swap(waiting);
 }
@@ -618,7 +632,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           for (const proto::WorkerInfo& w : msg.workers) {
             list.push_back({w.slot, w.pid, std::string(w.state), w.task_id,
                             std::string(w.fn), w.tasks_done, w.uptime_ms, w.rss_bytes,
-                            w.task_ms});
+                            w.task_ms, w.submitter_uid, w.submitter_pid});
           }
           {
             std::lock_guard lock(call.mu);
@@ -680,6 +694,8 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           info.queued_at_ms = msg.queued_at_ms;
           info.started_at_ms = msg.started_at_ms;
           info.finished_at_ms = msg.finished_at_ms;
+          info.submitter_uid = msg.submitter_uid;
+          info.submitter_pid = msg.submitter_pid;
           if (msg.error) {
             info.error_type.emplace(msg.error->type);
             info.error_message.assign(msg.error->message);

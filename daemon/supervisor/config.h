@@ -26,6 +26,8 @@ struct Config {
   std::string worker_program;        // tq-worker or a custom worker binary
   std::vector<std::string> plugins;  // passed to every worker as --plugin
   std::size_t max_queued = 100000;   // queued (not running) tasks
+  // Running tasks of one submitting uid at once (Scheduler); 0: no cap.
+  std::uint32_t max_running_per_user = 0;
   proto::Limits limits;  // max_args_bytes, max_result_bytes lower them
   // Per-worker resource limits, applied by tq-worker at its start with
   // setrlimit (its flags --rlimit-as, --rlimit-cpu); 0 means none.

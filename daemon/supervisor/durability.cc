@@ -95,6 +95,8 @@ Status Supervisor::Recover() {
     t.retry_backoff = std::chrono::milliseconds(r.retry_backoff_ms);
     t.chunk = r.chunk;
     t.queued_at_ms = r.queued_at_ms;
+    t.submitter_uid = r.submitter_uid;
+    t.submitter_pid = static_cast<pid_t>(r.submitter_pid);
     t.attempts = r.life.attempts;
     t.worker_deaths = r.life.worker_deaths;
     t.started_at_ms = r.life.started_at_ms;
@@ -206,6 +208,8 @@ void Supervisor::PersistNew(Task& task, std::string_view args, std::string_view 
   r.key.assign(key);
   r.queued_at_ms = task.queued_at_ms;
   if (task.name != nullptr) r.name = *task.name;
+  r.submitter_uid = task.submitter_uid;
+  r.submitter_pid = task.submitter_pid;
   r.life = LifecycleOf(task);
   journal_->batch().Put(std::move(r));
   task.insert_seq = task.write_seq = journal_->seq();
@@ -307,6 +311,7 @@ void Supervisor::ReturnClaims() {
     Task* task = tasks_.Find(id);
     if (task == nullptr || !task->claimed) continue;
     Unclaim(*task);
+    scheduler_.RunEnded(id);
     --task->attempts;  // it never started
     task->state = TaskState::kQueued;
     Persist(*task);    // queued on disk, for the next start

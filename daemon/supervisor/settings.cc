@@ -144,6 +144,11 @@ std::vector<Setting> MakeSettings() {
       {.name = "max_queued", .type = kCount, .reload = kApplies,
        .help = "Most queued tasks; beyond it SUBMIT gets QUEUE_FULL",
        .field = Field(&Config::max_queued), .min = 1},
+      {.name = "max_running_per_user", .type = kCount, .reload = kApplies,
+       .help = "Most tasks of one user (the submitter's uid) running at once; the "
+               "others wait, and other users' tasks run meanwhile",
+       .field = Field(&Config::max_running_per_user), .zero_means = "no cap",
+       .example = "2"},
       {.name = "task_timeout", .type = kDuration, .reload = kApplies,
        .help = "Timeout of a task submitted without one",
        .field = Field(&Config::task_timeout), .zero_means = "none"},

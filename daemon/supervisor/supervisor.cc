@@ -4,7 +4,6 @@
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include <chrono>
 #include <vector>
 
+#include "activated_socket.h"
 #include "proc_stats.h"
 #include "task_log.h"
 #include "settings.h"
@@ -69,9 +69,13 @@ proto::Result<std::unique_ptr<Supervisor>> Supervisor::Create(
   if (!signals.ok()) return signals.status();
   ::signal(SIGPIPE, SIG_IGN);  // a dead worker's pipe gives EPIPE instead
 
+  auto activated = TakeActivatedSocket(config.endpoint);
+  if (!activated.ok()) return activated.status();
   EndpointLock lock;
   if (const auto path = proto::IpcPath(config.endpoint); !path.empty()) {
-    auto acquired = EndpointLock::Acquire(std::string(path));
+    using File = EndpointLock::SocketFile;
+    auto acquired = EndpointLock::Acquire(std::string(path),
+                                          *activated ? File::kSystemds : File::kOurs);
     if (!acquired.ok()) return acquired.status();
     lock = std::move(*acquired);
   }
@@ -86,6 +90,7 @@ proto::Result<std::unique_ptr<Supervisor>> Supervisor::Create(
   std::unique_ptr<Supervisor> s(new Supervisor(std::move(config), std::move(reload),
                                                std::move(*signals), std::move(lock),
                                                std::move(*store)));
+  s->activated_socket_ = std::move(*activated);
   TQ_RETURN_IF_ERROR(s->Init());
   return s;
 }
@@ -94,6 +99,7 @@ Supervisor::Supervisor(Config config, ConfigLoader reload, base::SignalFd signal
                        EndpointLock lock, std::unique_ptr<store::TaskStore> store)
     : config_(std::move(config)),
       reload_(std::move(reload)),
+      notifier_(ServiceNotifier::FromEnvironment(clock_)),
       stack_tool_(FindStackTool()),
       signals_(std::move(signals)),
       lock_(std::move(lock)),
@@ -105,7 +111,9 @@ Supervisor::Supervisor(Config config, ConfigLoader reload, base::SignalFd signal
       tasks_(config_.retention),
       decoder_(config_.limits),
       instance_(NewInstanceId()),
-      started_at_ms_(WallMs()) {}
+      started_at_ms_(WallMs()) {
+  scheduler_.set_max_running_per_user(config_.max_running_per_user);
+}
 
 WorkerCommand Supervisor::MakeWorkerCommand() const {
   WorkerCommand c;
@@ -161,13 +169,9 @@ Status Supervisor::Init() {
   auto router = RouterSocket::Bind(
       context_, config_.endpoint,
       RouterOptions{config_.limits.max_message_bytes, 10000, config_.heartbeat_interval,
-                    config_.heartbeat_timeout});
+                    config_.heartbeat_timeout, activated_socket_.Release()});
   if (!router.ok()) return router.status();
   router_.emplace(std::move(*router));
-  if (const auto path = proto::IpcPath(config_.endpoint); !path.empty()) {
-    // Owner and group may connect; others may not (DESIGN.md, Security).
-    ::chmod(std::string(path).c_str(), 0660);
-  }
   if (!config_.metrics.empty()) {
     auto endpoint = MetricsEndpoint::Bind(context_, config_.metrics, clock_,
                                           [this] { return PrometheusText(); });
@@ -197,6 +201,7 @@ int Supervisor::Run() {
       serving_ = true;
       spdlog::info("ready: {} workers, {} functions", pool_.size(),
                    functions_.size());
+      notifier_.Ready(ServiceCountsNow());
     }
   }
   // Everything written is on disk before tqd exits: queued durable tasks
@@ -264,9 +269,14 @@ void Supervisor::Dispatch() {
     const std::optional<std::uint64_t> id = scheduler_.Peek(now);
     if (!id) break;
     Task* task = tasks_.Find(*id);
-    if (task != nullptr && task->durable) break;  // claimed below, started once on disk
+    if (task != nullptr && task->durable && task->state == TaskState::kQueued) {
+      break;  // claimed below, started once on disk
+    }
     (void)scheduler_.Pop(now);
-    if (task == nullptr || task->state != TaskState::kQueued) continue;
+    if (task == nullptr || task->state != TaskState::kQueued) {
+      scheduler_.RunEnded(*id);
+      continue;
+    }
     task->state = TaskState::kRunning;
     ++task->attempts;
     StartOn(*slot, *task);
@@ -281,6 +291,7 @@ void Supervisor::Dispatch() {
     Task* task = tasks_.Find(*id);
     if (task == nullptr || task->state != TaskState::kQueued) {
       (void)scheduler_.Pop(now);
+      scheduler_.RunEnded(*id);
       continue;
     }
     if (!task->durable) break;  // it goes to the next free worker
@@ -306,7 +317,8 @@ std::chrono::milliseconds Supervisor::NextTimeout() const {
   const auto now = clock_.Now();
   const std::optional<base::TimePoint> metrics_at =
       metrics_endpoint_ ? metrics_endpoint_->NextDeadline() : std::nullopt;
-  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(), metrics_at}) {
+  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(),
+                         notifier_.NextDeadline(), metrics_at}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
       if (!next || d < *next) next = d;
@@ -381,7 +393,9 @@ void Supervisor::HandleSignals() {
         }
         break;
       case SIGHUP:
+        notifier_.Reloading();
         Reload();
+        notifier_.Reloaded(ServiceCountsNow());
         break;
       default:
         break;
@@ -416,6 +430,7 @@ void Supervisor::RunExpired() {
     kill_at_.reset();
     pool_.SignalAll(SIGKILL);
   }
+  if (notifier_.enabled()) notifier_.Tick(ServiceCountsNow());
 }
 
 void Supervisor::BeginShutdown() {
@@ -436,6 +451,7 @@ void Supervisor::BeginShutdown() {
   if (kept != 0) spdlog::info("{} durable tasks stay queued for the next start", kept);
   pool_.BeginShutdown();
   term_at_ = clock_.Now() + config_.shutdown_grace;
+  notifier_.Stopping(ServiceCountsNow());
 }
 
 void Supervisor::SendReply(std::string_view client) { SendBytes(client, reply_.view()); }
@@ -543,6 +559,7 @@ void Supervisor::Reload() {
   pool_.set_settings(MakePoolSettings());
   pool_.Resize(config_.workers);
   scheduler_.set_max_queued(config_.max_queued);
+  scheduler_.set_max_running_per_user(config_.max_running_per_user);
   tasks_.set_limits(config_.retention);
   spdlog::info("reloaded: {} workers, max_queued {}, task_timeout {} ms",
                config_.workers, config_.max_queued, config_.task_timeout.count());

@@ -18,12 +18,14 @@
 // each request waiting on it (the submitter, a duplicate submit, a WAIT)
 // gets one RESULT. Ended tasks stay in the result store for status/wait.
 //
-// Lifecycle: Create() takes the endpoint lock, binds, and starts the pool;
-// clients are read only once every worker has said hello (so the function
-// list is known). SIGTERM/SIGINT stop intake, answer queued tasks
-// "cancelled", let running tasks finish within shutdown_grace, reap every
-// worker and remove the socket file. SIGHUP reloads the configuration. Not
-// thread-safe: Run() is the only entry point after Create().
+// Lifecycle: Create() takes the endpoint lock, binds (or serves the socket
+// systemd passed), and starts the pool; clients are read only once every
+// worker has said hello (so the function list is known). SIGTERM/SIGINT
+// stop intake, answer queued tasks "cancelled", let running tasks finish
+// within shutdown_grace, reap every worker and remove the socket file (not
+// systemd's). SIGHUP reloads the configuration. systemd hears of each step
+// (service_notifier.h). Not thread-safe: Run() is the only entry point
+// after Create().
 #pragma once
 
 #include <array>
@@ -48,6 +50,7 @@
 #include "store/start_log.h"
 #include "store/task_store.h"
 #include "scheduler.h"
+#include "service_notifier.h"
 #include "task_table.h"
 #include "tq/proto/codec.h"
 #include "worker_pool.h"
@@ -174,6 +177,9 @@ class Supervisor final : private WorkerPool::Listener {
   proto::StatsReply Stats();
   std::string PrometheusText() const;
 
+  // ---- what systemd is told (service_status.cc)
+  ServiceCounts ServiceCountsNow() const;
+
   PoolSettings MakePoolSettings() const;
   WorkerCommand MakeWorkerCommand() const;
 
@@ -192,11 +198,15 @@ class Supervisor final : private WorkerPool::Listener {
   Config config_;
   ConfigLoader reload_;
   base::SteadyClock clock_;
+  // Before the context: it takes NOTIFY_SOCKET out of the environment while
+  // tqd has one thread.
+  ServiceNotifier notifier_;
   std::string stack_tool_;  // gdb or eu-stack, found once at start
   base::SignalFd signals_;
   EndpointLock lock_;
   std::unique_ptr<store::TaskStore> store_;
   std::unique_ptr<Journal> journal_;  // after Init(); commits for store_
+  base::Fd activated_socket_;  // from systemd (tqd.socket); given to router_
   zmq::context_t context_;
   std::optional<RouterSocket> router_;
   std::optional<MetricsEndpoint> metrics_endpoint_;  // iff --metrics is set
@@ -205,6 +215,9 @@ class Supervisor final : private WorkerPool::Listener {
   Scheduler scheduler_;
   TaskTable tasks_;
   proto::Decoder decoder_;
+  // Who sent the client message being handled (HandleMessage sets it for
+  // its handler): what SUBMIT records as the task's submitter.
+  PeerCredentials sender_;
 
   // Offered by the workers, by name, with the plugin that offers each (""
   // for builtins).

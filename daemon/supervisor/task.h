@@ -92,6 +92,10 @@ struct Task {
   std::uint32_t attempts = 0;       // runs started
   std::uint32_t worker_deaths = 0;  // runs that killed their worker
   pid_t worker_pid = 0;             // current or last worker
+  // Who submitted it: the ipc:// client's uid and pid (SO_PEERCRED, via
+  // ZeroMQ's Peer-Address); -1 and 0 when unknown (a tcp:// client).
+  pid_t submitter_pid = 0;
+  std::int64_t submitter_uid = -1;
   std::int64_t queued_at_ms = 0;    // Unix time
   std::int64_t started_at_ms = 0;
   std::int64_t finished_at_ms = 0;

@@ -33,11 +33,14 @@ void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
       ready_at > now
           ? WallMs() + std::chrono::ceil<std::chrono::milliseconds>(ready_at - now).count()
           : 0;
-  if (task.state == TaskState::kRunning) metrics_.AttemptEnded(now - task.since);  // a retry
+  if (task.state == TaskState::kRunning) {  // a retry
+    metrics_.AttemptEnded(now - task.since);
+    scheduler_.RunEnded(task.id);
+  }
   task.since = std::max(ready_at, now);
   task.state = TaskState::kQueued;
   task.progress.reset();  // a retry starts over
-  scheduler_.Push(task.id, task.priority, ready_at, now);
+  scheduler_.Push(task.id, task.priority, ready_at, now, task.submitter_uid);
 }
 
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
@@ -85,9 +88,10 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
 void Supervisor::EndTask(Task& task, TaskState state, std::string value,
                         TaskError error) {
   if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
-  // A claimed task had not started: no attempt of it ends here.
-  if (task.state == TaskState::kRunning && !task.claimed) {
-    metrics_.AttemptEnded(clock_.Now() - task.since);
+  if (task.state == TaskState::kRunning) {
+    // A claimed task had not started: no attempt of it ends here.
+    if (!task.claimed) metrics_.AttemptEnded(clock_.Now() - task.since);
+    scheduler_.RunEnded(task.id);
   }
   if (task.claimed) Unclaim(task);  // Dispatch drops it from claimed_
   metrics_.TaskEnded(task.fn, state);
@@ -141,6 +145,8 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   s.queued_at_ms = task.queued_at_ms;
   s.started_at_ms = task.started_at_ms;
   s.finished_at_ms = task.finished_at_ms;
+  s.submitter_uid = task.submitter_uid;
+  s.submitter_pid = static_cast<std::uint32_t>(task.submitter_pid);
   // The last attempt's error also while a retry waits.
   if (task.state != TaskState::kDone && task.error) {
     s.error = task.error->View();

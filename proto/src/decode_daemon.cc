@@ -33,6 +33,21 @@ Status ReadState(Fields& f, TaskState* out) {
   return Status::Ok();
 }
 
+// submitter_uid and submitter_pid: each absent when tqd does not know it.
+Status ReadSubmitter(Fields& f, std::int64_t* uid, std::uint32_t* pid) {
+  if (f.Find("submitter_uid") != nullptr) {
+    std::uint64_t u = 0;
+    TQ_RETURN_IF_ERROR(f.Uint("submitter_uid", &u));
+    if (u > 0xffffffffu) return f.Error(ErrorCode::kBadValue, "submitter_uid is not a uid");
+    *uid = static_cast<std::int64_t>(u);
+  }
+  std::uint64_t p = 0;
+  TQ_RETURN_IF_ERROR(f.OptUint("submitter_pid", &p));
+  if (p > 0xffffffffu) return f.Error(ErrorCode::kBadValue, "submitter_pid is not a pid");
+  *pid = static_cast<std::uint32_t>(p);
+  return Status::Ok();
+}
+
 Result<DaemonMessage> DecodeTaskStatus(Fields& f, const Limits&) {
   TaskStatus m;
   TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
@@ -54,6 +69,7 @@ Result<DaemonMessage> DecodeTaskStatus(Fields& f, const Limits&) {
     m.error.emplace();
     TQ_RETURN_IF_ERROR(ReadErrorInfo(f, &*m.error));
   }
+  TQ_RETURN_IF_ERROR(ReadSubmitter(f, &m.submitter_uid, &m.submitter_pid));
   return DaemonMessage{m};
 }
 
@@ -76,7 +92,8 @@ Status ReadWorker(Fields& w, WorkerInfo* info) {
   TQ_RETURN_IF_ERROR(w.Uint("tasks_done", &info->tasks_done));
   TQ_RETURN_IF_ERROR(w.Uint("uptime_ms", &info->uptime_ms));
   TQ_RETURN_IF_ERROR(w.OptUint("task_ms", &info->task_ms));
-  return w.Uint("rss_bytes", &info->rss_bytes);
+  TQ_RETURN_IF_ERROR(w.Uint("rss_bytes", &info->rss_bytes));
+  return ReadSubmitter(w, &info->submitter_uid, &info->submitter_pid);
 }
 
 Result<DaemonMessage> DecodeWorkerList(Fields& f, const Limits&) {

@@ -47,6 +47,12 @@ void WriteArrayOfMaps(MapWriter& w, std::string_view key, const std::vector<T>& 
   }
 }
 
+// submitter_uid and submitter_pid, each only when known.
+void WriteSubmitter(MapWriter& w, std::int64_t uid, std::uint32_t pid) {
+  if (uid >= 0) w.Uint("submitter_uid", static_cast<std::uint64_t>(uid));
+  if (pid != 0) w.Uint("submitter_pid", pid);
+}
+
 void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("slot", info.slot);
   w.Uint("pid", info.pid);
@@ -57,6 +63,7 @@ void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("uptime_ms", info.uptime_ms);
   w.Uint("rss_bytes", info.rss_bytes);
   w.Uint("task_ms", info.task_ms);
+  WriteSubmitter(w, info.submitter_uid, info.submitter_pid);
 }
 
 void WriteJobFailure(MapWriter& w, const JobFailure& f) {
@@ -191,6 +198,7 @@ void Encode(const TaskStatus& m, Buffer& out) {
   w.Int("started_at_ms", m.started_at_ms);
   w.Int("finished_at_ms", m.finished_at_ms);
   if (m.error) WriteError(w, *m.error);
+  WriteSubmitter(w, m.submitter_uid, m.submitter_pid);
 }
 
 void Encode(const TaskProgress& m, Buffer& out) {

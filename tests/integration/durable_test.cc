@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <tq/client.h>
 
 #include <algorithm>
@@ -236,6 +237,8 @@ TEST_F(DurableTest, OrderPriorityDelaysIdsKeysAndResultsSurviveARestart) {
   keyed.key = "nightly-report";
   auto rejoined = client.apply_async<std::string>(keyed, "record", record_, "keyed");
   EXPECT_EQ(rejoined.task_id(), keyed_id);
+  // Who submitted it is kept too.
+  EXPECT_EQ(client.raw().Status(keyed_id).submitter_uid, static_cast<std::int64_t>(::getuid()));
   EXPECT_EQ(rejoined.get(), "keyed");
   // Ids go on above every id handed out before.
   auto fresh = client.apply_async<std::string>(Durable(false), "record", record_, "fresh");

@@ -96,6 +96,10 @@ struct TaskInfo {
   std::optional<std::string> error_type;
   std::string error_message;
   ErrorDetails error;
+  // Who submitted it, as the kernel told tqd (ipc:// only): the uid and
+  // pid of the submitting process; -1 and 0 when tqd does not know.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 // How far a running task has got, as its function reported it
@@ -117,6 +121,9 @@ struct WorkerStatus {
   std::uint64_t uptime_ms = 0;
   std::uint64_t rss_bytes = 0;
   std::uint64_t task_ms = 0;  // how long its task has run; 0 without one
+  // Who submitted its task, as in TaskInfo; -1 and 0 when idle or unknown.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 // How many tasks ended in each final state.

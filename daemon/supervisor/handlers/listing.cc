@@ -53,7 +53,11 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
       info.state = w.state;
       if (w.task_id) {
         info.task_id = *w.task_id;
-        if (const Task* t = tasks_.Find(*w.task_id)) info.fn = t->fn;
+        if (const Task* t = tasks_.Find(*w.task_id)) {
+          info.fn = t->fn;
+          info.submitter_uid = t->submitter_uid;
+          info.submitter_pid = static_cast<std::uint32_t>(t->submitter_pid);
+        }
         info.task_ms = Ms(now - w.task_started_at);
       }
       info.tasks_done = w.tasks_done;

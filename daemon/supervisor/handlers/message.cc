@@ -65,6 +65,7 @@ void Supervisor::HandleMessage(const Incoming& in) {
     SendError(client, decoder_.last_request_id(), message.status());
     return;
   }
+  sender_ = in.peer;
   kRoutes[static_cast<std::size_t>(proto::KindOf(*message))].handle(*this, client, *message);
 }
 

@@ -92,6 +92,8 @@ void Supervisor::HandleSubmit(std::string_view client,
     task.retry_backoff = std::chrono::milliseconds(m.retry_backoff_ms);
   }
   task.queued_at_ms = WallMs();
+  task.submitter_uid = sender_.uid;
+  task.submitter_pid = sender_.pid;
   task.waiters.push_back({std::string(client), m.request_id});
   tasks_.IndexKey(task, m.key);
   tasks_.SetName(task, m.name);

@@ -226,6 +226,10 @@ struct TaskStatus {
   std::int64_t started_at_ms = 0;    // 0 if it never started
   std::int64_t finished_at_ms = 0;   // 0 until final
   std::optional<ErrorInfo> error;    // when final and not done
+  // Who submitted it, from the ipc:// peer's credentials: -1 / 0 when
+  // unknown (a tcp:// client), and then absent on the wire.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 struct ErrorReply {
@@ -267,6 +271,9 @@ struct WorkerInfo {
   std::uint64_t uptime_ms = 0;
   std::uint64_t rss_bytes = 0;  // read from /proc for the listing
   std::uint64_t task_ms = 0;    // how long its task has run; 0 without one
+  // Of its task, as in TaskStatus; -1 / 0 when idle or unknown.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 struct WorkersReply {
