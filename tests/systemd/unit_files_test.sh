@@ -80,7 +80,7 @@ uid=$(sed -n 's/^tq:x:\([0-9]*\):.*/\1/p' "$scratch/root/etc/passwd")
 # The installed settings file: tqd takes it, and exec tasks are off.
 endpoint=ipc://$scratch/tqd.sock
 env -u LD_LIBRARY_PATH "$prefix/bin/tqd" --config "$prefix/etc/tq/tqd.toml" --workers 1 \
-  --endpoint "$endpoint" >"$scratch/tqd.log" 2>&1 &
+  --endpoint "$endpoint" --state-dir "$scratch/state" >"$scratch/tqd.log" 2>&1 &
 tqd_pid=$!
 tq=("$prefix/bin/tq" --endpoint "$endpoint")
 if ! "${tq[@]}" --connect-timeout 20 ping >/dev/null; then
