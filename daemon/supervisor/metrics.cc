@@ -38,12 +38,12 @@ std::vector<proto::FunctionStats> NamedCounts::Rows() const {
 
 Metrics::Metrics(const base::Clock& clock) : clock_(clock), start_(clock.Now()) {}
 
-std::int64_t Metrics::SlotIndexNow() const {
-  return static_cast<std::int64_t>((clock_.Now() - start_) / kSlot);
+std::int64_t Metrics::SlotIndexAt(base::TimePoint now) const {
+  return static_cast<std::int64_t>((now - start_) / kSlot);
 }
 
 Metrics::Counts& Metrics::Now() {
-  const std::int64_t index = SlotIndexNow();
+  const std::int64_t index = SlotIndexAt(clock_.Now());
   Slot& slot = slots_[static_cast<std::size_t>(index) % kSlots];
   if (slot.index != index) {
     slot.counts = Counts{};
@@ -89,16 +89,16 @@ proto::WindowStats Metrics::Window(const Counts& c, base::Duration span) {
           .run_time = c.run_time.Summary()};
 }
 
-proto::WindowStats Metrics::SinceStart() const {
-  return Window(total_, clock_.Now() - start_);
+proto::WindowStats Metrics::SinceStart(base::TimePoint now) const {
+  return Window(total_, now - start_);
 }
 
-proto::WindowStats Metrics::LastMinute() const {
-  const std::int64_t now = SlotIndexNow();
-  const std::int64_t first = std::max<std::int64_t>(0, now - std::int64_t{kSlots} + 1);
+proto::WindowStats Metrics::LastMinute(base::TimePoint now) const {
+  const std::int64_t last = SlotIndexAt(now);
+  const std::int64_t first = std::max<std::int64_t>(0, last - std::int64_t{kSlots} + 1);
   Counts sum;
   for (const Slot& slot : slots_) {
-    if (slot.index < first || slot.index > now) continue;  // never used, or too old
+    if (slot.index < first || slot.index > last) continue;  // never used, or too old
     const Counts& c = slot.counts;
     sum.submitted += c.submitted;
     for (const proto::TaskState s : proto::kFinalStates) sum.ended[s] += c.ended[s];
@@ -106,7 +106,7 @@ proto::WindowStats Metrics::LastMinute() const {
     sum.queue_wait.Add(c.queue_wait);
     sum.run_time.Add(c.run_time);
   }
-  return Window(sum, clock_.Now() - (start_ + first * kSlot));
+  return Window(sum, now - (start_ + first * kSlot));
 }
 
 }  // namespace tq::daemon

@@ -86,10 +86,13 @@ class Metrics {
   void WorkerRestarted(proto::RestartCause cause);
 
   // ---- readings
-  // span_ms is the uptime.
-  proto::WindowStats SinceStart() const;
+  // span_ms is the uptime. Both readings of one report take the same `now`,
+  // so that their spans agree while the window still reaches back to start.
+  proto::WindowStats SinceStart(base::TimePoint now) const;
+  proto::WindowStats SinceStart() const { return SinceStart(clock_.Now()); }
   // span_ms is how far back the window reaches.
-  proto::WindowStats LastMinute() const;
+  proto::WindowStats LastMinute(base::TimePoint now) const;
+  proto::WindowStats LastMinute() const { return LastMinute(clock_.Now()); }
   // Views valid until the next report.
   std::vector<proto::FunctionStats> Functions() const { return functions_.Rows(); }
   // For Prometheus' histograms: since start.
@@ -109,7 +112,7 @@ class Metrics {
     Counts counts;
   };
 
-  std::int64_t SlotIndexNow() const;
+  std::int64_t SlotIndexAt(base::TimePoint now) const;
   // The current slot, cleared first if it last held an older one.
   Counts& Now();
   static proto::WindowStats Window(const Counts& c, base::Duration span);

@@ -84,8 +84,9 @@ proto::StatsReply Supervisor::Stats() {
   r.workers = pool.live;
   r.running = pool.running;
   r.worker_states = pool.states;
-  r.since_start = metrics_.SinceStart();
-  r.last_minute = metrics_.LastMinute();
+  const auto now = clock_.Now();
+  r.since_start = metrics_.SinceStart(now);
+  r.last_minute = metrics_.LastMinute(now);
   r.functions = metrics_.Functions();
   for (std::uint64_t id : recent_) {
     const Task* t = tasks_.Find(id);
