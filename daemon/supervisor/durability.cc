@@ -267,7 +267,16 @@ void Supervisor::Claim(Task& task) {
   ++claims_;
   ++task.attempts;
   Persist(task);  // its start, on disk before it runs
-  claimed_.push_back(task.id);
+  // In priority order, FIFO within one: behind the last claim that ranks
+  // as high (usually the back, so this is a push_back). Cancelled claims
+  // on the way are passed; Dispatch drops them.
+  auto at = claimed_.end();
+  while (at != claimed_.begin()) {
+    const Task* before = tasks_.Find(*std::prev(at));
+    if (before != nullptr && before->claimed && before->priority >= task.priority) break;
+    --at;
+  }
+  claimed_.insert(at, task.id);
 }
 
 bool Supervisor::LogStart(const Task& task) {

@@ -254,7 +254,9 @@ void Supervisor::Dispatch() {
       if (task != nullptr && task->claimed) break;
       claimed_.pop_front();  // cancelled or refused meanwhile
     }
-    if (!claimed_.empty() && !claims_blocked) {
+    // A claim goes first unless a task queued since outranks it: claiming
+    // ahead must not let a low-priority task jump one submitted after it.
+    if (!claimed_.empty() && !claims_blocked && !OutrankedByQueued(claimed_.front(), now)) {
       Task* task = tasks_.Find(claimed_.front());
       if (!journal_->Done(task->write_seq)) break;  // the worker waits for the disk
       if (!LogStart(*task)) {
@@ -283,9 +285,11 @@ void Supervisor::Dispatch() {
   }
   // Claims: one for each worker idle now, and claim_ahead_ more, so that
   // workers that free up during the next commit find their task on disk.
-  // Only durable tasks at the head of the queue: the order holds.
+  // Only durable tasks at the head of the queue: the order holds. Past
+  // that count, a task that outranks the last claim is claimed too, in its
+  // place by priority, so that it starts before the claims it outranks.
   const std::size_t wanted = pool_.idle() + claim_ahead_;
-  while (claimed_.size() < wanted) {
+  while (true) {
     const std::optional<std::uint64_t> id = scheduler_.Peek(now);
     if (!id) break;
     Task* task = tasks_.Find(*id);
@@ -295,9 +299,32 @@ void Supervisor::Dispatch() {
       continue;
     }
     if (!task->durable) break;  // it goes to the next free worker
+    if (claimed_.size() >= wanted && !OutranksLastClaim(*task)) break;
     (void)scheduler_.Pop(now);
     Claim(*task);
   }
+}
+
+bool Supervisor::OutrankedByQueued(std::uint64_t claimed_id, base::TimePoint now) {
+  const Task* claim = tasks_.Find(claimed_id);
+  const std::optional<std::uint64_t> head = scheduler_.Peek(now);
+  if (claim == nullptr || !head) return false;
+  const Task* task = tasks_.Find(*head);
+  return task != nullptr && task->state == TaskState::kQueued &&
+         task->priority > claim->priority;
+}
+
+bool Supervisor::OutranksLastClaim(const Task& task) {
+  // Cancelled claims at the back first: compared with one of them, every
+  // task would outrank it, and the whole queue would be claimed.
+  const Task* last = nullptr;
+  while (!claimed_.empty()) {
+    last = tasks_.Find(claimed_.back());
+    if (last != nullptr && last->claimed) break;
+    claimed_.pop_back();
+    last = nullptr;
+  }
+  return last == nullptr || task.priority > last->priority;
 }
 
 void Supervisor::StartOn(int slot, Task& task) {

@@ -83,6 +83,11 @@ class Supervisor final : private WorkerPool::Listener {
   void Dispatch();
   // Hands `task` to the idle worker of `slot`.
   void StartOn(int slot, Task& task);
+  // Whether the queue's next task has a higher priority than the claim.
+  bool OutrankedByQueued(std::uint64_t claimed_id, base::TimePoint now);
+  // Whether `task` has a higher priority than the last live claim (none
+  // left: true): it is claimed even past claim_ahead_.
+  bool OutranksLastClaim(const Task& task);
   void Poll();
   std::chrono::milliseconds NextTimeout() const;
   void HandleSignals();

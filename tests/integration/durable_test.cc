@@ -262,6 +262,32 @@ TEST_F(DurableTest, OrderPriorityDelaysIdsKeysAndResultsSurviveARestart) {
   EXPECT_GE(delayed.started_at_ms, delayed_ready_ms);
 }
 
+// tqd claims durable tasks ahead of its workers (their start is written
+// before a worker frees up). Each task here arrives alone, after the one
+// before it was claimed: a claim must still yield to a task of higher
+// priority submitted after it.
+TEST_F(DurableTest, ATaskClaimedAheadDoesNotRunBeforeAHigherPriorityOneSubmittedAfterIt) {
+  auto tqd = Start({}, 1);
+  Client client(endpoint_);
+  auto blocker = client.apply_async<int>(Durable(), "steps", 1, 600000);
+  const std::uint64_t blocker_id = blocker.task_id();
+  ASSERT_TRUE(WaitFor([&] {
+    return client.raw().Status(blocker_id).state == TaskState::kRunning;
+  }));
+  std::vector<AsyncResult<std::string>> all;
+  for (auto [token, priority] : {std::pair{"p0-a", 0}, {"p5-a", 5}, {"p0-b", 0}, {"p5-b", 5}}) {
+    SubmitOptions o = Durable();
+    o.priority = priority;
+    all.push_back(client.apply_async<std::string>(o, "record", record_, token));
+    ASSERT_NE(all.back().task_id(), 0u);  // accepted, so claimed, before the next one
+  }
+  // Every one of them is still queued, as far as users can tell.
+  EXPECT_EQ(client.raw().Stats().queued, 4u);
+  client.raw().Cancel(blocker_id);
+  for (auto& r : all) r.get(30s);
+  EXPECT_EQ(Lines(record_), (std::vector<std::string>{"p5-a", "p5-b", "p0-a", "p0-b"}));
+}
+
 TEST_F(DurableTest, ResultsAreKeptForTheirTtlAcrossARestartAndThenDeletedFromDisk) {
   auto tqd = Start({"--result-ttl", "3s"});
   std::uint64_t id = 0;
