@@ -10,6 +10,7 @@
 
 #include "decoder.h"
 #include "message_parts.h"
+#include "object_ops.h"
 #include "tq/proto/utf8.h"
 
 namespace tq::proto {
@@ -61,7 +62,14 @@ Status ReadSubmitOptions(Fields& f, SubmitRequest* m) {
       (m->key.empty() || m->key.size() > 256 || !IsPrintableUtf8(m->key))) {
     return f.Error(ErrorCode::kBadValue, "field 'key' must be 1 to 256 bytes of printable UTF-8");
   }
-  return f.Bool("chunk", &m->chunk);
+  TQ_RETURN_IF_ERROR(f.Bool("chunk", &m->chunk));
+  TQ_RETURN_IF_ERROR(f.Str("name", &m->name, false));
+  if (f.Find("name") != nullptr &&
+      (m->name.empty() || m->name.size() > 256 || !IsPrintableUtf8(m->name))) {
+    return f.Error(ErrorCode::kBadValue, "field 'name' must be 1 to 256 bytes of printable UTF-8");
+  }
+  TQ_RETURN_IF_ERROR(f.Bool("daemon", &m->daemon));
+  return f.Bool("pipe", &m->pipe);
 }
 
 Result<ClientMessage> DecodeSubmit(Fields& f, const Limits& limits) {
@@ -101,6 +109,16 @@ Result<ClientMessage> DecodeUnwait(Fields& f, const Limits&) {
   return ClientMessage{m};
 }
 
+template <ObjectType kType>
+Result<ClientMessage> DecodeObject(Fields& f, const Limits&) {
+  return DecodeObjectRequest(kType, f);
+}
+
+template <bool kClose>
+Result<ClientMessage> DecodePipe(Fields& f, const Limits&) {
+  return DecodePipeRequest(kClose, f);
+}
+
 struct RequestRow {
   RequestKind kind;
   std::string_view name;
@@ -120,6 +138,14 @@ constexpr RequestRow kRequests[] = {
     {RequestKind::kFunctions, "functions",
      DecodeBareRequest<ListRequest, Listing::kFunctions>},
     {RequestKind::kUnwait, "unwait", DecodeUnwait},
+    {RequestKind::kDict, "dict", DecodeObject<ObjectType::kDict>},
+    {RequestKind::kList, "list", DecodeObject<ObjectType::kList>},
+    {RequestKind::kQueue, "queue", DecodeObject<ObjectType::kQueue>},
+    {RequestKind::kLock, "lock", DecodeObject<ObjectType::kLock>},
+    {RequestKind::kSemaphore, "semaphore", DecodeObject<ObjectType::kSemaphore>},
+    {RequestKind::kEvent, "event", DecodeObject<ObjectType::kEvent>},
+    {RequestKind::kPipe, "pipe", DecodePipe<false>},
+    {RequestKind::kPipeClose, "pipe_close", DecodePipe<true>},
 };
 
 constexpr bool InKindOrder() {
@@ -149,6 +175,16 @@ RequestKind KindOfListing(Listing what) {
   return RequestKind::kStats;
 }
 
+// The object kinds come in ObjectType order, from kDict.
+RequestKind KindOfObject(ObjectType type) {
+  return static_cast<RequestKind>(static_cast<std::size_t>(RequestKind::kDict) +
+                                  static_cast<std::size_t>(type));
+}
+static_assert(static_cast<std::size_t>(RequestKind::kEvent) -
+                      static_cast<std::size_t>(RequestKind::kDict) + 1 ==
+                  kObjectTypes,
+              "one request kind per ObjectType, in its order");
+
 }  // namespace
 
 std::string_view RequestKindName(RequestKind kind) {
@@ -164,6 +200,10 @@ RequestKind KindOf(const ClientMessage& m) {
     RequestKind operator()(const TaskRequest& r) const { return KindOfVerb(r.verb); }
     RequestKind operator()(const ListRequest& r) const { return KindOfListing(r.what); }
     RequestKind operator()(const UnwaitRequest&) const { return RequestKind::kUnwait; }
+    RequestKind operator()(const ObjectRequest& r) const { return KindOfObject(r.type); }
+    RequestKind operator()(const PipeMessage& p) const {
+      return p.close ? RequestKind::kPipeClose : RequestKind::kPipe;
+    }
   };
   return std::visit(Kinds{}, m);
 }

@@ -2,6 +2,7 @@
 // order PROTOCOL.md shows them, optional ones only when set, and leaves
 // the counting to MapWriter.
 #include "map_writer.h"
+#include "object_ops.h"
 #include "tq/proto/codec.h"
 
 namespace tq::proto {
@@ -42,6 +43,11 @@ void WriteArrayOfMaps(MapWriter& w, std::string_view key, const std::vector<T>& 
   }
 }
 
+void WriteBins(MapWriter& w, std::string_view key, const std::vector<std::string_view>& bins) {
+  ArrayWriter array = w.Array(key);
+  for (std::string_view b : bins) array.Bin(b);
+}
+
 void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("slot", info.slot);
   w.Uint("pid", info.pid);
@@ -51,6 +57,7 @@ void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("tasks_done", info.tasks_done);
   w.Uint("uptime_ms", info.uptime_ms);
   w.Uint("rss_bytes", info.rss_bytes);
+  if (!info.name.empty()) w.Str("name", info.name);
 }
 
 void WriteFunction(MapWriter& w, const FunctionInfo& f) {
@@ -86,6 +93,9 @@ void Encode(const SubmitRequest& m, Buffer& out) {
   if (m.retry_backoff_ms != 0) w.Uint("retry_backoff_ms", m.retry_backoff_ms);
   if (!m.key.empty()) w.Str("key", m.key);
   if (m.chunk) w.True("chunk");
+  if (!m.name.empty()) w.Str("name", m.name);
+  if (m.daemon) w.True("daemon");
+  if (m.pipe) w.True("pipe");
   w.Str("fn", m.fn);
   static constexpr char kEmptyArray = '\x90';
   w.Bin("args", m.args.empty() ? std::string_view(&kEmptyArray, 1) : m.args);
@@ -108,6 +118,39 @@ void Encode(const UnwaitRequest& m, Buffer& out) {
   MessageWriter w(out, RequestKindName(RequestKind::kUnwait), m.request_id);
   w.Uint("task", m.task_id);
   w.Uint("of", m.waiting_request_id);
+}
+
+void Encode(const ObjectRequest& m, Buffer& out) {
+  // The kind is the type's name ("dict", "queue", ...).
+  MessageWriter w(out, ObjectTypeName(m.type), m.request_id);
+  w.Str("name", m.name);
+  w.Str("op", ObjectOpName(m.op));
+  const ObjectOpRow* row = FindObjectOp(m.type, m.op);
+  const std::uint16_t bits = row == nullptr ? 0 : row->required | row->optional;
+  const std::uint16_t required = row == nullptr ? 0 : row->required;
+  auto has = [&](ObjectField f) { return (bits & f) != 0; };
+  auto must = [&](ObjectField f) { return (required & f) != 0; };
+  if (has(kFieldKey)) w.Bin("key", m.key);
+  if (has(kFieldValue)) w.Bin("value", m.value);
+  if (has(kFieldExpect) && m.expect) w.Bin("expect", *m.expect);
+  if (has(kFieldKeys)) WriteBins(w, "keys", m.keys);
+  if (has(kFieldValues)) WriteBins(w, "values", m.values);
+  if (has(kFieldIndex) && (must(kFieldIndex) || m.index != 0)) w.Int("index", m.index);
+  if (has(kFieldStop) && m.stop) w.Int("stop", *m.stop);
+  if (has(kFieldBy) && m.by != 1) w.Int("by", m.by);
+  if (has(kFieldTimeout) && m.timeout_ms) w.Uint("timeout_ms", *m.timeout_ms);
+  if (has(kFieldCount)) w.Uint("count", m.count);
+  if (has(kFieldCapacity) && m.capacity != 0) w.Uint("capacity", m.capacity);
+  if (has(kFieldInitial) && m.initial != 1) w.Uint("initial", m.initial);
+  if (has(kFieldCursor) && m.cursor != 0) w.Uint("cursor", m.cursor);
+  if (has(kFieldTask) && m.task_id != 0) w.Uint("task", m.task_id);
+}
+
+void Encode(const PipeMessage& m, Buffer& out) {
+  MessageWriter w(out, m.close ? "pipe_close" : "pipe");
+  if (m.request_id != 0) w.Uint("req", m.request_id);
+  w.Uint("task", m.task_id);
+  if (!m.close) w.Bin("data", m.data);
 }
 
 // ---- tqd -> client ----------------------------------------------------------
@@ -136,6 +179,7 @@ void Encode(const TaskStatus& m, Buffer& out) {
   w.Int("queued_at_ms", m.queued_at_ms);
   w.Int("started_at_ms", m.started_at_ms);
   w.Int("finished_at_ms", m.finished_at_ms);
+  if (!m.name.empty()) w.Str("name", m.name);
   if (m.error) WriteError(w, *m.error);
 }
 
@@ -188,6 +232,24 @@ void Encode(const FunctionsReply& m, Buffer& out) {
   WriteArrayOfMaps(w, "functions", m.functions, WriteFunction);
 }
 
+void Encode(const ObjectReply& m, Buffer& out) {
+  MessageWriter w(out, "reply", m.request_id);
+  if (m.value) w.Bin("value", *m.value);
+  if (!m.keys.empty()) WriteBins(w, "keys", m.keys);
+  if (!m.values.empty()) WriteBins(w, "values", m.values);
+  if (m.size) w.Uint("size", *m.size);
+  if (m.ok) {
+    if (*m.ok) {
+      w.True("ok");
+    } else {
+      w.False("ok");
+    }
+  }
+  if (m.broken) w.True("broken");
+  if (m.timed_out) w.True("timed_out");
+  if (m.cursor != 0) w.Uint("cursor", m.cursor);
+}
+
 void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out) {
   Encode(ErrorReply{request_id, ErrorCodeName(status.code()), status.message()}, out);
 }
@@ -211,6 +273,7 @@ void Encode(const TaskAssignment& m, Buffer& out) {
   MessageWriter w(out, "task");
   w.Uint("task", m.task_id);
   if (m.chunk) w.True("chunk");
+  if (m.pipe) w.True("pipe");
   w.Str("fn", m.fn);
   w.Bin("args", m.args);
 }

@@ -106,6 +106,10 @@ class MapWriter : public CountedWriter {
     Key(key);
     pk_.pack_true();
   }
+  void False(std::string_view key) {
+    Key(key);
+    pk_.pack_false();
+  }
   void Str(std::string_view key, std::string_view v) {
     Key(key);
     PackStr(pk_, v);
@@ -135,6 +139,10 @@ class ArrayWriter : public CountedWriter {
   void Str(std::string_view v) {
     BeginEntry();
     PackStr(pk_, v);
+  }
+  void Bin(std::string_view v) {
+    BeginEntry();
+    PackBin(pk_, v);
   }
   MapWriter Map();
 
