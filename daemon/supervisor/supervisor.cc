@@ -90,6 +90,7 @@ Supervisor::Supervisor(Config config, ConfigLoader reload,
       scheduler_(config_.max_queued),
       tasks_(config_.retention),
       decoder_(config_.limits),
+      objects_(config_.objects, *this),
       instance_(NewInstanceId()),
       started_at_ms_(WallMs()) {}
 
@@ -99,6 +100,8 @@ WorkerCommand Supervisor::MakeWorkerCommand() const {
   c.plugins = config_.plugins;
   c.limits = config_.limits;
   c.start_timeout = config_.worker_start_timeout;
+  // Tasks reach this tqd's objects (tq::worker::client()).
+  if (!worker_endpoint_.empty()) c.env.push_back("TQ_ENDPOINT=" + worker_endpoint_);
   // tq-worker's limit flags (PROTOCOL.md §7), like the exec ones below
   // only when set.
   auto flag = [&](const char* name, std::uint64_t value) {
@@ -139,6 +142,12 @@ Status Supervisor::Init() {
                     config_.heartbeat_timeout});
   if (!router.ok()) return router.status();
   router_.emplace(std::move(*router));
+  auto watch = ClientWatch::Start(context_, router_->handle(),
+                                  [this](const std::string& client) { OnClientGone(client); });
+  if (!watch.ok()) return watch.status();
+  watch_.emplace(std::move(*watch));
+  worker_endpoint_ = router_->LastEndpoint();
+  pool_.set_command(MakeWorkerCommand());
   if (const auto path = proto::IpcPath(config_.endpoint); !path.empty()) {
     // Owner and group may connect; others may not (DESIGN.md, Security).
     ::chmod(std::string(path).c_str(), 0660);
@@ -203,15 +212,17 @@ void Supervisor::BeforeSleep() {
     ++task->attempts;
     task->started_at_ms = WallMs();
     task->worker_pid = pool_.pid(*slot);
-    pool_.Dispatch(*slot, proto::TaskAssignment{task->id, task->fn, task->args(), task->chunk},
+    pool_.Dispatch(*slot,
+                   proto::TaskAssignment{task->id, task->fn, task->args(), task->chunk, task->pipe},
                    task->timeout);
+    if (task->pipe) OnTaskStarted(*task);
   }
 }
 
 std::chrono::milliseconds Supervisor::NextTimeout() const {
   std::optional<base::Duration> next = pool_.TimeUntilNextDeadline();
   const auto now = clock_.Now();
-  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt()}) {
+  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(), objects_.NextDeadline()}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
       if (!next || d < *next) next = d;
@@ -226,6 +237,7 @@ std::chrono::milliseconds Supervisor::NextTimeout() const {
 void Supervisor::Poll() {
   std::vector<zmq::pollitem_t> items;
   items.push_back({nullptr, signals_.fd(), ZMQ_POLLIN, 0});
+  items.push_back({watch_->handle(), 0, ZMQ_POLLIN, 0});
   const bool read_clients = serving_;
   if (read_clients) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
   const std::size_t first_worker = items.size();
@@ -249,7 +261,8 @@ void Supervisor::Poll() {
   for (std::size_t i = 0; i < fds.size(); ++i) {
     if (items[first_worker + i].revents != 0) pool_.OnPollEvent(fds[i]);
   }
-  if (read_clients && (items[1].revents & ZMQ_POLLIN)) DrainRouter();
+  if (items[1].revents & ZMQ_POLLIN) DrainWatch();
+  if (read_clients && (items[2].revents & ZMQ_POLLIN)) DrainRouter();
 }
 
 void Supervisor::HandleSignals() {
@@ -283,6 +296,8 @@ void Supervisor::DrainRouter() {
   // Expired results go before requests are read: a wait or status must not
   // see a result past its TTL.
   tasks_.Evict(clock_.Now());
+  // Disconnects queued before these messages are acted on first.
+  DrainWatch();
   Incoming in;
   for (int i = 0; i < kMaxMessagesPerTurn && router_->Receive(&in); ++i) {
     HandleMessage(in);
@@ -293,6 +308,7 @@ void Supervisor::RunExpired() {
   pool_.RunExpired();
   const auto now = clock_.Now();
   tasks_.Evict(now);
+  objects_.RunExpired(now);
   if (term_at_ && now >= *term_at_) {
     term_at_.reset();
     spdlog::warn("shutdown grace of {} ms is over; terminating running tasks",
@@ -423,6 +439,7 @@ void Supervisor::Reload() {
   pool_.Resize(config_.workers);
   scheduler_.set_max_queued(config_.max_queued);
   tasks_.set_limits(config_.retention);
+  objects_.set_limits(config_.objects);
   spdlog::info("reloaded: {} workers, max_queued {}, task_timeout {} ms",
                config_.workers, config_.max_queued, config_.task_timeout.count());
 }

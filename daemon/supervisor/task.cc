@@ -38,6 +38,7 @@ std::size_t Task::HeapBytes() const {
          error->cause.capacity() + error->stack.capacity();
   }
   for (const Waiter& w : waiters) n += sizeof(Waiter) + w.client.capacity();
+  if (name) n += sizeof(std::string) + name->capacity();
   return n;
 }
 

@@ -75,6 +75,8 @@ struct Task {
   std::uint32_t max_retries = 0;
   std::uint8_t retry_on = 0;             // proto::RetryOn bits
   bool chunk = false;                    // args is a chunk of calls (§4.9)
+  bool daemon = false;  // cancelled when its submitter's connection goes
+  bool pipe = false;    // has a pipe (Supervisor::pipes_) while it lives
   std::chrono::milliseconds retry_backoff{1000};
 
   proto::TaskState state = proto::TaskState::kQueued;
@@ -92,6 +94,8 @@ struct Task {
   // Why it did not end done; also while a retry waits. A pointer: most
   // tasks never fail.
   std::unique_ptr<TaskError> error;
+  // Its name (SUBMIT's `name`); null for none, as most tasks are.
+  std::unique_ptr<std::string> name;
 
   // Bytes this task holds beyond sizeof(Task), for the result store bound.
   std::size_t HeapBytes() const;

@@ -44,6 +44,7 @@ void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
 }
 
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
+  OnAttemptOver(task);
   if (state == TaskState::kLost) ++task.worker_deaths;
   if (stopping_) {
     // No retries while draining. A worker lost because the grace ran out
@@ -101,6 +102,7 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   recent_.push_front(task.id);
   if (recent_.size() > kRecentTasks) recent_.pop_back();
   spdlog::debug("task {} {}", task.id, proto::TaskStateName(state));
+  OnTaskOver(task);  // its pipe's end reaches the client before its result
   for (const Waiter& w : task.waiters) SendResult(task, w);
   task.waiters.clear();
   task.waiters.shrink_to_fit();
@@ -136,6 +138,7 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   s.queued_at_ms = task.queued_at_ms;
   s.started_at_ms = task.started_at_ms;
   s.finished_at_ms = task.finished_at_ms;
+  if (task.name) s.name = *task.name;
   // The last attempt's error also while a retry waits.
   if (task.state != TaskState::kDone && task.error) {
     s.error = task.error->View();

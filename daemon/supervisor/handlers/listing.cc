@@ -23,7 +23,10 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
       info.state = w.state;
       if (w.task_id) {
         info.task_id = *w.task_id;
-        if (const Task* t = tasks_.Find(*w.task_id)) info.fn = t->fn;
+        if (const Task* t = tasks_.Find(*w.task_id)) {
+          info.fn = t->fn;
+          if (t->name) info.name = *t->name;
+        }
       }
       info.tasks_done = w.tasks_done;
       info.uptime_ms = static_cast<std::uint64_t>(

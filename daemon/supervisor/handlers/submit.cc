@@ -24,6 +24,8 @@ std::string FunctionList(const Functions& fns) {
 void Supervisor::HandleSubmit(std::string_view client,
                               const proto::SubmitRequest& m) {
   using proto::ErrorCode;
+  // Its task goes with its connection: a connection already gone gets none.
+  if ((m.daemon || m.pipe) && !WatchCaller(client)) return;
   if (stopping_) {
     SendError(client, m.request_id,
               {ErrorCode::kShuttingDown, "tqd is shutting down"});
@@ -79,6 +81,7 @@ void Supervisor::HandleSubmit(std::string_view client,
   task.max_retries = m.max_retries;
   task.retry_on = m.retry_on;
   task.chunk = m.chunk;
+  TieToSubmitter(task, client, m);
   if (m.retry_backoff_ms != 0) {
     task.retry_backoff = std::chrono::milliseconds(m.retry_backoff_ms);
   }
