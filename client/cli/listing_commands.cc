@@ -25,8 +25,9 @@ std::string FormatTime(std::int64_t unix_ms) {
 }
 
 void PrintStatus(const TaskInfo& t) {
-  std::cout << "task " << t.task_id << "\n"
-            << "  state     " << TaskStateName(t.state) << "\n"
+  std::cout << "task " << t.task_id << "\n";
+  if (!t.name.empty()) std::cout << "  name      " << t.name << "\n";
+  std::cout << "  state     " << TaskStateName(t.state) << "\n"
             << "  function  " << t.fn << "\n"
             << "  attempts  " << t.attempts << "\n"
             << "  priority  " << t.priority << "\n"
@@ -164,11 +165,12 @@ int Workers(const Common& common, bool json) {
       return kOk;
     }
     std::vector<std::vector<std::string>> rows{
-        {"SLOT", "PID", "STATE", "TASK", "FUNCTION", "DONE", "UPTIME", "RSS"}};
+        {"SLOT", "PID", "STATE", "TASK", "FUNCTION", "NAME", "DONE", "UPTIME", "RSS"}};
     for (const WorkerStatus& w : workers) {
       rows.push_back({std::to_string(w.slot), std::to_string(w.pid), w.state,
                       w.task_id ? std::to_string(w.task_id) : "-", w.fn.empty() ? "-" : w.fn,
-                      std::to_string(w.tasks_done), Duration(w.uptime_ms), MiB(w.rss_bytes)});
+                      w.name.empty() ? "-" : w.name, std::to_string(w.tasks_done),
+                      Duration(w.uptime_ms), MiB(w.rss_bytes)});
     }
     PrintTable(rows);
     return kOk;
