@@ -9,7 +9,9 @@ namespace tq::daemon {
 
 bool Supervisor::WatchCaller(std::string_view client) {
   if (incoming_ == nullptr || !watch_) return true;
-  if (watch_->Watch(client, incoming_->identity)) return true;
+  // The payload, not the identity: ROUTER makes the identity frame itself,
+  // so only frames that came off the wire carry their connection's fd.
+  if (watch_->Watch(client, incoming_->payload)) return true;
   spdlog::debug("a request from a connection that is already gone; dropped");
   return false;
 }
