@@ -5,6 +5,7 @@
 
 #include "testing/run_command.h"
 #include "testing/tqd_process.h"
+#include "testing/wait_for.h"
 
 namespace tq {
 namespace {
@@ -12,6 +13,7 @@ namespace {
 using testing::BinPath;
 using testing::RunCommand;
 using testing::TqdProcess;
+using testing::WaitFor;
 
 class ObjectsCliTest : public ::testing::Test {
  protected:
@@ -75,6 +77,16 @@ TEST_F(ObjectsCliTest, QueuePutsGetsAndAGetThatTimesOutExits124) {
   EXPECT_EQ(empty.code(), 124);
   EXPECT_EQ(empty.out, "");
   EXPECT_EQ(empty.err, "tq: queue 'empty' had nothing within 0.3 s\n");
+}
+
+TEST_F(ObjectsCliTest, ATasksNameShowsInStatusAndWorkers) {
+  const auto submitted = Tq({"submit", "--name", "resize-7", "sleep", "60000"});
+  ASSERT_EQ(submitted.code(), 0) << submitted.err;
+  const std::string id = submitted.out.substr(0, submitted.out.find('\n'));
+  EXPECT_TRUE(WaitFor("the task to run, named, in tq workers",
+                      [&] { return Tq({"workers"}).out.find("resize-7") != std::string::npos; }));
+  EXPECT_NE(Tq({"status", id}).out.find("name      resize-7"), std::string::npos);
+  EXPECT_EQ(Tq({"cancel", id}).code(), 0);
 }
 
 }  // namespace
