@@ -12,7 +12,7 @@
 
 _tq() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="call submit map wait status workers functions cancel kick ping"
+  local commands="call submit map wait status stats top workers functions cancel kick ping"
   local global_flags="-h --help --version --endpoint --connect-timeout"
   local task_flags="--priority --timeout --delay --retries --retry-on --retry-backoff"
   local progress_flags="--progress --no-progress"
@@ -86,7 +86,8 @@ _tq() {
       $task_flags --detach $command_flags $progress_flags --" ;;
     wait) flags="--timeout --json" ;;
     status | workers | functions) flags="--json" ;;
-    cancel | kick | ping) ;;
+    stats) flags="--json --prometheus" ;;
+    cancel | kick | ping | top) ;;
     *) return ;;
   esac
   if [[ $cur == -* ]]; then

@@ -4,7 +4,6 @@
 // flags given on the command line; SIGHUP rebuilds it the same way, so a
 // flag always wins over the file. The settings' flags come from the table
 // in supervisor/settings.cc; only the flags that are not settings are here.
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -12,26 +11,11 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "logging.h"
 #include "settings.h"
 #include "settings_doc.h"
 #include "settings_flags.h"
 #include "supervisor.h"
-
-namespace {
-
-void SetUpLogging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("tqd");
-  // Under systemd the journal adds its own timestamps and process name.
-  if (std::getenv("JOURNAL_STREAM") != nullptr) {
-    logger->set_pattern("%l: %v");
-  } else {
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e tqd[%P] %l: %v");
-  }
-  logger->set_level(spdlog::level::from_str(level));
-  spdlog::set_default_logger(std::move(logger));
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"tqd: the tq task-queue daemon. Keeps a pool of worker processes "
@@ -60,7 +44,10 @@ int main(int argc, char** argv) {
                                            : tq::daemon::SettingsMarkdown());
     return 0;
   }
-  SetUpLogging(log_level);
+  // As text until the settings say otherwise: a setting that does not
+  // parse is told as text.
+  tq::daemon::LogSetup logging{.level = log_level, .journal = tq::daemon::StderrIsJournal()};
+  tq::daemon::SetUpLogging(logging);
 
   // defaults <- file <- flags; again on every SIGHUP.
   auto load = [defaults = tq::daemon::DefaultConfig(), config_file, &settings] {
@@ -71,6 +58,8 @@ int main(int argc, char** argv) {
     spdlog::error("cannot start: {}", config.status().message());
     return 1;
   }
+  logging.format = tq::daemon::ParseLogFormat(config->log_format);
+  tq::daemon::SetUpLogging(logging);
   auto supervisor = tq::daemon::Supervisor::Create(std::move(*config), load);
   if (!supervisor.ok()) {
     spdlog::error("cannot start: {}", supervisor.status().message());

@@ -86,6 +86,17 @@ int Workers(const Common& common, bool json);
 // tq functions: what the workers offer, and from which plugin.
 int Functions(const Common& common, bool json);
 
+// tq stats: the counts since tqd started and over the last minute (tasks
+// by state, queue waits and run times, worker restarts, per function), as
+// aligned tables, one line of JSON, or Prometheus' text format.
+enum class StatsFormat { kText, kJson, kPrometheus };
+int Stats(const Common& common, StatsFormat format);
+
+// tq top: a live full-screen view of the queue, the throughput, the
+// workers and the slowest running tasks, redrawn every second and on
+// resize, until q or ^C (exit 0). Needs a terminal on stdin and stdout.
+int Top(const Common& common);
+
 // tq cancel ID... / tq kick ID...: one line per task with its new state.
 int Cancel(const Common& common, const std::vector<std::uint64_t>& ids);
 int Kick(const Common& common, const std::vector<std::uint64_t>& ids);

@@ -1,5 +1,6 @@
 // JSON <-> msgpack with nlohmann::json.
 #include "json_msgpack.h"
+#include "stats_fields.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -183,7 +184,8 @@ std::string WorkersToJson(const std::vector<WorkerStatus>& workers) {
   for (const WorkerStatus& w : workers) {
     Json one = {{"slot", w.slot}, {"pid", w.pid}, {"state", w.state},
                 {"task", w.task_id}, {"fn", w.fn}, {"tasks_done", w.tasks_done},
-                {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes}};
+                {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes},
+                {"task_ms", w.task_ms}};
     if (!w.name.empty()) one["name"] = w.name;
     a.push_back(std::move(one));
   }
@@ -206,11 +208,56 @@ std::string StatsToJson(const QueueStats& s) {
                       {"attempts", t.attempts}, {"queued_at_ms", t.queued_at_ms},
                       {"finished_at_ms", t.finished_at_ms}});
   }
-  Json j = {{"queued", s.queued},       {"running", s.running},
-            {"workers", s.workers},     {"done", s.done},
-            {"failed", s.failed},       {"timed_out", s.timed_out},
-            {"cancelled", s.cancelled}, {"lost", s.lost},
-            {"buried", s.buried},       {"recent", recent}};
+  Json j = {{"queued", s.queued}, {"running", s.running}, {"workers", s.workers},
+            {"recent", recent}};
+  for (const auto& [name, n] : kStateCountFields) j[name] = s.since_start.ended.*n;
+  return Dump(j);
+}
+
+namespace {
+
+// {"done": 3, "failed": 1, ...}
+template <typename T, std::size_t N>
+Json CountsJson(const T& counts, const CountField<T> (&fields)[N]) {
+  Json j = Json::object();
+  for (const auto& [name, n] : fields) j[name] = counts.*n;
+  return j;
+}
+
+Json DurationsJson(const DurationStats& d) {
+  return {{"count", d.count},          {"sum_us", d.sum.count()}, {"p50_us", d.p50.count()},
+          {"p90_us", d.p90.count()},   {"p99_us", d.p99.count()}, {"max_us", d.max.count()}};
+}
+
+Json WindowJson(const WindowStats& w) {
+  const auto per_second = [&](std::uint64_t n) {
+    return w.span.count() > 0 ? static_cast<double>(n) * 1000 / static_cast<double>(w.span.count())
+                              : 0.0;
+  };
+  return {{"span_ms", w.span.count()},
+          {"submitted", w.submitted},
+          {"submitted_per_s", per_second(w.submitted)},
+          {"ended", CountsJson(w.ended, kStateCountFields)},
+          {"ended_per_s", per_second(w.ended.total())},
+          {"restarts", CountsJson(w.restarts, kRestartCountFields)},
+          {"queue_wait", DurationsJson(w.queue_wait)},
+          {"run_time", DurationsJson(w.run_time)}};
+}
+
+}  // namespace
+
+std::string StatsReportToJson(const QueueStats& s) {
+  Json functions = Json::array();
+  for (const FunctionStats& f : s.functions) {
+    functions.push_back({{"fn", f.fn}, {"submitted", f.submitted}, {"ended", CountsJson(f.ended, kStateCountFields)}});
+  }
+  Json j = {{"queued", s.queued},
+            {"running", s.running},
+            {"workers", {{"total", s.workers}, {"starting", s.starting}, {"idle", s.idle},
+                         {"busy", s.busy}, {"stopping", s.stopping}}},
+            {"since_start", WindowJson(s.since_start)},
+            {"last_minute", WindowJson(s.last_minute)},
+            {"functions", functions}};
   return Dump(j);
 }
 

@@ -41,6 +41,8 @@ std::string TaskInfoToJson(const TaskInfo& t);
 std::string WorkersToJson(const std::vector<WorkerStatus>& workers);
 std::string FunctionsToJson(const std::vector<FunctionInfo>& functions);
 std::string StatsToJson(const QueueStats& stats);
+// One line of JSON for `tq stats --json` (its keys: README, "Watching tqd").
+std::string StatsReportToJson(const QueueStats& stats);
 
 // One line of JSON for `tq wait --json`: the task's id, function and final
 // state, and its value (as MsgpackToJson) or its error.

@@ -1,28 +1,15 @@
 // tq status, tq workers, tq cancel, tq kick: what tqd knows, as tables.
-#include <cstdio>
-#include <ctime>
 #include <iostream>
-#include <sstream>
 
 #include "cli_common.h"
 #include "commands.h"
 #include "exit_codes.h"
 #include "json_msgpack.h"
+#include "stats_fields.h"
+#include "table.h"
 
 namespace tq::cli {
 namespace {
-
-std::string FormatTime(std::int64_t unix_ms) {
-  if (unix_ms == 0) return "-";
-  const std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-  std::tm tm{};
-  localtime_r(&secs, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  char out[80];
-  std::snprintf(out, sizeof out, "%s.%03d", buf, static_cast<int>(unix_ms % 1000));
-  return out;
-}
 
 void PrintStatus(const TaskInfo& t) {
   std::cout << "task " << t.task_id << "\n";
@@ -80,42 +67,6 @@ int ForEachTask(const Common& common, const std::vector<std::uint64_t>& ids,
   return rc;
 }
 
-}  // namespace
-
-namespace {
-
-// Left-aligned columns, as wide as their widest cell.
-void PrintTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> width;
-  for (const auto& row : rows) {
-    if (width.size() < row.size()) width.resize(row.size());
-    for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
-    }
-    std::cout << line << "\n";
-  }
-}
-
-std::string Duration(std::uint64_t ms) {
-  const std::uint64_t s = ms / 1000;
-  char buf[32];
-  if (s < 60) std::snprintf(buf, sizeof buf, "%llus", static_cast<unsigned long long>(s));
-  else if (s < 3600) std::snprintf(buf, sizeof buf, "%llum%02llus", static_cast<unsigned long long>(s / 60), static_cast<unsigned long long>(s % 60));
-  else std::snprintf(buf, sizeof buf, "%lluh%02llum", static_cast<unsigned long long>(s / 3600), static_cast<unsigned long long>(s / 60 % 60));
-  return buf;
-}
-
-std::string MiB(std::uint64_t bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
-  return buf;
-}
-
 int Overview(const Common& common, bool json) {
   return Guarded([&] {
     RawClient client(ClientOptionsFor(common));
@@ -126,12 +77,16 @@ int Overview(const Common& common, bool json) {
     }
     std::cout << "queued " << s.queued << ", running " << s.running << ", workers "
               << s.workers << "\n"
-              << "ended   done " << s.done << ", failed " << s.failed << ", timed_out "
-              << s.timed_out << ", cancelled " << s.cancelled << ", lost " << s.lost
-              << ", buried " << s.buried << "\n";
+              << "ended  ";
+    const char* separator = " ";
+    for (const auto& [name, n] : kStateCountFields) {
+      std::cout << separator << name << " " << s.since_start.ended.*n;
+      separator = ", ";
+    }
+    std::cout << "\n";
     if (s.recent.empty()) return kOk;
     std::cout << "\nrecent tasks\n";
-    std::vector<std::vector<std::string>> rows{{"TASK", "FUNCTION", "STATE", "ATTEMPTS", "FINISHED"}};
+    Rows rows{{"TASK", "FUNCTION", "STATE", "ATTEMPTS", "FINISHED"}};
     for (const TaskInfo& t : s.recent) {
       rows.push_back({std::to_string(t.task_id), t.fn, std::string(TaskStateName(t.state)),
                       std::to_string(t.attempts), FormatTime(t.finished_at_ms)});
@@ -164,13 +119,12 @@ int Workers(const Common& common, bool json) {
       std::cout << WorkersToJson(workers) << "\n";
       return kOk;
     }
-    std::vector<std::vector<std::string>> rows{
-        {"SLOT", "PID", "STATE", "TASK", "FUNCTION", "NAME", "DONE", "UPTIME", "RSS"}};
+    Rows rows{{"SLOT", "PID", "STATE", "TASK", "FUNCTION", "NAME", "DONE", "UPTIME", "RSS"}};
     for (const WorkerStatus& w : workers) {
       rows.push_back({std::to_string(w.slot), std::to_string(w.pid), w.state,
                       w.task_id ? std::to_string(w.task_id) : "-", w.fn.empty() ? "-" : w.fn,
                       w.name.empty() ? "-" : w.name, std::to_string(w.tasks_done),
-                      Duration(w.uptime_ms), MiB(w.rss_bytes)});
+                      FormatAge(std::chrono::milliseconds(w.uptime_ms)), FormatMiB(w.rss_bytes)});
     }
     PrintTable(rows);
     return kOk;
@@ -185,7 +139,7 @@ int Functions(const Common& common, bool json) {
       std::cout << FunctionsToJson(functions) << "\n";
       return kOk;
     }
-    std::vector<std::vector<std::string>> rows{{"FUNCTION", "FROM"}};
+    Rows rows{{"FUNCTION", "FROM"}};
     for (const FunctionInfo& f : functions) {
       rows.push_back({f.name, f.origin.empty() ? "(builtin)" : f.origin});
     }

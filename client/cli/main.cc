@@ -268,6 +268,23 @@ int Run(int argc, char** argv) {
   status->add_option("ID", id_words, "Task ids");
   status->add_flag("--json", json, "One JSON object per task");
 
+  bool prometheus = false;
+  auto* stats = app.add_subcommand(
+      "stats",
+      "Show what tqd counted since it started and over the last minute: tasks by "
+      "state, queue waits and run times (p50/p90/p99/max), worker restarts by cause, "
+      "per function");
+  auto* stats_json = stats->add_flag("--json", json, "As one line of JSON");
+  stats->add_flag("--prometheus", prometheus,
+                  "In Prometheus' text format, as tqd's --metrics endpoint serves it "
+                  "(for node_exporter's textfile collector)")
+      ->excludes(stats_json);
+
+  auto* top = app.add_subcommand(
+      "top",
+      "Watch tqd live: queue, throughput, workers and the slowest running tasks, "
+      "redrawn every second; q or ^C quits");
+
   auto* workers = app.add_subcommand("workers", "Show the worker pool");
   workers->add_flag("--json", json, "As JSON");
 
@@ -417,6 +434,11 @@ int Run(int argc, char** argv) {
     return Wait(common, *ids, timeout, json);
   }
   if (*status) return Status(common, *ids, json);
+  if (*stats) {
+    return Stats(common, prometheus ? StatsFormat::kPrometheus
+                                    : json ? StatsFormat::kJson : StatsFormat::kText);
+  }
+  if (*top) return Top(common);
   if (*workers) return Workers(common, json);
   if (*functions) return Functions(common, json);
   if (*cancel) return Cancel(common, *ids);

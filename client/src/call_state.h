@@ -44,6 +44,7 @@ struct CallState {
   // the task's end has closed (pipe_close, or the call ended).
   std::deque<std::string> pipe_in;
   bool pipe_closed = false;
+  std::string text;                   // for metrics
   std::optional<Progress> progress;
   std::vector<std::function<void(const Progress&)>> progress_callbacks;
   bool cancel_requested = false;  // before tqd said which task it is

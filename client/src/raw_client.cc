@@ -85,6 +85,61 @@ ErrorDetails Details(const proto::ErrorInfo& e) {
   return d;
 }
 
+StateCounts Ended(const proto::EndedCounts& e) {
+  using proto::TaskState;
+  return {e[TaskState::kDone],      e[TaskState::kFailed], e[TaskState::kTimedOut],
+          e[TaskState::kCancelled], e[TaskState::kLost],   e[TaskState::kBuried]};
+}
+
+DurationStats Durations(const proto::DurationStats& d) {
+  using us = std::chrono::microseconds;
+  return {d.count,          us(d.sum_us), us(d.p50_us), us(d.p90_us), us(d.p99_us),
+          us(d.max_us)};
+}
+
+WindowStats Window(const proto::WindowStats& w) {
+  WindowStats out;
+  out.span = std::chrono::milliseconds(w.span_ms);
+  out.submitted = w.submitted;
+  out.ended = Ended(w.ended);
+  const auto restarts = [&](proto::RestartCause c) {
+    return w.restarts[static_cast<std::size_t>(c)];
+  };
+  out.restarts = {restarts(proto::RestartCause::kExit),     restarts(proto::RestartCause::kSignal),
+                  restarts(proto::RestartCause::kOom),      restarts(proto::RestartCause::kProtocol),
+                  restarts(proto::RestartCause::kRecycled), restarts(proto::RestartCause::kStopped)};
+  out.queue_wait = Durations(w.queue_wait);
+  out.run_time = Durations(w.run_time);
+  return out;
+}
+
+QueueStats ToQueueStats(const proto::StatsReply& m) {
+  QueueStats st;
+  st.queued = m.queued;
+  st.running = m.running;
+  st.workers = m.workers;
+  st.starting = m.worker_states.starting;
+  st.idle = m.worker_states.idle;
+  st.busy = m.worker_states.busy;
+  st.stopping = m.worker_states.stopping;
+  for (const proto::RecentTask& t : m.recent) {
+    TaskInfo info;
+    info.task_id = t.task_id;
+    info.fn.assign(t.fn);
+    info.state = FromWire(t.state);
+    info.attempts = t.attempts;
+    info.queued_at_ms = t.queued_at_ms;
+    info.finished_at_ms = t.finished_at_ms;
+    st.recent.push_back(std::move(info));
+  }
+  st.since_start = Window(m.since_start);
+  st.last_minute = Window(m.last_minute);
+  for (const proto::FunctionStats& f : m.functions) {
+    st.functions.push_back({std::string(f.fn), f.submitted, Ended(f.ended)});
+  }
+  return st;
+}
+
 // Codes that mean "this library sent something wrong" rather than "tqd
 // would not take it".
 bool IsProtocolCode(std::string_view code) {
@@ -625,7 +680,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           for (const proto::WorkerInfo& w : msg.workers) {
             list.push_back({w.slot, w.pid, std::string(w.state), w.task_id,
                             std::string(w.fn), w.tasks_done, w.uptime_ms, w.rss_bytes,
-                            std::string(w.name)});
+                            std::string(w.name), w.task_ms});
           }
           {
             std::lock_guard lock(call.mu);
@@ -647,21 +702,18 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           o.kind = Outcome::Kind::kValue;
           call.Complete(std::move(o));
         } else if constexpr (std::is_same_v<M, proto::StatsReply>) {
-          QueueStats st{msg.queued, msg.running, msg.workers, msg.done, msg.failed,
-                        msg.timed_out, msg.cancelled, msg.lost, msg.buried, {}};
-          for (const proto::RecentTask& t : msg.recent) {
-            TaskInfo info;
-            info.task_id = t.task_id;
-            info.fn.assign(t.fn);
-            info.state = FromWire(t.state);
-            info.attempts = t.attempts;
-            info.queued_at_ms = t.queued_at_ms;
-            info.finished_at_ms = t.finished_at_ms;
-            st.recent.push_back(std::move(info));
-          }
+          QueueStats st = ToQueueStats(msg);
           {
             std::lock_guard lock(call.mu);
             call.stats = std::move(st);
+          }
+          Outcome o;
+          o.kind = Outcome::Kind::kValue;
+          call.Complete(std::move(o));
+        } else if constexpr (std::is_same_v<M, proto::MetricsReply>) {
+          {
+            std::lock_guard lock(call.mu);
+            call.text.assign(msg.text);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -833,6 +885,12 @@ QueueStats RawClient::Stats() {
   auto call = impl_->AskList(proto::Listing::kStats);
   std::lock_guard lock(call->mu);
   return call->stats;
+}
+
+std::string RawClient::MetricsText() {
+  auto call = impl_->AskList(proto::Listing::kMetrics);
+  std::lock_guard lock(call->mu);
+  return call->text;
 }
 
 std::vector<FunctionInfo> RawClient::Functions() {

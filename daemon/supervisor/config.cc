@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include "metrics_http.h"
 #include "setting_values.h"
 #include "settings.h"
 #include "tq/proto/endpoint.h"
@@ -45,6 +46,10 @@ Status Config::Validate() const {
       return {ErrorCode::kConfig,
               "exec_allow entry '" + p + "' must be an absolute path"};
     }
+  }
+  if (!metrics.empty()) {
+    bool ipv6 = false;
+    if (auto bind = MetricsBindEndpoint(metrics, &ipv6); !bind.ok()) return bind.status();
   }
   return Status::Ok();
 }

@@ -63,6 +63,10 @@ struct Config {
   bool exec_enabled = true;
   std::vector<std::string> exec_allow;  // absolute paths; empty: any program
 
+  // Where GET /metrics is served: HOST:PORT, "" for nowhere.
+  std::string metrics;
+  std::string log_format = "text";  // "text" or "json" (logging.h)
+
   std::string config_file;  // re-read on SIGHUP; "" for none
 
   proto::Status Validate() const;

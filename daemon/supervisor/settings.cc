@@ -204,6 +204,15 @@ std::vector<Setting> MakeSettings() {
                "worker is killed and replaced",
        .field = Field(&Config::worker_rlimit_cpu),
        .zero_means = "none", .metavar = "SECONDS"},
+      // Set up once, at start.
+      {.name = "metrics", .type = kString, .reload = kRestart,
+       .help = "Serve Prometheus metrics at http://HOST:PORT/metrics (HOST an IP "
+               "address, [IPv6] or *; port 0 picks one)",
+       .field = Field(&Config::metrics), .metavar = "HOST:PORT", .default_text = "off",
+       .example = "\"127.0.0.1:9464\""},
+      {.name = "log_format", .type = kChoice, .reload = kRestart,
+       .help = "How log lines are written: text, or one JSON object per line",
+       .field = Field(&Config::log_format), .choices = {"text", "json"}},
   };
 }
 

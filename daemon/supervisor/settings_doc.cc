@@ -88,21 +88,27 @@ std::string TomlLiteral(const Setting& s, const SettingValue& value) {
 }
 
 // `text` as comment lines of at most 79 columns.
-std::string Commented(const std::string& text) {
-  std::string out, line = "#";
+std::string Commented(std::string_view text) {
+  std::string out;
+  std::size_t line_start = 0;  // where the line being filled starts in `out`
+  out.push_back('#');
   std::size_t start = 0;
   while (start < text.size()) {
     std::size_t end = text.find(' ', start);
-    if (end == std::string::npos) end = text.size();
-    const std::string word = text.substr(start, end - start);
-    if (line.size() + 1 + word.size() > 79 && line.size() > 1) {
-      out.append(line).append("\n");
-      line = "#";
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(start, end - start);
+    const std::size_t line_size = out.size() - line_start;
+    if (line_size + 1 + word.size() > 79 && line_size > 1) {
+      out.push_back('\n');
+      line_start = out.size();
+      out.push_back('#');
     }
-    line.append(" ").append(word);
+    out.push_back(' ');
+    out.append(word);
     start = end + 1;
   }
-  return out.append(line).append("\n");
+  out.push_back('\n');
+  return out;
 }
 
 }  // namespace
@@ -126,10 +132,18 @@ std::string SettingsToml() {
       "# seconds or a number with a unit (ms, s, m, h, d).\n";
   const Config defaults;
   for (const Setting& s : Settings()) {
-    toml += "\n" + Commented(HelpText(s) + " (" + std::string(WhenItApplies(s.reload)) + ")");
-    const std::string value =
-        s.example.empty() ? TomlLiteral(s, s.field.get(defaults)) : std::string(s.example);
-    toml += "#" + std::string(s.name) + " = " + value + "\n";
+    std::string help = HelpText(s);
+    help.append(" (").append(WhenItApplies(s.reload)).append(")");
+    toml.push_back('\n');
+    toml.append(Commented(help));
+    toml.push_back('#');
+    toml.append(s.name).append(" = ");
+    if (s.example.empty()) {
+      toml.append(TomlLiteral(s, s.field.get(defaults)));
+    } else {
+      toml.append(s.example);
+    }
+    toml.push_back('\n');
   }
   return toml;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "proc_stats.h"
+#include "task_log.h"
 #include "settings.h"
 #include "tq/proto/endpoint.h"
 
@@ -152,6 +153,13 @@ Status Supervisor::Init() {
     // Owner and group may connect; others may not (DESIGN.md, Security).
     ::chmod(std::string(path).c_str(), 0660);
   }
+  if (!config_.metrics.empty()) {
+    auto endpoint = MetricsEndpoint::Bind(context_, config_.metrics, clock_,
+                                          [this] { return PrometheusText(); });
+    if (!endpoint.ok()) return endpoint.status();
+    metrics_endpoint_.emplace(std::move(*endpoint));
+    spdlog::info("serving metrics at {}", metrics_endpoint_->url());
+  }
   return pool_.Start();
 }
 
@@ -208,10 +216,13 @@ void Supervisor::BeforeSleep() {
     if (!id) break;
     Task* task = tasks_.Find(*id);
     if (task == nullptr || task->state != TaskState::kQueued) continue;
+    metrics_.TaskStarted(now - task->since);
+    task->since = now;
     task->state = TaskState::kRunning;
     ++task->attempts;
     task->started_at_ms = WallMs();
     task->worker_pid = pool_.pid(*slot);
+    LogTask(spdlog::level::debug, *task, "running (attempt {})", task->attempts);
     pool_.Dispatch(*slot,
                    proto::TaskAssignment{task->id, task->fn, task->args(), task->chunk, task->pipe},
                    task->timeout);
@@ -222,7 +233,10 @@ void Supervisor::BeforeSleep() {
 std::chrono::milliseconds Supervisor::NextTimeout() const {
   std::optional<base::Duration> next = pool_.TimeUntilNextDeadline();
   const auto now = clock_.Now();
-  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(), objects_.NextDeadline()}) {
+  const std::optional<base::TimePoint> metrics_at =
+      metrics_endpoint_ ? metrics_endpoint_->NextDeadline() : std::nullopt;
+  for (const auto& at :
+       {term_at_, kill_at_, scheduler_.NextReadyAt(), objects_.NextDeadline(), metrics_at}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
       if (!next || d < *next) next = d;
@@ -240,6 +254,8 @@ void Supervisor::Poll() {
   items.push_back({watch_->handle(), 0, ZMQ_POLLIN, 0});
   const bool read_clients = serving_;
   if (read_clients) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
+  const std::size_t metrics_item = items.size();
+  if (metrics_endpoint_) items.push_back({metrics_endpoint_->handle(), 0, ZMQ_POLLIN, 0});
   const std::size_t first_worker = items.size();
   std::vector<WorkerPool::PollFd> fds;
   pool_.AppendPollFds(&fds);
@@ -263,6 +279,9 @@ void Supervisor::Poll() {
   }
   if (items[1].revents & ZMQ_POLLIN) DrainWatch();
   if (read_clients && (items[2].revents & ZMQ_POLLIN)) DrainRouter();
+  if (metrics_endpoint_ && (items[metrics_item].revents & ZMQ_POLLIN)) {
+    metrics_endpoint_->OnReadable();
+  }
 }
 
 void Supervisor::HandleSignals() {
@@ -306,6 +325,7 @@ void Supervisor::DrainRouter() {
 
 void Supervisor::RunExpired() {
   pool_.RunExpired();
+  if (metrics_endpoint_) metrics_endpoint_->RunExpired();
   const auto now = clock_.Now();
   tasks_.Evict(now);
   objects_.RunExpired(now);

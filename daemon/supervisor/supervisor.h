@@ -42,6 +42,8 @@
 #include "config.h"
 #include "endpoint_lock.h"
 #include "objects/object_store.h"
+#include "metrics.h"
+#include "metrics_endpoint.h"
 #include "router_socket.h"
 #include "scheduler.h"
 #include "task_pipe.h"
@@ -120,6 +122,11 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   void OnTaskLost(std::uint64_t task_id, const DeathCause& cause) override;
   void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t rss_bytes,
                       base::Duration ran_for, std::string stack) override;
+  void OnWorkerRestarted(proto::RestartCause cause) override;
+
+  // ---- the figures of stats, metrics and /metrics (handlers/listing.cc)
+  proto::StatsReply Stats();
+  std::string PrometheusText() const;
 
   void OnTaskPipe(const Worker& worker, const proto::PipeMessage& message) override;
 
@@ -170,6 +177,7 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   std::optional<RouterSocket> router_;
   std::optional<ClientWatch> watch_;  // disconnects of the clients that hold things
   std::string worker_endpoint_;       // the endpoint as bound: workers' TQ_ENDPOINT
+  std::optional<MetricsEndpoint> metrics_endpoint_;  // iff --metrics is set
   ProcessSpawner spawner_;
   WorkerPool pool_;
   Scheduler scheduler_;
@@ -195,8 +203,8 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // trimmed (see BeforeSleep).
   std::size_t held_peak_ = 0;
 
-  // For `stats`: tasks ended by final state since start, and the last few.
-  std::array<std::uint64_t, 8> ended_by_state_{};
+  // For `stats`, `metrics` and /metrics; the last tasks to end.
+  Metrics metrics_{clock_};
   std::deque<std::uint64_t> recent_;  // task ids, newest first
 
   bool serving_ = false;   // the pool was ready once; clients are read

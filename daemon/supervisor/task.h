@@ -87,6 +87,9 @@ struct Task {
   std::int64_t started_at_ms = 0;
   std::int64_t finished_at_ms = 0;
   base::TimePoint finished_at{};    // steady clock, for the result TTL
+  // Steady clock, for the metrics: while queued, when it may run (its
+  // delay or retry backoff over); while running, when it started.
+  base::TimePoint since{};
 
   std::vector<Waiter> waiters;
   // Allocated on the first report only: most tasks never report progress.

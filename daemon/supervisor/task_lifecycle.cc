@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "supervisor.h"
+#include "task_log.h"
 
 namespace tq::daemon {
 
@@ -38,9 +39,12 @@ std::string Seconds(base::Duration d) {
 }  // namespace
 
 void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
+  const auto now = clock_.Now();
+  if (task.state == TaskState::kRunning) metrics_.AttemptEnded(now - task.since);  // a retry
+  task.since = std::max(ready_at, now);
   task.state = TaskState::kQueued;
   task.progress.reset();  // a retry starts over
-  scheduler_.Push(task.id, task.priority, ready_at, clock_.Now());
+  scheduler_.Push(task.id, task.priority, ready_at, now);
 }
 
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
@@ -61,8 +65,8 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
   }
   if (state == TaskState::kLost && task.worker_deaths >= config_.bury_after) {
     // A poison task: it would kill worker after worker. Park it.
-    spdlog::warn("task {} ({}) killed its worker {} times; buried", task.id,
-                 task.fn, task.worker_deaths);
+    LogTask(spdlog::level::warn, task, "killed its worker {} times; buried",
+            task.worker_deaths);
     error.message = "killed its worker " + std::to_string(task.worker_deaths) +
                     " times, last: " + error.message +
                     "; buried (tq kick " + std::to_string(task.id) +
@@ -76,8 +80,8 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
     constexpr std::chrono::milliseconds kMaxBackoff = std::chrono::hours(1);
     const auto backoff = std::min<std::chrono::milliseconds>(
         task.retry_backoff * (1u << std::min(task.attempts - 1, 16u)), kMaxBackoff);
-    spdlog::debug("task {} {} (attempt {}); retrying in {} ms", task.id,
-                  proto::TaskStateName(state), task.attempts, backoff.count());
+    LogTask(spdlog::level::debug, task, "{} (attempt {}); retrying in {} ms",
+            proto::TaskStateName(state), task.attempts, backoff.count());
     task.error = std::make_unique<TaskError>(std::move(error));  // status shows it meanwhile
     Enqueue(task, clock_.Now() + backoff);
     return;
@@ -88,6 +92,8 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
 void Supervisor::EndTask(Task& task, TaskState state, std::string value,
                         TaskError error) {
   if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
+  if (task.state == TaskState::kRunning) metrics_.AttemptEnded(clock_.Now() - task.since);
+  metrics_.TaskEnded(task.fn, state);
   task.state = state;
   if (state != TaskState::kBuried) {  // a kick runs a buried task again
     // The args are never needed again, and not kept in the store.
@@ -97,11 +103,10 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   task.error = error.type.empty() ? nullptr : std::make_unique<TaskError>(std::move(error));
   task.finished_at_ms = WallMs();
   task.progress.reset();
-  ++ended_by_state_[static_cast<std::size_t>(state)];
   std::erase(recent_, task.id);  // a kicked task that ends again
   recent_.push_front(task.id);
   if (recent_.size() > kRecentTasks) recent_.pop_back();
-  spdlog::debug("task {} {}", task.id, proto::TaskStateName(state));
+  LogTask(spdlog::level::debug, task, "{}", proto::TaskStateName(state));
   OnTaskOver(task);  // its pipe's end reaches the client before its result
   for (const Waiter& w : task.waiters) SendResult(task, w);
   task.waiters.clear();
@@ -148,6 +153,10 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   SendReply(client);
 }
 
+void Supervisor::OnWorkerRestarted(proto::RestartCause cause) {
+  metrics_.WorkerRestarted(cause);
+}
+
 void Supervisor::OnWorkerReady(const Worker&, const proto::WorkerHello& hello) {
   for (std::size_t i = 0; i < hello.functions.size(); ++i) {
     const std::string_view fn = hello.functions[i];
@@ -168,7 +177,11 @@ void Supervisor::ReplayProgress(const Task& task, const Waiter& to) {
 void Supervisor::OnTaskResult(const Worker& worker, const proto::WorkerResult& result) {
   Task* task = tasks_.Find(result.task_id);
   if (task == nullptr || task->state != TaskState::kRunning) {
-    spdlog::error("result for task {} which is not running", result.task_id);
+    const LogFields fields{.task = result.task_id,
+                           .fn = task != nullptr ? std::string_view(task->fn) : "",
+                           .pid = worker.pid()};
+    const ScopedLogFields scope(fields);
+    spdlog::error("a result for a task that is not running");
     return;
   }
   if (result.state == TaskState::kDone) {
@@ -203,7 +216,7 @@ void Supervisor::OnTaskProgress(const Worker&, const proto::TaskProgress& progre
 void Supervisor::OnTaskLost(std::uint64_t task_id, const DeathCause& cause) {
   Task* task = tasks_.Find(task_id);
   if (task == nullptr || task->state != TaskState::kRunning) return;
-  if (!stopping_) spdlog::warn("task {} lost: {}", task_id, cause.message);
+  if (!stopping_) LogTask(spdlog::level::warn, *task, "lost: {}", cause.message);
   TaskError error;
   error.type = "tq.WorkerLost";
   error.message = cause.message;
@@ -220,8 +233,8 @@ void Supervisor::OnTaskTimedOut(std::uint64_t task_id, pid_t pid,
                                 std::string stack) {
   Task* task = tasks_.Find(task_id);
   if (task == nullptr || task->state != TaskState::kRunning) return;
-  spdlog::warn("task {} ({}) timed out after {}; stopping worker {}", task_id,
-               task->fn, Seconds(task->timeout), pid);
+  LogTask(spdlog::level::warn, *task, "timed out after {}; stopping its worker",
+          Seconds(task->timeout));
   TaskError error;
   error.type = "tq.TimedOut";
   error.message = "timed out after " + Seconds(task->timeout);

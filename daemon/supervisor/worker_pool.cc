@@ -89,7 +89,8 @@ void WorkerPool::BeginStop(Slot& s, StopReason reason, std::string why) {
   if (reason == StopReason::kExpel || reason == StopReason::kVanished) {
     if (const Assignment* t = TaskOf(s)) task = *t;
   }
-  TQ_CHECK(reason != StopReason::kRetire || TaskOf(s) == nullptr);
+  TQ_CHECK((reason != StopReason::kRetire && reason != StopReason::kRecycle) ||
+           TaskOf(s) == nullptr);
   std::optional<base::Subprocess> tool;
   if (auto* capturing = std::get_if<Capturing>(&s.state)) {
     tool = capturing->capture.ReleaseTool();
@@ -102,6 +103,7 @@ void WorkerPool::BeginStop(Slot& s, StopReason reason, std::string why) {
   std::optional<base::TimePoint> kill_at = clock_.Now() + settings_.stop_grace;
   switch (reason) {
     case StopReason::kRetire:
+    case StopReason::kRecycle:
       if (!why.empty() && !shutting_down_) {
         spdlog::info("worker {} (pid {}): {}", s.index, w.pid(), why);
       }
@@ -133,9 +135,9 @@ void WorkerPool::AfterTask(Slot& s) {
     BeginStop(s, StopReason::kRetire, "the pool shrinks");
   } else if (settings_.max_tasks_per_worker != 0 &&
              w.tasks_done() >= settings_.max_tasks_per_worker) {
-    BeginStop(s, StopReason::kRetire, "recycled after max_tasks_per_worker tasks");
+    BeginStop(s, StopReason::kRecycle, "recycled after max_tasks_per_worker tasks");
   } else if (settings_.max_rss_bytes != 0 && w.SampleRss() > settings_.max_rss_bytes) {
-    BeginStop(s, StopReason::kRetire,
+    BeginStop(s, StopReason::kRecycle,
               "at " + MiB(w.rss_bytes()) + " RSS, over max_rss_per_worker " +
                   MiB(settings_.max_rss_bytes) + "; recycling");
   }
@@ -162,6 +164,7 @@ void WorkerPool::Reap(Slot& s, const base::ExitStatus& exit) {
   if (Reading(s)) OnReadable(s);
   const auto* stopping = std::get_if<Stopping>(&s.state);
   const bool expected = stopping != nullptr && (stopping->reason == StopReason::kRetire ||
+                                                stopping->reason == StopReason::kRecycle ||
                                                 stopping->reason == StopReason::kStopTask);
   const Worker& w = *s.worker;
   // A crash loop: it died before saying hello, or went on its own (not
@@ -176,6 +179,7 @@ void WorkerPool::Reap(Slot& s, const base::ExitStatus& exit) {
 WorkerPool::Death WorkerPool::ReportDeath(Slot& s, const base::ExitStatus& exit) {
   Death death{DescribeDeath(s, exit), std::nullopt};
   if (const Assignment* task = TaskOf(s)) death.lost_task = task->task_id;
+  const std::optional<proto::RestartCause> restart = RestartCauseOf(s, death.cause);
   if (auto* capturing = std::get_if<Capturing>(&s.state)) {
     (void)AbandonCapture(capturing->capture);
   } else if (auto* stopping = std::get_if<Stopping>(&s.state); stopping && stopping->tool) {
@@ -185,7 +189,19 @@ WorkerPool::Death WorkerPool::ReportDeath(Slot& s, const base::ExitStatus& exit)
   s.worker.reset();
   s.state = Empty{};
   if (death.lost_task) listener_.OnTaskLost(*death.lost_task, death.cause);
+  if (restart) listener_.OnWorkerRestarted(*restart);
   return death;
+}
+
+std::optional<proto::RestartCause> WorkerPool::RestartCauseOf(const Slot& s,
+                                                              const DeathCause& death) {
+  if (const auto* stopping = std::get_if<Stopping>(&s.state)) {
+    if (stopping->reason == StopReason::kRetire) return std::nullopt;
+    if (stopping->reason == StopReason::kRecycle) return proto::RestartCause::kRecycled;
+    if (stopping->reason == StopReason::kStopTask) return proto::RestartCause::kStopped;
+  }
+  // Otherwise it died as DescribeDeath says, and the names are the same.
+  return proto::ParseRestartCause(death.cause).value_or(proto::RestartCause::kExit);
 }
 
 DeathCause WorkerPool::DescribeDeath(const Slot& s, const base::ExitStatus& exit) {
@@ -610,7 +626,10 @@ WorkerView WorkerPool::View(const Slot& s) {
   } else {
     v.state = "stopping";
   }
-  if (const Assignment* task = TaskOf(s)) v.task_id = task->task_id;
+  if (const Assignment* task = TaskOf(s)) {
+    v.task_id = task->task_id;
+    v.task_started_at = task->started_at;
+  }
   v.tasks_done = s.worker->tasks_done();
   v.started_at = s.worker->started_at();
   return v;

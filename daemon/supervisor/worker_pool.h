@@ -82,6 +82,7 @@ struct WorkerView {
   std::optional<std::uint64_t> task_id;
   std::uint64_t tasks_done = 0;
   base::TimePoint started_at{};
+  base::TimePoint task_started_at{};  // when task_id started, if it is set
 };
 
 class WorkerPool {
@@ -110,6 +111,9 @@ class WorkerPool {
     virtual void OnTaskTimedOut(std::uint64_t task_id, pid_t pid,
                                 std::uint64_t rss_bytes, base::Duration ran_for,
                                 std::string stack) = 0;
+    // A worker was reaped that was not retired (pool shrink, shutdown):
+    // it died, broke the protocol, was recycled or had its task stopped.
+    virtual void OnWorkerRestarted(proto::RestartCause cause) = 0;
   };
 
   // What the supervisor polls for a slot, and hands back in OnPollEvent.
@@ -196,8 +200,9 @@ class WorkerPool {
     std::optional<base::TimePoint> deadline;
   };
   enum class StopReason : std::uint8_t {
-    kRetire,    // between tasks (recycled, shrink, shutdown): input closed,
-                // it exits on EOF; SIGKILL after stop_grace
+    kRetire,    // between tasks (shrink, shutdown): input closed, it
+                // exits on EOF; SIGKILL after stop_grace
+    kRecycle,   // as kRetire, after max_tasks_per_worker or max_rss_bytes
     kStopTask,  // its task timed out or was cancelled, and was answered:
                 // SIGTERM now, SIGKILL after stop_grace
     kExpel,     // it broke the protocol: SIGKILL now; its task is lost
@@ -276,6 +281,9 @@ class WorkerPool {
   // Any state with a worker -> Empty; its task, if any, is reported lost.
   Death ReportDeath(Slot& s, const base::ExitStatus& exit);
   DeathCause DescribeDeath(const Slot& s, const base::ExitStatus& exit);
+  // Why the worker of `s` counts as restarted; nullopt if it was retired.
+  static std::optional<proto::RestartCause> RestartCauseOf(const Slot& s,
+                                                           const DeathCause& death);
   // Empty -> Starting, RespawnWait, or stays Empty.
   void ScheduleRespawn(Slot& s, const Death& death, bool expected, bool crash_loop);
 

@@ -138,6 +138,7 @@ constexpr RequestRow kRequests[] = {
     {RequestKind::kFunctions, "functions",
      DecodeBareRequest<ListRequest, Listing::kFunctions>},
     {RequestKind::kUnwait, "unwait", DecodeUnwait},
+    {RequestKind::kMetrics, "metrics", DecodeBareRequest<ListRequest, Listing::kMetrics>},
     {RequestKind::kDict, "dict", DecodeObject<ObjectType::kDict>},
     {RequestKind::kList, "list", DecodeObject<ObjectType::kList>},
     {RequestKind::kQueue, "queue", DecodeObject<ObjectType::kQueue>},
@@ -171,6 +172,7 @@ RequestKind KindOfListing(Listing what) {
     case Listing::kWorkers: return RequestKind::kWorkers;
     case Listing::kStats: return RequestKind::kStats;
     case Listing::kFunctions: return RequestKind::kFunctions;
+    case Listing::kMetrics: return RequestKind::kMetrics;
   }
   return RequestKind::kStats;
 }

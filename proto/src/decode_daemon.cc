@@ -76,6 +76,7 @@ Status ReadWorker(Fields& w, WorkerInfo* info) {
   TQ_RETURN_IF_ERROR(w.Str("fn", &info->fn));
   TQ_RETURN_IF_ERROR(w.Uint("tasks_done", &info->tasks_done));
   TQ_RETURN_IF_ERROR(w.Uint("uptime_ms", &info->uptime_ms));
+  TQ_RETURN_IF_ERROR(w.OptUint("task_ms", &info->task_ms));
   TQ_RETURN_IF_ERROR(w.Str("name", &info->name, false));
   return w.Uint("rss_bytes", &info->rss_bytes);
 }
@@ -99,6 +100,78 @@ Status ReadRecentTask(Fields& t, RecentTask* r) {
   return t.Int("finished_at_ms", &r->finished_at_ms, true);
 }
 
+// Field `key`, a map read by `read`. Absent, as from a tqd older than the
+// field, leaves *out as it is.
+template <typename T>
+Status ReadOptionalMap(Fields& f, std::string_view key, Status (*read)(Fields&, T*), T* out) {
+  const msgpack::object* o = f.Find(key);
+  if (o == nullptr) return Status::Ok();
+  if (o->type != msgpack::type::MAP) {
+    return f.Error(ErrorCode::kWrongType, "field '" + std::string(key) +
+                                              "' must be a map, got " +
+                                              std::string(TypeName(*o)));
+  }
+  Fields m = f.Nested(key, *o);
+  TQ_RETURN_IF_ERROR(m.Init());
+  TQ_RETURN_IF_ERROR(read(m, out));
+  return m.NoUnknownFields();
+}
+
+Status ReadEnded(Fields& f, EndedCounts* ended) {
+  for (const TaskState s : kFinalStates) {
+    TQ_RETURN_IF_ERROR(f.Uint(TaskStateName(s), &(*ended)[s]));
+  }
+  return Status::Ok();
+}
+
+Status ReadDurations(Fields& f, DurationStats* d) {
+  TQ_RETURN_IF_ERROR(f.Uint("count", &d->count));
+  TQ_RETURN_IF_ERROR(f.Uint("sum_us", &d->sum_us));
+  TQ_RETURN_IF_ERROR(f.Uint("p50_us", &d->p50_us));
+  TQ_RETURN_IF_ERROR(f.Uint("p90_us", &d->p90_us));
+  TQ_RETURN_IF_ERROR(f.Uint("p99_us", &d->p99_us));
+  return f.Uint("max_us", &d->max_us);
+}
+
+// A cause this build does not know is ignored; one it knows may be absent.
+Status ReadRestarts(Fields& f, RestartCounts* restarts) {
+  for (std::size_t i = 0; i < kRestartCauses; ++i) {
+    TQ_RETURN_IF_ERROR(
+        f.OptUint(RestartCauseName(static_cast<RestartCause>(i)), &(*restarts)[i]));
+  }
+  return Status::Ok();
+}
+
+Status ReadWindowFigures(Fields& f, WindowStats* s) {
+  TQ_RETURN_IF_ERROR(f.OptUint("submitted", &s->submitted));
+  TQ_RETURN_IF_ERROR(ReadOptionalMap(f, "restarts", ReadRestarts, &s->restarts));
+  TQ_RETURN_IF_ERROR(ReadOptionalMap(f, "queue_wait", ReadDurations, &s->queue_wait));
+  return ReadOptionalMap(f, "run_time", ReadDurations, &s->run_time);
+}
+
+Status ReadLastMinute(Fields& f, WindowStats* s) {
+  TQ_RETURN_IF_ERROR(f.Uint("span_ms", &s->span_ms));
+  TQ_RETURN_IF_ERROR(ReadEnded(f, &s->ended));
+  return ReadWindowFigures(f, s);
+}
+
+Status ReadWorkerStates(Fields& f, WorkerCounts* c) {
+  std::uint32_t* fields[] = {&c->starting, &c->idle, &c->busy, &c->stopping};
+  const std::string_view names[] = {"starting", "idle", "busy", "stopping"};
+  for (std::size_t i = 0; i < std::size(names); ++i) {
+    std::uint64_t n = 0;
+    TQ_RETURN_IF_ERROR(f.OptUint(names[i], &n));
+    *fields[i] = static_cast<std::uint32_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status ReadFunctionStats(Fields& f, FunctionStats* s) {
+  TQ_RETURN_IF_ERROR(f.Str("fn", &s->fn));
+  TQ_RETURN_IF_ERROR(f.Uint("submitted", &s->submitted));
+  return ReadEnded(f, &s->ended);
+}
+
 Result<DaemonMessage> DecodeQueueStats(Fields& f, const Limits&) {
   StatsReply m;
   TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
@@ -107,15 +180,26 @@ Result<DaemonMessage> DecodeQueueStats(Fields& f, const Limits&) {
   TQ_RETURN_IF_ERROR(f.Uint("running", &m.running));
   TQ_RETURN_IF_ERROR(f.Uint("workers", &workers));
   m.workers = static_cast<std::uint32_t>(workers);
-  TQ_RETURN_IF_ERROR(f.Uint("done", &m.done));
-  TQ_RETURN_IF_ERROR(f.Uint("failed", &m.failed));
-  TQ_RETURN_IF_ERROR(f.Uint("timed_out", &m.timed_out));
-  TQ_RETURN_IF_ERROR(f.Uint("cancelled", &m.cancelled));
-  TQ_RETURN_IF_ERROR(f.Uint("lost", &m.lost));
-  TQ_RETURN_IF_ERROR(f.Uint("buried", &m.buried));
+  TQ_RETURN_IF_ERROR(ReadEnded(f, &m.since_start.ended));
   TQ_RETURN_IF_ERROR(
       ReadArrayOfMaps(f, "recent", "each recent task", "recent", ReadRecentTask, &m.recent));
+  // The rest came with `tq stats`; an older tqd sends none of it.
+  TQ_RETURN_IF_ERROR(f.OptUint("uptime_ms", &m.since_start.span_ms));
+  TQ_RETURN_IF_ERROR(ReadWindowFigures(f, &m.since_start));
+  TQ_RETURN_IF_ERROR(ReadOptionalMap(f, "worker_states", ReadWorkerStates, &m.worker_states));
+  TQ_RETURN_IF_ERROR(ReadOptionalMap(f, "last_minute", ReadLastMinute, &m.last_minute));
+  if (f.Find("functions") != nullptr) {
+    TQ_RETURN_IF_ERROR(ReadArrayOfMaps(f, "functions", "each function's stats", "functions",
+                                       ReadFunctionStats, &m.functions));
+  }
   return DaemonMessage{std::move(m)};
+}
+
+Result<DaemonMessage> DecodeMetricsText(Fields& f, const Limits&) {
+  MetricsReply m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Str("text", &m.text));
+  return DaemonMessage{m};
 }
 
 Result<DaemonMessage> DecodeErrorReply(Fields& f, const Limits&) {
@@ -217,7 +301,7 @@ constexpr KindRow<DaemonMessage> kReplies[] = {
     {"task_status", DecodeTaskStatus},  {"progress", DecodeProgress},
     {"worker_list", DecodeWorkerList},  {"queue_stats", DecodeQueueStats},
     {"error", DecodeErrorReply},        {"pong", DecodePong},
-    {"function_list", DecodeFunctionList},
+    {"function_list", DecodeFunctionList}, {"metrics_text", DecodeMetricsText},
     {"reply", DecodeObjectReply},       {"pipe", DecodePipeToClient<false>},
     {"pipe_close", DecodePipeToClient<true>},
 };

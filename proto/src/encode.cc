@@ -57,12 +57,46 @@ void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("tasks_done", info.tasks_done);
   w.Uint("uptime_ms", info.uptime_ms);
   w.Uint("rss_bytes", info.rss_bytes);
+  w.Uint("task_ms", info.task_ms);
   if (!info.name.empty()) w.Str("name", info.name);
 }
 
 void WriteFunction(MapWriter& w, const FunctionInfo& f) {
   w.Str("name", f.name);
   if (!f.origin.empty()) w.Str("origin", f.origin);
+}
+
+void WriteEnded(MapWriter& w, const EndedCounts& ended) {
+  for (const TaskState s : kFinalStates) w.Uint(TaskStateName(s), ended[s]);
+}
+
+void WriteDurations(MapWriter& parent, std::string_view key, const DurationStats& d) {
+  MapWriter w = parent.Map(key);
+  w.Uint("count", d.count);
+  w.Uint("sum_us", d.sum_us);
+  w.Uint("p50_us", d.p50_us);
+  w.Uint("p90_us", d.p90_us);
+  w.Uint("p99_us", d.p99_us);
+  w.Uint("max_us", d.max_us);
+}
+
+// What a window holds besides its span and its ended counts.
+void WriteWindowFigures(MapWriter& w, const WindowStats& s) {
+  w.Uint("submitted", s.submitted);
+  {
+    MapWriter restarts = w.Map("restarts");
+    for (std::size_t i = 0; i < kRestartCauses; ++i) {
+      restarts.Uint(RestartCauseName(static_cast<RestartCause>(i)), s.restarts[i]);
+    }
+  }
+  WriteDurations(w, "queue_wait", s.queue_wait);
+  WriteDurations(w, "run_time", s.run_time);
+}
+
+void WriteFunctionStats(MapWriter& w, const FunctionStats& f) {
+  w.Str("fn", f.fn);
+  w.Uint("submitted", f.submitted);
+  WriteEnded(w, f.ended);
 }
 
 void WriteRecentTask(MapWriter& w, const RecentTask& t) {
@@ -202,13 +236,29 @@ void Encode(const StatsReply& m, Buffer& out) {
   w.Uint("queued", m.queued);
   w.Uint("running", m.running);
   w.Uint("workers", m.workers);
-  w.Uint("done", m.done);
-  w.Uint("failed", m.failed);
-  w.Uint("timed_out", m.timed_out);
-  w.Uint("cancelled", m.cancelled);
-  w.Uint("lost", m.lost);
-  w.Uint("buried", m.buried);
+  WriteEnded(w, m.since_start.ended);
   WriteArrayOfMaps(w, "recent", m.recent, WriteRecentTask);
+  w.Uint("uptime_ms", m.since_start.span_ms);
+  WriteWindowFigures(w, m.since_start);
+  {
+    MapWriter states = w.Map("worker_states");
+    states.Uint("starting", m.worker_states.starting);
+    states.Uint("idle", m.worker_states.idle);
+    states.Uint("busy", m.worker_states.busy);
+    states.Uint("stopping", m.worker_states.stopping);
+  }
+  {
+    MapWriter last = w.Map("last_minute");
+    last.Uint("span_ms", m.last_minute.span_ms);
+    WriteEnded(last, m.last_minute.ended);
+    WriteWindowFigures(last, m.last_minute);
+  }
+  WriteArrayOfMaps(w, "functions", m.functions, WriteFunctionStats);
+}
+
+void Encode(const MetricsReply& m, Buffer& out) {
+  MessageWriter w(out, "metrics_text", m.request_id);
+  w.Str("text", m.text);
 }
 
 void Encode(const ErrorReply& m, Buffer& out) {

@@ -1,4 +1,4 @@
-// TaskState names as they appear on the wire and in the CLI.
+// TaskState and RestartCause names as they appear on the wire and in the CLI.
 #include <array>
 
 #include "tq/proto/messages.h"
@@ -10,6 +10,9 @@ constexpr std::array<std::string_view, 8> kStateNames{
     "queued", "running", "done",      "failed",
     "timed_out", "cancelled", "lost", "buried"};
 
+constexpr std::array<std::string_view, kRestartCauses> kCauseNames{
+    "exit", "signal", "oom", "protocol", "recycled", "stopped"};
+
 }  // namespace
 
 std::string_view TaskStateName(TaskState state) {
@@ -19,6 +22,17 @@ std::string_view TaskStateName(TaskState state) {
 std::optional<TaskState> ParseTaskState(std::string_view name) {
   for (std::size_t i = 0; i < kStateNames.size(); ++i) {
     if (kStateNames[i] == name) return static_cast<TaskState>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view RestartCauseName(RestartCause cause) {
+  return kCauseNames[static_cast<std::size_t>(cause)];
+}
+
+std::optional<RestartCause> ParseRestartCause(std::string_view name) {
+  for (std::size_t i = 0; i < kCauseNames.size(); ++i) {
+    if (kCauseNames[i] == name) return static_cast<RestartCause>(i);
   }
   return std::nullopt;
 }

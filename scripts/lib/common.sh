@@ -4,12 +4,14 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # What building tq needs on Debian 12 (gdb: tqd uses it for the stacks of
-# timed-out tasks; help2man makes the man pages), and what running its tests
-# adds (man-db: the install test renders the man pages).
+# timed-out tasks; help2man makes the man pages; ncurses: tq top), and what
+# running its tests adds (man-db: the install test renders the man pages;
+# tmux: the terminal tq top is tested in).
 TQ_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev libcli11-dev
-  nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev libsqlite3-dev gdb help2man)
-TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db)
+  nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev libsqlite3-dev gdb help2man
+  libncurses-dev)
+TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db tmux)
 # The thumbnail example's plugin and test (examples/thumbnails), and what
 # its benchmark (bench/thumbnails/run) compares it with.
 TQ_THUMBNAIL_PACKAGES=(libjpeg62-turbo-dev)

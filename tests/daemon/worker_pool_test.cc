@@ -24,10 +24,11 @@ using testing::FakeSpawner;
 using testing::FakeWorker;
 
 struct Event {
-  std::string what;  // "ready", "result", "progress", "lost", "timed_out"
+  std::string what;  // "ready", "result", "progress", "lost", "timed_out", "restart"
   std::uint64_t task_id = 0;
   pid_t pid = 0;
-  std::string detail;  // lost: the cause and message; timed_out: the stack
+  std::string detail;  // lost: the cause and message; timed_out: the stack;
+                       // restart: the cause
 };
 
 class RecordingListener final : public WorkerPool::Listener {
@@ -47,6 +48,15 @@ class RecordingListener final : public WorkerPool::Listener {
   void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t,
                       base::Duration, std::string stack) override {
     events.push_back({"timed_out", task_id, pid, std::move(stack)});
+  }
+  void OnWorkerRestarted(proto::RestartCause cause) override {
+    events.push_back({"restart", 0, 0, std::string(proto::RestartCauseName(cause))});
+  }
+  // The causes of the restarts reported, in order.
+  std::vector<std::string> Restarts() const {
+    std::vector<std::string> out;
+    for (const Event& e : Of("restart")) out.push_back(e.detail);
+    return out;
   }
   // The events named `what`.
   std::vector<Event> Of(const std::string& what) const {
@@ -194,6 +204,7 @@ TEST_F(WorkerPoolTest, AWorkerSilentPastTheStartTimeoutIsKilledAndReplacedWithBa
   pool.RunExpired();
   EXPECT_EQ(silent->signals, std::vector<int>{SIGKILL});
   pool.ReapExited();
+  EXPECT_EQ(listener_.Restarts(), (std::vector<std::string>{"recycled", "protocol"}));
   // It never said hello: a crash loop, so its successor waits.
   EXPECT_EQ(spawner_.spawned.size(), 2u);
   ASSERT_TRUE(pool.TimeUntilNextDeadline().has_value());
@@ -213,6 +224,7 @@ TEST_F(WorkerPoolTest, HelloTwiceOrAGarbledFrameExpelsTheWorker) {
   EXPECT_EQ(spawner_.spawned[1]->signals, std::vector<int>{SIGKILL});
   pool.ReapExited();
   EXPECT_TRUE(listener_.Of("lost").empty());  // they ran no task
+  EXPECT_EQ(listener_.Restarts(), (std::vector<std::string>{"protocol", "protocol"}));
 }
 
 // ---- tasks ----------------------------------------------------------------
@@ -220,8 +232,13 @@ TEST_F(WorkerPoolTest, HelloTwiceOrAGarbledFrameExpelsTheWorker) {
 TEST_F(WorkerPoolTest, AResultFreesTheWorkerForTheNextTask) {
   WorkerPool& pool = Start(1);
   GreetAll();
+  clock_.Advance(3s);
   auto w = Run(7);
   EXPECT_EQ(States(), std::vector<std::string>{"busy"});
+  clock_.Advance(250ms);
+  pool.ForEachWorker([&](const WorkerView& v) {
+    EXPECT_EQ(clock_.Now() - v.task_started_at, 250ms);  // for `workers`' task_ms
+  });
   EXPECT_FALSE(pool.FindIdle().has_value());
   w->Progress(7, 1, 2);
   w->Result(7);
@@ -264,6 +281,7 @@ TEST_F(WorkerPoolTest, DeathSeenAsEofFirstThenSigchldLosesTheTaskOnceAndReplaces
   const auto lost = listener_.Of("lost");
   ASSERT_EQ(lost.size(), 1u);
   EXPECT_EQ(lost[0].detail, "signal: worker 5000001 killed by signal 11 (SIGSEGV)");
+  EXPECT_EQ(listener_.Restarts(), std::vector<std::string>{"signal"});
   ASSERT_EQ(spawner_.spawned.size(), 3u);
   EXPECT_EQ(pool.live(), 2u);
 }
@@ -320,6 +338,7 @@ TEST_F(WorkerPoolTest, AResultWrittenJustBeforeDeathIsReadBeforeTheTaskIsDeclare
   pool.ReapExited();
   ASSERT_EQ(listener_.Of("result").size(), 1u);
   EXPECT_TRUE(listener_.Of("lost").empty());
+  EXPECT_EQ(listener_.Restarts(), std::vector<std::string>{"exit"});  // it was not asked to
 }
 
 TEST_F(WorkerPoolTest, AWorkerThatClosesItsPipeButLivesOnIsKilledAfterTheGrace) {
@@ -355,6 +374,7 @@ TEST_F(WorkerPoolTest, AnOomKillIsToldApartFromAnyOtherSigkill) {
   ASSERT_EQ(lost.size(), 2u);
   EXPECT_EQ(lost[0].detail, "signal: worker 5000001 killed by signal 9 (SIGKILL)");
   EXPECT_EQ(lost[1].detail, "oom: worker 5000002 killed by the kernel's OOM killer (signal 9)");
+  EXPECT_EQ(listener_.Restarts(), (std::vector<std::string>{"signal", "oom"}));
 }
 
 // ---- crash loops ------------------------------------------------------------
@@ -441,6 +461,7 @@ TEST_F(WorkerPoolTest, ATaskPastItsDeadlineIsReportedTimedOutAndItsWorkerStopped
   EXPECT_EQ(w->signals, (std::vector<int>{SIGTERM, SIGKILL}));
   pool.ReapExited();
   EXPECT_TRUE(listener_.Of("lost").empty());  // answered as timed out already
+  EXPECT_EQ(listener_.Restarts(), std::vector<std::string>{"stopped"});  // SIGKILL or not
   EXPECT_EQ(spawner_.spawned.size(), 2u);
   EXPECT_EQ(States(), std::vector<std::string>{"starting"});
 }
@@ -481,6 +502,7 @@ TEST_F(WorkerPoolTest, StoppingACancelledTaskTerminatesItsWorkerWithoutReporting
   EXPECT_EQ(w->signals, std::vector<int>{SIGTERM});
   pool.ReapExited();
   EXPECT_TRUE(listener_.Of("lost").empty());
+  EXPECT_EQ(listener_.Restarts(), std::vector<std::string>{"stopped"});
   EXPECT_EQ(spawner_.spawned.size(), 2u);  // expected: no backoff
 }
 
@@ -503,6 +525,7 @@ TEST_F(WorkerPoolTest, AWorkerIsRecycledBetweenTasksAfterMaxTasks) {
   w->Exit(0);
   pool.ReapExited();
   EXPECT_EQ(spawner_.spawned.size(), 2u);  // at once: it was asked to go
+  EXPECT_EQ(listener_.Restarts(), std::vector<std::string>{"recycled"});
 }
 
 TEST_F(WorkerPoolTest, AWorkerIsRecycledBetweenTasksAboveMaxRss) {
@@ -523,6 +546,7 @@ TEST_F(WorkerPoolTest, AWorkerIsRecycledBetweenTasksAboveMaxRss) {
   w->Exit(0);
   pool.ReapExited();
   EXPECT_EQ(spawner_.spawned.size(), 2u);
+  EXPECT_EQ(listener_.Restarts(), std::vector<std::string>{"recycled"});
 }
 
 TEST_F(WorkerPoolTest, ARetiredWorkerThatIgnoresEofIsKilledAfterTheGrace) {
@@ -565,6 +589,7 @@ TEST_F(WorkerPoolTest, ShrinkingRetiresIdleWorkersAtOnceAndBusyOnesAfterTheirTas
   pool.Resize(2);
   EXPECT_EQ(pool.live(), 2u);
   EXPECT_EQ(spawner_.spawned.size(), 5u);
+  EXPECT_TRUE(listener_.Restarts().empty());  // retired, not restarted
 }
 
 TEST_F(WorkerPoolTest, GrowingBackBeforeARetiredWorkerLeftReplacesItWhenItGoes) {
@@ -597,6 +622,7 @@ TEST_F(WorkerPoolTest, ShutdownRetiresIdleWorkersAndLetsRunningTasksFinish) {
   pool.ReapExited();
   EXPECT_TRUE(pool.AllExited());
   EXPECT_EQ(spawner_.spawned.size(), 2u);  // nothing respawned while stopping
+  EXPECT_TRUE(listener_.Restarts().empty());
 }
 
 TEST_F(WorkerPoolTest, ACrashDuringShutdownIsReportedButNotReplaced) {
@@ -609,6 +635,7 @@ TEST_F(WorkerPoolTest, ACrashDuringShutdownIsReportedButNotReplaced) {
   EXPECT_EQ(listener_.Of("lost").size(), 1u);
   EXPECT_TRUE(pool.AllExited());
   EXPECT_EQ(spawner_.spawned.size(), 1u);
+  EXPECT_EQ(listener_.Restarts(), std::vector<std::string>{"signal"});  // not retired
 }
 
 }  // namespace

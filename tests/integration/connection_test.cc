@@ -114,7 +114,7 @@ TEST(ConnectionTest, AClientThatDidNotReadIsToldHowManyRepliesWereDropped) {
   }
   // Every task done, so no reply is still to come.
   Client b(tqd.endpoint());
-  ASSERT_TRUE(WaitFor("every task to end", [&] { return b.stats().done == kSubmits; }, 120s));
+  ASSERT_TRUE(WaitFor("every task to end", [&] { return b.stats().since_start.ended.done == kSubmits; }, 120s));
   ASSERT_NE(tqd.Log().find("unread replies"), std::string::npos) << "nothing was dropped";
 
   proto::Decoder decoder;

@@ -19,7 +19,7 @@ using testing::WithExamplePlugin;
 class MapChunkTest : public ::testing::Test {
  protected:
   // Tasks that have ended done since tqd started.
-  std::uint64_t DoneTasks() { return client_.stats().done; }
+  std::uint64_t DoneTasks() { return client_.stats().since_start.ended.done; }
 
   TqdProcess tqd_{WithExamplePlugin()};
   Client client_{tqd_.endpoint()};
@@ -98,7 +98,7 @@ TEST_F(MapChunkTest, AWorkerThatDiesLosesEveryItemOfItsChunk) {
     EXPECT_EQ(e.state(), TaskState::kLost);
   }
   // One task, lost once; the pool goes on.
-  EXPECT_EQ(client_.stats().lost, 1u);
+  EXPECT_EQ(client_.stats().since_start.ended.lost, 1u);
   EXPECT_EQ(client_.apply<long>("square", 3), 9);
 }
 

@@ -91,8 +91,8 @@ TEST(ListingTest, StatsCountEndedTasksAndListTheRecent) {
   ASSERT_TRUE(testing::WaitFor([&] { return delayed.task_id() != 0; }));
   const QueueStats s = client.stats();
   EXPECT_EQ(s.queued, 1u);
-  EXPECT_EQ(s.done, 1u);
-  EXPECT_EQ(s.failed, 1u);
+  EXPECT_EQ(s.since_start.ended.done, 1u);
+  EXPECT_EQ(s.since_start.ended.failed, 1u);
   EXPECT_EQ(s.workers, 2u);
   ASSERT_EQ(s.recent.size(), 2u);
   EXPECT_EQ(s.recent[0].fn, "fail");  // newest first

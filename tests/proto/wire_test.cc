@@ -165,6 +165,9 @@ std::vector<WireCase> Cases() {
   c.push_back(Case("stats", ListRequest{.request_id = 2, .what = Listing::kStats},
                    R::kTqdFromClient, "83 a1 76 01 a4 6b 69 6e 64 a5 73 74 61 74 73 a3 72 65 "
                                       "71 02"));
+  c.push_back(Case("metrics", ListRequest{.request_id = 3, .what = Listing::kMetrics},
+                   R::kTqdFromClient,
+                   "83 a1 76 01 a4 6b 69 6e 64 a7 6d 65 74 72 69 63 73 a3 72 65 71 03"));
 
   // ---- tqd -> client
   c.push_back(Case("accepted", Accepted{.request_id = 7, .task_id = 1}, R::kClientFromTqd,
@@ -295,48 +298,109 @@ std::vector<WireCase> Cases() {
                                              .rss_bytes = 1 << 22},
                                             {.slot = 1, .pid = 4122, .state = "busy",
                                              .task_id = 8, .fn = "sleep", .tasks_done = 0,
-                                             .uptime_ms = 5, .rss_bytes = 0}}},
-                   R::kClientFromTqd, "84 a1 76 01 a4 6b 69 6e 64 ab 77 6f 72 6b 65 72 5f 6c "
-                                      "69 73 74 a3 72 65 71 05 a7 77 6f 72 6b 65 72 73 92 88 "
-                                      "a4 73 6c 6f 74 00 a3 70 69 64 cd 10 19 a5 73 74 61 74 "
-                                      "65 a4 69 64 6c 65 a4 74 61 73 6b 00 a2 66 6e a0 aa 74 "
-                                      "61 73 6b 73 5f 64 6f 6e 65 03 a9 75 70 74 69 6d 65 5f "
-                                      "6d 73 cd 03 e8 a9 72 73 73 5f 62 79 74 65 73 ce 00 40 "
-                                      "00 00 88 a4 73 6c 6f 74 01 a3 70 69 64 cd 10 1a a5 73 "
-                                      "74 61 74 65 a4 62 75 73 79 a4 74 61 73 6b 08 a2 66 6e "
-                                      "a5 73 6c 65 65 70 aa 74 61 73 6b 73 5f 64 6f 6e 65 00 "
-                                      "a9 75 70 74 69 6d 65 5f 6d 73 05 a9 72 73 73 5f 62 79 "
-                                      "74 65 73 00"));
+                                             .uptime_ms = 5, .rss_bytes = 0,
+                                             .task_ms = 1500}}},
+                   R::kClientFromTqd,
+                   "84 a1 76 01 a4 6b 69 6e 64 ab 77 6f 72 6b 65 72 5f 6c 69 73 74 a3 72 65 "
+                   "71 05 a7 77 6f 72 6b 65 72 73 92 89 a4 73 6c 6f 74 00 a3 70 69 64 cd 10 "
+                   "19 a5 73 74 61 74 65 a4 69 64 6c 65 a4 74 61 73 6b 00 a2 66 6e a0 aa 74 "
+                   "61 73 6b 73 5f 64 6f 6e 65 03 a9 75 70 74 69 6d 65 5f 6d 73 cd 03 e8 a9 "
+                   "72 73 73 5f 62 79 74 65 73 ce 00 40 00 00 a7 74 61 73 6b 5f 6d 73 00 89 "
+                   "a4 73 6c 6f 74 01 a3 70 69 64 cd 10 1a a5 73 74 61 74 65 a4 62 75 73 79 "
+                   "a4 74 61 73 6b 08 a2 66 6e a5 73 6c 65 65 70 aa 74 61 73 6b 73 5f 64 6f "
+                   "6e 65 00 a9 75 70 74 69 6d 65 5f 6d 73 05 a9 72 73 73 5f 62 79 74 65 73 "
+                   "00 a7 74 61 73 6b 5f 6d 73 cd 05 dc"));
   c.push_back(Case("queue_stats empty", StatsReply{.request_id = 6}, R::kClientFromTqd,
-                   "8d a1 76 01 a4 6b 69 6e 64 ab 71 75 65 75 65 5f 73 74 61 74 73 a3 72 65 71 "
-                   "06 a6 71 75 65 75 65 64 00 a7 72 75 6e 6e 69 6e 67 00 a7 77 6f 72 6b 65 72 "
-                   "73 00 a4 64 6f 6e 65 00 a6 66 61 69 6c 65 64 00 a9 74 69 6d 65 64 5f 6f 75 "
-                   "74 00 a9 63 61 6e 63 65 6c 6c 65 64 00 a4 6c 6f 73 74 00 a6 62 75 72 69 65 "
-                   "64 00 a6 72 65 63 65 6e 74 90"));
-  c.push_back(Case("queue_stats",
-                   StatsReply{.request_id = 6, .queued = 1, .running = 2, .workers = 3,
-                              .done = 4, .failed = 5, .timed_out = 6, .cancelled = 7,
-                              .lost = 8, .buried = 9,
-                              .recent = {{.task_id = 9, .fn = "f", .state = TaskState::kDone,
-                                          .attempts = 1, .queued_at_ms = 1,
-                                          .finished_at_ms = 2},
-                                         {.task_id = 8, .fn = "g",
-                                          .state = TaskState::kBuried, .attempts = 4,
-                                          .queued_at_ms = -1, .finished_at_ms = 0}}},
-                   R::kClientFromTqd, "8d a1 76 01 a4 6b 69 6e 64 ab 71 75 65 75 65 5f 73 74 "
-                                      "61 74 73 a3 72 65 71 06 a6 71 75 65 75 65 64 01 a7 72 "
-                                      "75 6e 6e 69 6e 67 02 a7 77 6f 72 6b 65 72 73 03 a4 64 "
-                                      "6f 6e 65 04 a6 66 61 69 6c 65 64 05 a9 74 69 6d 65 64 "
-                                      "5f 6f 75 74 06 a9 63 61 6e 63 65 6c 6c 65 64 07 a4 6c "
-                                      "6f 73 74 08 a6 62 75 72 69 65 64 09 a6 72 65 63 65 6e "
-                                      "74 92 86 a4 74 61 73 6b 09 a2 66 6e a1 66 a5 73 74 61 "
-                                      "74 65 a4 64 6f 6e 65 a8 61 74 74 65 6d 70 74 73 01 ac "
-                                      "71 75 65 75 65 64 5f 61 74 5f 6d 73 01 ae 66 69 6e 69 "
-                                      "73 68 65 64 5f 61 74 5f 6d 73 02 86 a4 74 61 73 6b 08 "
-                                      "a2 66 6e a1 67 a5 73 74 61 74 65 a6 62 75 72 69 65 64 "
-                                      "a8 61 74 74 65 6d 70 74 73 04 ac 71 75 65 75 65 64 5f "
-                                      "61 74 5f 6d 73 ff ae 66 69 6e 69 73 68 65 64 5f 61 74 "
-                                      "5f 6d 73 00"));
+                   "de 00 15 a1 76 01 a4 6b 69 6e 64 ab 71 75 65 75 65 5f 73 74 61 74 73 a3 "
+                   "72 65 71 06 a6 71 75 65 75 65 64 00 a7 72 75 6e 6e 69 6e 67 00 a7 77 6f "
+                   "72 6b 65 72 73 00 a4 64 6f 6e 65 00 a6 66 61 69 6c 65 64 00 a9 74 69 6d "
+                   "65 64 5f 6f 75 74 00 a9 63 61 6e 63 65 6c 6c 65 64 00 a4 6c 6f 73 74 00 "
+                   "a6 62 75 72 69 65 64 00 a6 72 65 63 65 6e 74 90 a9 75 70 74 69 6d 65 5f "
+                   "6d 73 00 a9 73 75 62 6d 69 74 74 65 64 00 a8 72 65 73 74 61 72 74 73 86 "
+                   "a4 65 78 69 74 00 a6 73 69 67 6e 61 6c 00 a3 6f 6f 6d 00 a8 70 72 6f 74 "
+                   "6f 63 6f 6c 00 a8 72 65 63 79 63 6c 65 64 00 a7 73 74 6f 70 70 65 64 00 "
+                   "aa 71 75 65 75 65 5f 77 61 69 74 86 a5 63 6f 75 6e 74 00 a6 73 75 6d 5f "
+                   "75 73 00 a6 70 35 30 5f 75 73 00 a6 70 39 30 5f 75 73 00 a6 70 39 39 5f "
+                   "75 73 00 a6 6d 61 78 5f 75 73 00 a8 72 75 6e 5f 74 69 6d 65 86 a5 63 6f "
+                   "75 6e 74 00 a6 73 75 6d 5f 75 73 00 a6 70 35 30 5f 75 73 00 a6 70 39 30 "
+                   "5f 75 73 00 a6 70 39 39 5f 75 73 00 a6 6d 61 78 5f 75 73 00 ad 77 6f 72 "
+                   "6b 65 72 5f 73 74 61 74 65 73 84 a8 73 74 61 72 74 69 6e 67 00 a4 69 64 "
+                   "6c 65 00 a4 62 75 73 79 00 a8 73 74 6f 70 70 69 6e 67 00 ab 6c 61 73 74 "
+                   "5f 6d 69 6e 75 74 65 8b a7 73 70 61 6e 5f 6d 73 00 a4 64 6f 6e 65 00 a6 "
+                   "66 61 69 6c 65 64 00 a9 74 69 6d 65 64 5f 6f 75 74 00 a9 63 61 6e 63 65 "
+                   "6c 6c 65 64 00 a4 6c 6f 73 74 00 a6 62 75 72 69 65 64 00 a9 73 75 62 6d "
+                   "69 74 74 65 64 00 a8 72 65 73 74 61 72 74 73 86 a4 65 78 69 74 00 a6 73 "
+                   "69 67 6e 61 6c 00 a3 6f 6f 6d 00 a8 70 72 6f 74 6f 63 6f 6c 00 a8 72 65 "
+                   "63 79 63 6c 65 64 00 a7 73 74 6f 70 70 65 64 00 aa 71 75 65 75 65 5f 77 "
+                   "61 69 74 86 a5 63 6f 75 6e 74 00 a6 73 75 6d 5f 75 73 00 a6 70 35 30 5f "
+                   "75 73 00 a6 70 39 30 5f 75 73 00 a6 70 39 39 5f 75 73 00 a6 6d 61 78 5f "
+                   "75 73 00 a8 72 75 6e 5f 74 69 6d 65 86 a5 63 6f 75 6e 74 00 a6 73 75 6d "
+                   "5f 75 73 00 a6 70 35 30 5f 75 73 00 a6 70 39 30 5f 75 73 00 a6 70 39 39 "
+                   "5f 75 73 00 a6 6d 61 78 5f 75 73 00 a9 66 75 6e 63 74 69 6f 6e 73 90"));
+  StatsReply stats{.request_id = 6, .queued = 1, .running = 2, .workers = 3,
+                   .recent = {{.task_id = 9, .fn = "f", .state = TaskState::kDone,
+                               .attempts = 1, .queued_at_ms = 1, .finished_at_ms = 2},
+                              {.task_id = 8, .fn = "g", .state = TaskState::kBuried,
+                               .attempts = 4, .queued_at_ms = -1, .finished_at_ms = 0}},
+                   .worker_states = {.starting = 1, .idle = 0, .busy = 2, .stopping = 0}};
+  stats.since_start.span_ms = 65000;
+  stats.since_start.submitted = 40;
+  for (std::uint64_t n = 4; TaskState s : kFinalStates) stats.since_start.ended[s] = n++;
+  stats.since_start.restarts = {1, 2, 0, 0, 3, 0};
+  stats.since_start.queue_wait = {.count = 39, .sum_us = 7800, .p50_us = 150, .p90_us = 400,
+                                  .p99_us = 900, .max_us = 1000};
+  stats.since_start.run_time = {.count = 36, .sum_us = 36000000, .p50_us = 999936,
+                                .p90_us = 1015808, .p99_us = 1015808, .max_us = 1020000};
+  stats.last_minute.span_ms = 60000;
+  stats.last_minute.submitted = 2;
+  stats.last_minute.ended[TaskState::kDone] = 1;
+  stats.functions = {{.fn = "", .submitted = 7}, {.fn = "f", .submitted = 33}};
+  stats.functions[1].ended[TaskState::kDone] = 4;
+  c.push_back(Case("queue_stats", stats, R::kClientFromTqd,
+                   "de 00 15 a1 76 01 a4 6b 69 6e 64 ab 71 75 65 75 65 5f 73 74 61 74 73 a3 "
+                   "72 65 71 06 a6 71 75 65 75 65 64 01 a7 72 75 6e 6e 69 6e 67 02 a7 77 6f "
+                   "72 6b 65 72 73 03 a4 64 6f 6e 65 04 a6 66 61 69 6c 65 64 05 a9 74 69 6d "
+                   "65 64 5f 6f 75 74 06 a9 63 61 6e 63 65 6c 6c 65 64 07 a4 6c 6f 73 74 08 "
+                   "a6 62 75 72 69 65 64 09 a6 72 65 63 65 6e 74 92 86 a4 74 61 73 6b 09 a2 "
+                   "66 6e a1 66 a5 73 74 61 74 65 a4 64 6f 6e 65 a8 61 74 74 65 6d 70 74 73 "
+                   "01 ac 71 75 65 75 65 64 5f 61 74 5f 6d 73 01 ae 66 69 6e 69 73 68 65 64 "
+                   "5f 61 74 5f 6d 73 02 86 a4 74 61 73 6b 08 a2 66 6e a1 67 a5 73 74 61 74 "
+                   "65 a6 62 75 72 69 65 64 a8 61 74 74 65 6d 70 74 73 04 ac 71 75 65 75 65 "
+                   "64 5f 61 74 5f 6d 73 ff ae 66 69 6e 69 73 68 65 64 5f 61 74 5f 6d 73 00 "
+                   "a9 75 70 74 69 6d 65 5f 6d 73 cd fd e8 a9 73 75 62 6d 69 74 74 65 64 28 "
+                   "a8 72 65 73 74 61 72 74 73 86 a4 65 78 69 74 01 a6 73 69 67 6e 61 6c 02 "
+                   "a3 6f 6f 6d 00 a8 70 72 6f 74 6f 63 6f 6c 00 a8 72 65 63 79 63 6c 65 64 "
+                   "03 a7 73 74 6f 70 70 65 64 00 aa 71 75 65 75 65 5f 77 61 69 74 86 a5 63 "
+                   "6f 75 6e 74 27 a6 73 75 6d 5f 75 73 cd 1e 78 a6 70 35 30 5f 75 73 cc 96 "
+                   "a6 70 39 30 5f 75 73 cd 01 90 a6 70 39 39 5f 75 73 cd 03 84 a6 6d 61 78 "
+                   "5f 75 73 cd 03 e8 a8 72 75 6e 5f 74 69 6d 65 86 a5 63 6f 75 6e 74 24 a6 "
+                   "73 75 6d 5f 75 73 ce 02 25 51 00 a6 70 35 30 5f 75 73 ce 00 0f 42 00 a6 "
+                   "70 39 30 5f 75 73 ce 00 0f 80 00 a6 70 39 39 5f 75 73 ce 00 0f 80 00 a6 "
+                   "6d 61 78 5f 75 73 ce 00 0f 90 60 ad 77 6f 72 6b 65 72 5f 73 74 61 74 65 "
+                   "73 84 a8 73 74 61 72 74 69 6e 67 01 a4 69 64 6c 65 00 a4 62 75 73 79 02 "
+                   "a8 73 74 6f 70 70 69 6e 67 00 ab 6c 61 73 74 5f 6d 69 6e 75 74 65 8b a7 "
+                   "73 70 61 6e 5f 6d 73 cd ea 60 a4 64 6f 6e 65 01 a6 66 61 69 6c 65 64 00 "
+                   "a9 74 69 6d 65 64 5f 6f 75 74 00 a9 63 61 6e 63 65 6c 6c 65 64 00 a4 6c "
+                   "6f 73 74 00 a6 62 75 72 69 65 64 00 a9 73 75 62 6d 69 74 74 65 64 02 a8 "
+                   "72 65 73 74 61 72 74 73 86 a4 65 78 69 74 00 a6 73 69 67 6e 61 6c 00 a3 "
+                   "6f 6f 6d 00 a8 70 72 6f 74 6f 63 6f 6c 00 a8 72 65 63 79 63 6c 65 64 00 "
+                   "a7 73 74 6f 70 70 65 64 00 aa 71 75 65 75 65 5f 77 61 69 74 86 a5 63 6f "
+                   "75 6e 74 00 a6 73 75 6d 5f 75 73 00 a6 70 35 30 5f 75 73 00 a6 70 39 30 "
+                   "5f 75 73 00 a6 70 39 39 5f 75 73 00 a6 6d 61 78 5f 75 73 00 a8 72 75 6e "
+                   "5f 74 69 6d 65 86 a5 63 6f 75 6e 74 00 a6 73 75 6d 5f 75 73 00 a6 70 35 "
+                   "30 5f 75 73 00 a6 70 39 30 5f 75 73 00 a6 70 39 39 5f 75 73 00 a6 6d 61 "
+                   "78 5f 75 73 00 a9 66 75 6e 63 74 69 6f 6e 73 92 88 a2 66 6e a0 a9 73 75 "
+                   "62 6d 69 74 74 65 64 07 a4 64 6f 6e 65 00 a6 66 61 69 6c 65 64 00 a9 74 "
+                   "69 6d 65 64 5f 6f 75 74 00 a9 63 61 6e 63 65 6c 6c 65 64 00 a4 6c 6f 73 "
+                   "74 00 a6 62 75 72 69 65 64 00 88 a2 66 6e a1 66 a9 73 75 62 6d 69 74 74 "
+                   "65 64 21 a4 64 6f 6e 65 04 a6 66 61 69 6c 65 64 00 a9 74 69 6d 65 64 5f "
+                   "6f 75 74 00 a9 63 61 6e 63 65 6c 6c 65 64 00 a4 6c 6f 73 74 00 a6 62 75 "
+                   "72 69 65 64 00"));
+  c.push_back(Case("metrics_text", MetricsReply{.request_id = 3, .text = "tq_queue_depth 0\n"},
+                   R::kClientFromTqd,
+                   "84 a1 76 01 a4 6b 69 6e 64 ac 6d 65 74 72 69 63 73 5f 74 65 78 74 a3 72 "
+                   "65 71 03 a4 74 65 78 74 b1 74 71 5f 71 75 65 75 65 5f 64 65 70 74 68 20 "
+                   "30 0a"));
   c.push_back(Case("error", ErrorReply{.request_id = 5, .code = "UNKNOWN_FUNCTION",
                                        .message = "no function 'nope'"},
                    R::kClientFromTqd, "85 a1 76 01 a4 6b 69 6e 64 a5 65 72 72 6f 72 a3 72 65 "
@@ -415,6 +479,30 @@ TEST(WireTest, EveryMessageDecodesToOneThatEncodesToTheSameBytes) {
     ASSERT_TRUE(again.ok()) << again.status().ToString();
     EXPECT_EQ(Hex(again.value()), Hex(out.view()));
   }
+}
+
+// A tqd from before `tq stats` sent queue_stats with the counts by state
+// and `recent` only: it still decodes, the newer figures zero.
+TEST(WireTest, AQueueStatsWithoutTheMinuteAndTheFunctionsStillDecodes) {
+  const std::string hex =
+      "8d a1 76 01 a4 6b 69 6e 64 ab 71 75 65 75 65 5f 73 74 61 74 73 a3 72 65 71 06 a6 71 75 "
+      "65 75 65 64 01 a7 72 75 6e 6e 69 6e 67 02 a7 77 6f 72 6b 65 72 73 03 a4 64 6f 6e 65 04 "
+      "a6 66 61 69 6c 65 64 05 a9 74 69 6d 65 64 5f 6f 75 74 06 a9 63 61 6e 63 65 6c 6c 65 64 "
+      "07 a4 6c 6f 73 74 08 a6 62 75 72 69 65 64 09 a6 72 65 63 65 6e 74 90";
+  std::string frame;
+  for (std::size_t i = 0; i < hex.size(); i += 3) {
+    frame += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  Decoder decoder;
+  auto m = decoder.DecodeDaemon(frame);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const auto& stats = std::get<StatsReply>(m.value());
+  EXPECT_EQ(stats.since_start.ended[TaskState::kDone], 4u);
+  EXPECT_EQ(stats.since_start.ended[TaskState::kBuried], 9u);
+  EXPECT_EQ(stats.since_start.span_ms, 0u);
+  EXPECT_EQ(stats.since_start.queue_wait, DurationStats{});
+  EXPECT_EQ(stats.last_minute.submitted, 0u);
+  EXPECT_TRUE(stats.functions.empty());
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -47,6 +49,27 @@ TqdProcess::TqdProcess(TqdOptions options) {
   base::Fd log(::open(dir_.File("tqd.log").c_str(),
                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   spawn.fd_map = {{1, log.get()}, {2, log.get()}};
+  std::vector<std::string> env = options.extra_env;
+  if (options.journal_stream) {
+    struct stat st;
+    if (::fstat(log.get(), &st) != 0) throw std::runtime_error("fstat of tqd.log failed");
+    env.push_back("JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
+  }
+  if (!env.empty()) {
+    // Ours, but for the names set here (a JOURNAL_STREAM of our own).
+    const auto replaced = [&](std::string_view entry) {
+      const std::string_view name = entry.substr(0, entry.find('='));
+      return std::any_of(env.begin(), env.end(), [&](const std::string& e) {
+        return e.compare(0, name.size() + 1, std::string(name) + "=") == 0;
+      });
+    };
+    std::vector<std::string> all;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (!replaced(*e)) all.emplace_back(*e);
+    }
+    all.insert(all.end(), env.begin(), env.end());
+    spawn.env = std::move(all);
+  }
   auto p = base::Subprocess::Spawn(spawn);
   if (!p.ok()) throw std::runtime_error(p.status().ToString());
   process_ = std::move(*p);

@@ -28,6 +28,10 @@ struct TqdOptions {
   std::vector<std::string> extra_args;  // e.g. {"--plugin", LibPath(...)}
   bool wait_ready = true;
   std::string endpoint;  // default: ipc:// in this TqdProcess's temp dir
+  std::vector<std::string> extra_env;  // NAME=value, added to ours for tqd
+  // JOURNAL_STREAM names tqd's log file, as systemd names the journal's
+  // stream to a service whose stderr goes there.
+  bool journal_stream = false;
 };
 
 // A tqd whose workers load the example plugin (square, add, checked_sqrt...).

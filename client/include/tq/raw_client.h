@@ -124,18 +124,65 @@ struct WorkerStatus {
   std::uint64_t uptime_ms = 0;
   std::uint64_t rss_bytes = 0;
   std::string name;  // of that task, if it has one
+  std::uint64_t task_ms = 0;  // how long its task has run; 0 without one
 };
 
-// The queue now, and what ended since tqd started (tq status).
+// How many tasks ended in each final state.
+struct StateCounts {
+  std::uint64_t done = 0, failed = 0, timed_out = 0, cancelled = 0, lost = 0, buried = 0;
+  std::uint64_t total() const { return done + failed + timed_out + cancelled + lost + buried; }
+};
+
+// Worker processes that ended, other than by being retired (the pool
+// shrank, or tqd shut down), by cause (tq stats; README, "Watching tqd").
+struct RestartCounts {
+  std::uint64_t exit = 0;      // it exited on its own
+  std::uint64_t signal = 0;    // a signal killed it
+  std::uint64_t oom = 0;       // the kernel's OOM killer
+  std::uint64_t protocol = 0;  // killed for breaking the pipe protocol
+  std::uint64_t recycled = 0;  // max_tasks_per_worker, max_rss_per_worker
+  std::uint64_t stopped = 0;   // its task timed out or was cancelled
+};
+
+// A distribution of durations: percentiles within 3.1%, max and sum exact.
+struct DurationStats {
+  std::uint64_t count = 0;
+  std::chrono::microseconds sum{0}, p50{0}, p90{0}, p99{0}, max{0};
+};
+
+// What happened over a span of time: since tqd started, or its last
+// minute (the last 60 to 70 s; less just after tqd started).
+struct WindowStats {
+  std::chrono::milliseconds span{0};  // divide by it for rates
+  std::uint64_t submitted = 0;        // tasks accepted
+  StateCounts ended;
+  RestartCounts restarts;
+  DurationStats queue_wait;  // from when a task could run to its start, per attempt
+  DurationStats run_time;    // from its start to its outcome, per attempt
+};
+
+// One function's tasks since tqd started; fn "" counts the functions
+// beyond the 256 tqd tracks together.
+struct FunctionStats {
+  std::string fn;
+  std::uint64_t submitted = 0;
+  StateCounts ended;
+};
+
+// The queue and the pool now, and what happened since tqd started and over
+// the last minute (tq status, tq stats, tq top). A tqd older than tq stats
+// leaves everything after `recent` zero, but since_start.ended.
 struct QueueStats {
   std::uint64_t queued = 0;
   std::uint64_t running = 0;
-  std::uint32_t workers = 0;
-  std::uint64_t done = 0, failed = 0, timed_out = 0, cancelled = 0, lost = 0,
-                buried = 0;
+  std::uint32_t workers = 0;  // worker processes, in any state
+  std::uint32_t starting = 0, idle = 0, busy = 0, stopping = 0;
   // The last tasks to end, newest first (task_id, fn, state, attempts,
   // queued_at_ms, finished_at_ms set).
   std::vector<TaskInfo> recent;
+  WindowStats since_start;  // span: tqd's uptime
+  WindowStats last_minute;
+  std::vector<FunctionStats> functions;  // by name
 };
 
 // How a call ended.
@@ -323,6 +370,9 @@ class TQ_EXPORT RawClient {
   // The pool and the queue, now. Blocking; throws on failure.
   std::vector<WorkerStatus> Workers();
   QueueStats Stats();
+  // The same figures in Prometheus' text exposition format, as tqd's
+  // --metrics endpoint serves them.
+  std::string MetricsText();
   // The functions the workers offer, by name.
   std::vector<FunctionInfo> Functions();
   // A call on a named object; never blocks on the network. Its RawResult

@@ -1,9 +1,39 @@
-// WORKERS, STATS and FUNCTIONS: what the pool, the queue and the offered
-// functions look like now.
+// WORKERS, STATS, FUNCTIONS and METRICS: what the pool, the queue, the
+// offered functions and the counts look like now; and the same figures for
+// the --metrics endpoint.
 #include "proc_stats.h"
+#include "prometheus_text.h"
 #include "supervisor.h"
 
 namespace tq::daemon {
+namespace {
+
+std::uint64_t Ms(base::Duration d) {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+}
+
+// The pool now: its workers by state, and the tasks they run.
+struct PoolNow {
+  std::uint32_t live = 0;
+  std::uint64_t running = 0;
+  proto::WorkerCounts states;
+};
+
+PoolNow CountWorkers(const WorkerPool& pool) {
+  PoolNow n;
+  pool.ForEachWorker([&](const WorkerView& w) {
+    ++n.live;
+    if (w.task_id) ++n.running;
+    if (w.state == "starting") ++n.states.starting;
+    else if (w.state == "idle") ++n.states.idle;
+    else if (w.state == "busy") ++n.states.busy;
+    else ++n.states.stopping;
+  });
+  return n;
+}
+
+}  // namespace
 
 void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m) {
   const auto now = clock_.Now();
@@ -27,41 +57,50 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
           info.fn = t->fn;
           if (t->name) info.name = *t->name;
         }
+        info.task_ms = Ms(now - w.task_started_at);
       }
       info.tasks_done = w.tasks_done;
-      info.uptime_ms = static_cast<std::uint64_t>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(now - w.started_at)
-              .count());
+      info.uptime_ms = Ms(now - w.started_at);
       info.rss_bytes = ReadRssBytes(w.pid);
       r.workers.push_back(info);
     });
     proto::Encode(r, reply_);
-  } else {
-    proto::StatsReply r;
+  } else if (m.what == proto::Listing::kStats) {
+    proto::StatsReply r = Stats();
     r.request_id = m.request_id;
-    r.queued = scheduler_.size();
-    pool_.ForEachWorker([&](const WorkerView& w) {
-      ++r.workers;
-      if (w.task_id) ++r.running;
-    });
-    auto ended = [&](proto::TaskState s) {
-      return ended_by_state_[static_cast<std::size_t>(s)];
-    };
-    r.done = ended(proto::TaskState::kDone);
-    r.failed = ended(proto::TaskState::kFailed);
-    r.timed_out = ended(proto::TaskState::kTimedOut);
-    r.cancelled = ended(proto::TaskState::kCancelled);
-    r.lost = ended(proto::TaskState::kLost);
-    r.buried = ended(proto::TaskState::kBuried);
-    for (std::uint64_t id : recent_) {
-      const Task* t = tasks_.Find(id);
-      if (t == nullptr || !proto::IsFinal(t->state)) continue;  // evicted, kicked
-      r.recent.push_back({t->id, t->fn, t->state, t->attempts, t->queued_at_ms,
-                          t->finished_at_ms});
-    }
     proto::Encode(r, reply_);
+  } else {
+    const std::string text = PrometheusText();
+    proto::Encode(proto::MetricsReply{m.request_id, text}, reply_);
   }
   SendReply(client);
+}
+
+proto::StatsReply Supervisor::Stats() {
+  proto::StatsReply r;
+  r.queued = scheduler_.size();
+  const PoolNow pool = CountWorkers(pool_);
+  r.workers = pool.live;
+  r.running = pool.running;
+  r.worker_states = pool.states;
+  r.since_start = metrics_.SinceStart();
+  r.last_minute = metrics_.LastMinute();
+  r.functions = metrics_.Functions();
+  for (std::uint64_t id : recent_) {
+    const Task* t = tasks_.Find(id);
+    if (t == nullptr || !proto::IsFinal(t->state)) continue;  // evicted, kicked
+    r.recent.push_back({t->id, t->fn, t->state, t->attempts, t->queued_at_ms,
+                        t->finished_at_ms});
+  }
+  return r;
+}
+
+std::string Supervisor::PrometheusText() const {
+  const PoolNow pool = CountWorkers(pool_);
+  return daemon::PrometheusText(metrics_, {.queued = scheduler_.size(),
+                                           .running = pool.running,
+                                           .workers = pool.states,
+                                           .started_at_ms = started_at_ms_});
 }
 
 }  // namespace tq::daemon

@@ -45,6 +45,7 @@ void Supervisor::HandleMessage(const Incoming& in) {
       {RequestKind::kStats, Call<proto::ListRequest, &Supervisor::HandleList>},
       {RequestKind::kFunctions, Call<proto::ListRequest, &Supervisor::HandleList>},
       {RequestKind::kUnwait, Call<proto::UnwaitRequest, &Supervisor::HandleUnwait>},
+      {RequestKind::kMetrics, Call<proto::ListRequest, &Supervisor::HandleList>},
       {RequestKind::kDict, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
       {RequestKind::kList, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
       {RequestKind::kQueue, Call<proto::ObjectRequest, &Supervisor::HandleObject>},

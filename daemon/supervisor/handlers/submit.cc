@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "supervisor.h"
+#include "task_log.h"
 
 namespace tq::daemon {
 namespace {
@@ -88,8 +89,9 @@ void Supervisor::HandleSubmit(std::string_view client,
   task.queued_at_ms = WallMs();
   task.waiters.push_back({std::string(client), m.request_id});
   tasks_.IndexKey(task, m.key);
+  metrics_.TaskSubmitted(task.fn);
   Enqueue(task, clock_.Now() + std::chrono::milliseconds(m.delay_ms));
-  spdlog::debug("task {} queued: {}", task.id, task.fn);
+  LogTask(spdlog::level::debug, task, "queued");
 
   reply_.clear();
   proto::Encode(proto::Accepted{m.request_id, task.id}, reply_);

@@ -2,6 +2,7 @@
 #include <spdlog/spdlog.h>
 
 #include "supervisor.h"
+#include "task_log.h"
 
 namespace tq::daemon {
 
@@ -77,7 +78,7 @@ void Supervisor::Cancel(Task& task, const std::string& why) {
     pool_.StopTask(task.id);
   }
   if (task.state == TaskState::kBuried) tasks_.Revive(task);
-  spdlog::debug("task {} {}", task.id, why);
+  LogTask(spdlog::level::debug, task, "{}", why);
   EndTask(task, TaskState::kCancelled, {}, TaskError{"tq.Cancelled", why, "cancelled"});
 }
 
@@ -85,7 +86,7 @@ void Supervisor::Kick(Task& task) {
   tasks_.Revive(task);
   task.worker_deaths = 0;
   task.finished_at_ms = 0;
-  spdlog::info("task {} ({}) kicked: queued again", task.id, task.fn);
+  LogTask(spdlog::level::info, task, "kicked: queued again");
   Enqueue(task, clock_.Now());
 }
 

@@ -42,6 +42,7 @@ void Encode(const StatsReply& m, Buffer& out);
 void Encode(const ErrorReply& m, Buffer& out);
 void Encode(const Pong& m, Buffer& out);
 void Encode(const FunctionsReply& m, Buffer& out);
+void Encode(const MetricsReply& m, Buffer& out);
 void Encode(const ObjectReply& m, Buffer& out);
 // tq-worker <-> tqd
 void Encode(const WorkerHello& m, Buffer& out);

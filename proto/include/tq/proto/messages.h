@@ -7,6 +7,7 @@
 // bin: tqd routes them without parsing them.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -36,6 +37,39 @@ std::optional<TaskState> ParseTaskState(std::string_view name);
 inline bool IsFinal(TaskState s) {
   return s != TaskState::kQueued && s != TaskState::kRunning;
 }
+
+// The final states, in the order listings show them.
+inline constexpr TaskState kFinalStates[] = {TaskState::kDone,      TaskState::kFailed,
+                                             TaskState::kTimedOut,  TaskState::kCancelled,
+                                             TaskState::kLost,      TaskState::kBuried};
+
+// How many tasks ended in each final state.
+struct EndedCounts {
+  std::array<std::uint64_t, 8> by_state{};  // by TaskState; queued, running stay 0
+
+  std::uint64_t& operator[](TaskState s) { return by_state[static_cast<std::size_t>(s)]; }
+  std::uint64_t operator[](TaskState s) const {
+    return by_state[static_cast<std::size_t>(s)];
+  }
+  bool operator==(const EndedCounts&) const = default;
+};
+
+// Why a worker process ended, when it was not retired (the pool shrank, or
+// tqd shut down): queue_stats' `restarts`. The first four are also the
+// `cause` of a task lost with its worker.
+enum class RestartCause : std::uint8_t {
+  kExit,      // it exited on its own
+  kSignal,    // a signal killed it, other than below
+  kOom,       // the kernel's OOM killer
+  kProtocol,  // tqd killed it for breaking the pipe protocol (or a late hello)
+  kRecycled,  // after max_tasks_per_worker tasks, or above max_rss_per_worker
+  kStopped,   // tqd stopped it: its task timed out or was cancelled
+};
+inline constexpr std::size_t kRestartCauses = 6;
+// "exit", "signal", "oom", "protocol", "recycled", "stopped".
+std::string_view RestartCauseName(RestartCause cause);
+std::optional<RestartCause> ParseRestartCause(std::string_view name);
+using RestartCounts = std::array<std::uint64_t, kRestartCauses>;  // by RestartCause
 
 // Why a task did not produce a value. type and message always; the rest
 // when they apply.
@@ -102,8 +136,8 @@ struct TaskRequest {
 };
 
 // workers, stats and functions: what the pool, the queue and the offered
-// functions look like now.
-enum class Listing : std::uint8_t { kWorkers, kStats, kFunctions };
+// functions look like now; metrics: the same figures as Prometheus text.
+enum class Listing : std::uint8_t { kWorkers, kStats, kFunctions, kMetrics };
 
 struct ListRequest {
   std::uint64_t request_id = 0;
@@ -194,6 +228,7 @@ enum class RequestKind : std::uint8_t {
   kStats,
   kFunctions,
   kUnwait,
+  kMetrics,
   kDict,
   kList,
   kQueue,
@@ -203,7 +238,7 @@ enum class RequestKind : std::uint8_t {
   kPipe,
   kPipeClose,
 };
-inline constexpr std::size_t kRequestKinds = 18;
+inline constexpr std::size_t kRequestKinds = 19;
 
 std::string_view RequestKindName(RequestKind kind);  // "submit", ...
 RequestKind KindOf(const ClientMessage& m);
@@ -290,6 +325,7 @@ struct WorkerInfo {
   std::uint64_t tasks_done = 0;
   std::uint64_t uptime_ms = 0;
   std::uint64_t rss_bytes = 0;  // read from /proc for the listing
+  std::uint64_t task_ms = 0;    // how long its task has run; 0 without one
   std::string_view name;        // of that task, if it has one
 };
 
@@ -307,15 +343,55 @@ struct RecentTask {
   std::int64_t finished_at_ms = 0;
 };
 
+// A distribution of durations (queue waits, run times), in microseconds.
+struct DurationStats {
+  std::uint64_t count = 0;
+  std::uint64_t sum_us = 0;
+  std::uint64_t p50_us = 0, p90_us = 0, p99_us = 0, max_us = 0;
+  bool operator==(const DurationStats&) const = default;
+};
+
+// What happened over a span of time: since tqd started, or its last minute.
+struct WindowStats {
+  std::uint64_t span_ms = 0;     // the span's length
+  std::uint64_t submitted = 0;   // tasks accepted (a duplicate key is not a task)
+  EndedCounts ended;             // tasks that ended, by final state
+  RestartCounts restarts{};      // workers that ended, by cause
+  DurationStats queue_wait;      // ready to started, per attempt
+  DurationStats run_time;        // started to its outcome, per attempt
+};
+
+// The tasks of one function since tqd started. fn "" (which names no
+// function) counts together the functions beyond the first tqd tracks.
+struct FunctionStats {
+  std::string_view fn;
+  std::uint64_t submitted = 0;
+  EndedCounts ended;
+};
+
+// Worker processes by state (as worker_list shows them).
+struct WorkerCounts {
+  std::uint32_t starting = 0, idle = 0, busy = 0, stopping = 0;
+};
+
 struct StatsReply {
   std::uint64_t request_id = 0;
   std::uint64_t queued = 0;
   std::uint64_t running = 0;
   std::uint32_t workers = 0;  // live
-  // Tasks that ended, by final state, since tqd started.
-  std::uint64_t done = 0, failed = 0, timed_out = 0, cancelled = 0, lost = 0,
-                buried = 0;
+  // since_start.ended is on the wire as queue_stats' done, failed, ...
   std::vector<RecentTask> recent;  // the last to end, newest first
+  WorkerCounts worker_states;
+  WindowStats since_start;  // span_ms: tqd's uptime
+  WindowStats last_minute;  // span_ms: 60 to 70 s (less just after start)
+  std::vector<FunctionStats> functions;  // by name
+};
+
+// The reply to `metrics`: Prometheus' text exposition format (0.0.4), the
+// page tqd's --metrics endpoint serves.
+struct MetricsReply {
+  std::uint64_t request_id = 0;
+  std::string_view text;
 };
 
 // The answer to an object request or a pipe message: only the fields its
@@ -334,7 +410,7 @@ struct ObjectReply {
 
 using DaemonMessage =
     std::variant<Accepted, TaskResult, TaskStatus, ErrorReply, Pong,
-                 TaskProgress, WorkersReply, StatsReply, FunctionsReply,
+                 TaskProgress, WorkersReply, StatsReply, FunctionsReply, MetricsReply,
                  ObjectReply, PipeMessage>;
 
 // ---- tq-worker <-> tqd (pipe frames) ---------------------------------------
