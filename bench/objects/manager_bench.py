@@ -4,7 +4,7 @@ multiprocessing.Manager (and, for the pipe row, multiprocessing.Pipe).
 
 Run with Debian's interpreter (/usr/bin/python3), no extra packages:
 
-  manager_bench.py latency    --op dict_get|dict_incr|queue_pair|pipe [--n N]
+  manager_bench.py latency    --op dict_get|dict_incr|queue_pair|pipe|ping [--n N]
   manager_bench.py throughput --op dict_incr|queue [--n N]
 
 Each prints one line, `impl=manager row=NAME key=value ...`, with the keys
@@ -14,7 +14,10 @@ synchronous, so its "throughput" is calls one after the other; and its
 `d[k] += 1` is a get and a set (two round trips, not atomic across
 processes) where tq's incr is one atomic call. The pipe row has no
 Manager: it is a multiprocessing.Pipe to a child Process that echoes, an
-OS pipe straight between the two, with no server between them.
+OS pipe straight between the two, with no server between them. The ping
+row has no Manager either: it is a bare ZeroMQ DEALER (pyzmq, msgpack)
+sending tqd `ping` requests on $TQ_ENDPOINT (impl=pyzmq), the floor of any
+client of tqd.
 """
 
 import argparse
@@ -40,6 +43,33 @@ def echo(conn, other_end):
         except EOFError:
             return
         conn.send(m)
+
+
+def measure(impl, op, n, once):
+    """Runs once(i) n times (after n / 10 unmeasured); prints p50 and p99."""
+    for i in range(max(1, n // 10)):
+        once(i)
+    us = []
+    for i in range(n):
+        start = time.perf_counter_ns()
+        once(i)
+        us.append((time.perf_counter_ns() - start) / 1000.0)
+    us.sort()
+    print(f"impl={impl} row=latency op={op} n={n} "
+          f"p50_us={percentile(us, 0.50):.1f} p99_us={percentile(us, 0.99):.1f}")
+
+
+def zmq_ping(n):
+    import msgpack
+    import zmq
+    import os
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.connect(os.environ["TQ_ENDPOINT"])
+    def once(i):
+        sock.send(msgpack.packb({"v": 1, "kind": "ping", "req": i + 1}))
+        if msgpack.unpackb(sock.recv())["kind"] != "pong":
+            sys.exit("ping: no pong")
+    measure("pyzmq", "ping", n, once)
 
 
 def latency(op, n, manager):
@@ -68,19 +98,10 @@ def latency(op, n, manager):
             if parent_end.recv() != i:
                 sys.exit("pipe: wrong echo")
 
-    for i in range(max(1, n // 10)):
-        once(i)
-    us = []
-    for i in range(n):
-        start = time.perf_counter_ns()
-        once(i)
-        us.append((time.perf_counter_ns() - start) / 1000.0)
+    measure("manager", op, n, once)
     if child is not None:
         parent_end.close()
         child.join()
-    us.sort()
-    print(f"impl=manager row=latency op={op} n={n} "
-          f"p50_us={percentile(us, 0.50):.1f} p99_us={percentile(us, 0.99):.1f}")
 
 
 def throughput(op, n, manager):
@@ -111,6 +132,9 @@ def main():
     parser.add_argument("--op", required=True)
     parser.add_argument("--n", type=int, default=5000)
     args = parser.parse_args()
+    if args.op == "ping":
+        zmq_ping(args.n)
+        return
     with multiprocessing.Manager() as manager:
         if args.row == "latency":
             latency(args.op, args.n, manager)

@@ -3,9 +3,10 @@
 // multiprocessing.Manager (bench/objects/manager_bench.py; both run by
 // bench/objects/run).
 //
-//   tq-objects-bench latency    --op dict_get|dict_incr|queue_pair|pipe [--n N]
+//   tq-objects-bench latency    --op dict_get|dict_incr|queue_pair|pipe|ping [--n N]
 //       N sequential calls, one round trip each (queue_pair: a put and a
-//       get; pipe: a message to a task and its echo back); p50 and p99 µs
+//       get; pipe: a message to a task and its echo back; ping: libtq's
+//       floor, a round trip that touches no object); p50 and p99 µs
 //   tq-objects-bench throughput --op dict_incr|queue [--n N] [--window W]
 //       N pipelined calls from one client, at most W in flight (queue: N
 //       puts then N gets); calls per second
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
   int n = 5000, window = 1000;
   CLI::App* latency = app.add_subcommand("latency", "sequential calls: p50 and p99 µs");
   latency->add_option("--op", op)->required()->check(
-      CLI::IsMember({"dict_get", "dict_incr", "queue_pair", "pipe"}));
+      CLI::IsMember({"dict_get", "dict_incr", "queue_pair", "pipe", "ping"}));
   latency->add_option("--n", n)->check(CLI::PositiveNumber);
   CLI::App* throughput = app.add_subcommand("throughput", "pipelined calls per second");
   throughput->add_option("--op", op)->required()->check(CLI::IsMember({"dict_incr", "queue"}));
@@ -102,6 +103,8 @@ int main(int argc, char** argv) {
         });
       } else if (op == "dict_incr") {
         Latency(op, n, [&](int) { (void)d.incr("k"); });
+      } else if (op == "ping") {
+        Latency(op, n, [&](int) { (void)client.ping(); });
       } else if (op == "queue_pair") {
         Latency(op, n, [&](int i) {
           q.put(i);
