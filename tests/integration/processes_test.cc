@@ -147,6 +147,27 @@ TEST_F(ProcessesTest, APoolClosedAndJoinedHasRunEveryTask) {
   EXPECT_EQ(pool.unfinished(), 0u);
 }
 
+TEST_F(ProcessesTest, APoolTakesTasksFromManyThreadsAndJoinsThemAll) {
+  Pool pool(client_);
+  std::vector<std::thread> threads;
+  std::vector<std::vector<AsyncResult<std::vector<int>>>> results(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) results[t].push_back(pool.apply_async<std::vector<int>>("echo", t * 100 + i));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  pool.close();
+  pool.join();
+  EXPECT_EQ(pool.unfinished(), 0u);
+  for (int t = 0; t < 4; ++t) {
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE(results[t][i].ready());
+      EXPECT_EQ(results[t][i].get(), std::vector<int>{t * 100 + i});
+    }
+  }
+}
+
 TEST_F(ProcessesTest, APipeCarriesTenThousandMessagesEachWayInOrder) {
   auto [p, chan] = client_.process_with_pipe("echo_pipe");
   p.start();
