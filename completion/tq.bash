@@ -10,6 +10,16 @@
 # fails when `tq --help` or `tq COMMAND --help` lists a command or a flag
 # that is missing here.
 
+# _tq_offer FLAGS WORDS: completes the word being typed ($cur, _tq's) from
+# FLAGS when it starts with "-", else from WORDS.
+_tq_offer() {
+  if [[ $cur == -* ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "$1" -- "$cur")
+  else
+    mapfile -t COMPREPLY < <(compgen -W "$2" -- "$cur")
+  fi
+}
+
 _tq() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
   local commands="call submit map wait status stats top workers functions cancel kick ping
@@ -73,11 +83,7 @@ _tq() {
   done
 
   if [[ -z $command ]]; then
-    if [[ $cur == -* ]]; then
-      mapfile -t COMPREPLY < <(compgen -W "$global_flags" -- "$cur")
-    else
-      mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
-    fi
+    _tq_offer "$global_flags" "$commands"
     return
   fi
 
@@ -100,11 +106,7 @@ _tq() {
         queue) subcommands="put get size" ;;
       esac
       if [[ -z $object_command ]]; then
-        if [[ $cur == -* ]]; then
-          mapfile -t COMPREPLY < <(compgen -W "-h --help" -- "$cur")
-        else
-          mapfile -t COMPREPLY < <(compgen -W "$subcommands" -- "$cur")
-        fi
+        _tq_offer "-h --help" "$subcommands"
         return
       fi
       case $command/$object_command in

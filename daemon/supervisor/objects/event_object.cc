@@ -39,16 +39,13 @@ void EventObject::Handle(Context& ctx, const proto::ObjectRequest& r) {
 }
 
 void EventObject::TimedOut(Context& ctx, const Waiter& w) {
-  proto::ObjectReply reply;
-  reply.ok = false;
-  reply.timed_out = true;
-  ctx.ReplyTo(w.caller, reply);
+  ctx.ReplyTo(w.caller, TimedOutReply());
 }
 
 void EventObject::Unpark(Context&, WaitId id, const Waiter&) { std::erase(waiters_, id); }
 
 void EventObject::Drop(Context& ctx) {
-  FailAll(ctx, waiters_, {ErrorCode::kWrongState, Describe() + " was dropped"});
+  FailDropped(ctx, waiters_);
 }
 
 }  // namespace tq::daemon::objects

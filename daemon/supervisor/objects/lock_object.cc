@@ -81,16 +81,13 @@ void LockObject::Release(Context& ctx, const std::function<bool(const Owner&)>& 
 }
 
 void LockObject::TimedOut(Context& ctx, const Waiter& w) {
-  proto::ObjectReply reply;
-  reply.ok = false;
-  reply.timed_out = true;
-  ctx.ReplyTo(w.caller, reply);
+  ctx.ReplyTo(w.caller, TimedOutReply());
 }
 
 void LockObject::Unpark(Context&, WaitId id, const Waiter&) { std::erase(waiters_, id); }
 
 void LockObject::Drop(Context& ctx) {
-  FailAll(ctx, waiters_, {ErrorCode::kWrongState, Describe() + " was dropped"});
+  FailDropped(ctx, waiters_);
   if (holder_) ctx.ForgetHolder(*this, *holder_);
   holder_.reset();
 }

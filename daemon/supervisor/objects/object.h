@@ -126,9 +126,11 @@ class Object {
   std::string Describe() const;
 
  protected:
-  // Answers every request of `waiting` (ids in the table) with `error`,
-  // unparking each: for Drop.
-  void FailAll(Context& ctx, std::deque<WaitId>& waiting, const proto::Status& error);
+  // Answers every request of `waiting` (ids in the table) with
+  // WRONG_STATE "<this> was dropped", unparking each: for Drop.
+  void FailDropped(Context& ctx, std::deque<WaitId>& waiting);
+  // The answer to an acquire or wait whose time ran out: ok false, timed_out.
+  static proto::ObjectReply TimedOutReply();
 
  private:
   friend class Context;

@@ -131,7 +131,8 @@ std::string Object::Describe() const {
   return std::string(proto::ObjectTypeName(type_)) + " '" + name_ + "'";
 }
 
-void Object::FailAll(Context& ctx, std::deque<WaitId>& waiting, const proto::Status& error) {
+void Object::FailDropped(Context& ctx, std::deque<WaitId>& waiting) {
+  const proto::Status error(proto::ErrorCode::kWrongState, Describe() + " was dropped");
   while (!waiting.empty()) {
     const WaitId id = waiting.front();
     waiting.pop_front();
@@ -140,6 +141,13 @@ void Object::FailAll(Context& ctx, std::deque<WaitId>& waiting, const proto::Sta
     Unpark(ctx, id, w);
     ctx.FailTo(w.caller, error);
   }
+}
+
+proto::ObjectReply Object::TimedOutReply() {
+  proto::ObjectReply reply;
+  reply.ok = false;
+  reply.timed_out = true;
+  return reply;
 }
 
 // ---- ObjectStore ------------------------------------------------------------

@@ -136,9 +136,8 @@ void QueueObject::Unpark(Context& ctx, WaitId id, const Waiter& w) {
 }
 
 void QueueObject::Drop(Context& ctx) {
-  const proto::Status dropped(ErrorCode::kWrongState, Describe() + " was dropped");
-  FailAll(ctx, getters_, dropped);
-  FailAll(ctx, putters_, dropped);
+  FailDropped(ctx, getters_);
+  FailDropped(ctx, putters_);
 }
 
 }  // namespace tq::daemon::objects

@@ -100,9 +100,7 @@ void SemaphoreObject::Release(Context& ctx, const std::function<bool(const Owner
 }
 
 void SemaphoreObject::TimedOut(Context& ctx, const Waiter& w) {
-  proto::ObjectReply reply;
-  reply.ok = false;
-  reply.timed_out = true;
+  proto::ObjectReply reply = TimedOutReply();
   reply.size = value_;
   ctx.ReplyTo(w.caller, reply);
 }
@@ -110,7 +108,7 @@ void SemaphoreObject::TimedOut(Context& ctx, const Waiter& w) {
 void SemaphoreObject::Unpark(Context&, WaitId id, const Waiter&) { std::erase(waiters_, id); }
 
 void SemaphoreObject::Drop(Context& ctx) {
-  FailAll(ctx, waiters_, {ErrorCode::kWrongState, Describe() + " was dropped"});
+  FailDropped(ctx, waiters_);
   for (const auto& [owner, n] : holders_) ctx.ForgetHolder(*this, owner);
   holders_.clear();
 }
