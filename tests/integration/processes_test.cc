@@ -192,6 +192,19 @@ TEST_F(ProcessesTest, WhatIsSentBeforeTheTaskRunsWaitsForIt) {
   EXPECT_EQ(p.value<std::int64_t>(), 100);
 }
 
+TEST_F(ProcessesTest, ARecvWithATimeoutGivesUpWhileTheTaskIsQuietAndGetsWhatComesLater) {
+  auto [p, chan] = client_.process_with_pipe("echo_pipe");
+  p.start();
+  EXPECT_EQ(chan.recv<std::int64_t>(std::chrono::milliseconds(50)), std::nullopt);
+  EXPECT_FALSE(chan.poll());  // nothing came: not the end of the stream
+  chan.send(std::int64_t{5});
+  EXPECT_EQ(chan.recv<std::int64_t>(std::chrono::seconds(20)), 5);
+  chan.close();
+  EXPECT_EQ(chan.recv<std::int64_t>(std::chrono::seconds(20)), std::nullopt);
+  EXPECT_TRUE(chan.poll());  // the end of the stream
+  ASSERT_TRUE(p.join(20s));
+}
+
 TEST_F(ProcessesTest, AProcessWithoutAPipeCannotBeSentTo) {
   Process p = client_.process("getpid");
   p.start();

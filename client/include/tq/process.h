@@ -105,6 +105,13 @@ class TQ_EXPORT Channel {
     if (!bytes) return std::nullopt;
     return detail::UnpackValue<T>(*bytes, "a pipe message");
   }
+  // The next message if one comes within `timeout`; nullopt when none came
+  // in time or at the end of stream (then poll() is true at once).
+  template <typename T>
+  std::optional<T> recv(std::chrono::milliseconds timeout) {
+    if (!poll(timeout)) return std::nullopt;
+    return recv<T>();
+  }
   // Whether recv would return at once, waiting up to `timeout`.
   bool poll(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) const;
   // Closes this end: the task's recv() then returns nullopt.
