@@ -113,12 +113,48 @@ tq::Client Connect(const std::string& endpoint) {
   return tq::Client(std::move(options));
 }
 
+// What latency and throughput submit with: --durable / --no-durable set
+// SubmitOptions::durable; neither leaves it to tqd's default.
+tq::SubmitOptions submit_options;
+
+// "-durable", "-volatile" or "" (tqd's default): the impl= tag's suffix.
+const char* Durability() {
+  if (!submit_options.durable) return "";
+  return *submit_options.durable ? "-durable" : "-volatile";
+}
+
+// ---- fsync: what one costs where the store lives ----------------------------
+
+// N times: overwrite 4 KiB of a file in `dir` and fdatasync it, as a
+// commit of a small batch does (SQLite's WAL append + sync).
+void Fsync(const std::string& dir, std::size_t n) {
+  const std::string path = dir + "/tq-bench-fsync";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) Fail("open " + path + ": " + std::strerror(errno));
+  const std::string page(4096, 'f');
+  std::vector<double> us;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    if (::pwrite(fd, page.data(), page.size(), static_cast<off_t>((i % 64) * page.size())) !=
+            static_cast<ssize_t>(page.size()) ||
+        ::fdatasync(fd) != 0) {
+      Fail("write/fdatasync " + path + ": " + std::strerror(errno));
+    }
+    us.push_back(Micros(Clock::now() - t0));
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  std::sort(us.begin(), us.end());
+  std::printf("impl=disk row=fsync n=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f\n", n,
+              Percentile(us, 0.50), Percentile(us, 0.90), Percentile(us, 0.99));
+}
+
 // ---- latency: sequential apply ----------------------------------------------
 
 void Latency(tq::Client& client, std::size_t n, std::size_t warmup) {
   for (std::size_t i = 0; i < warmup; ++i) {
     const auto x = static_cast<std::int64_t>(i);
-    Check(client.apply<std::int64_t>("inc", x), x + 1, "latency warm-up");
+    Check(client.apply<std::int64_t>(submit_options, "inc", x), x + 1, "latency warm-up");
   }
   std::vector<double> us;
   us.reserve(n);
@@ -127,7 +163,7 @@ void Latency(tq::Client& client, std::size_t n, std::size_t warmup) {
   for (std::size_t i = 0; i < n; ++i) {
     const auto x = static_cast<std::int64_t>(i);
     const auto t0 = Clock::now();
-    const std::int64_t y = client.apply<std::int64_t>("inc", x);
+    const std::int64_t y = client.apply<std::int64_t>(submit_options, "inc", x);
     us.push_back(Micros(Clock::now() - t0));
     Check(y, x + 1, "latency");
   }
@@ -135,9 +171,9 @@ void Latency(tq::Client& client, std::size_t n, std::size_t warmup) {
   const std::string cpu_per_task = cpu.PerTask(n);
   std::sort(us.begin(), us.end());
   std::printf(
-      "impl=tq row=latency n=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f "
+      "impl=tq%s row=latency n=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f "
       "mean_us=%.1f min_us=%.1f max_us=%.1f wall_s=%.3f%s\n",
-      n, Percentile(us, 0.50), Percentile(us, 0.90), Percentile(us, 0.99),
+      Durability(), n, Percentile(us, 0.50), Percentile(us, 0.90), Percentile(us, 0.99),
       std::accumulate(us.begin(), us.end(), 0.0) / static_cast<double>(n),
       us.front(), us.back(), wall, cpu_per_task.c_str());
 }
@@ -155,7 +191,7 @@ double Pipelined(tq::Client& client, std::size_t n, std::size_t window) {
       const auto x = static_cast<std::int64_t>(i - window);
       Check(slot.get(), x + 1, "throughput");
     }
-    slot = client.apply_async<std::int64_t>("inc", static_cast<std::int64_t>(i));
+    slot = client.apply_async<std::int64_t>(submit_options, "inc", static_cast<std::int64_t>(i));
   }
   for (std::size_t i = n > window ? n - window : 0; i < n; ++i) {
     Check(ring[i % window].get(), static_cast<std::int64_t>(i) + 1, "throughput");
@@ -167,8 +203,9 @@ void Throughput(tq::Client& client, std::size_t n, std::size_t window, std::size
   if (warmup > 0) Pipelined(client, warmup, window);
   CpuMeter cpu(client);
   const double wall = Pipelined(client, n, window);
-  std::printf("impl=tq row=throughput window=%zu n=%zu wall_s=%.3f tasks_per_s=%.0f%s\n",
-              window, n, wall, static_cast<double>(n) / wall, cpu.PerTask(n).c_str());
+  std::printf("impl=tq%s row=throughput window=%zu n=%zu wall_s=%.3f tasks_per_s=%.0f%s\n",
+              Durability(), window, n, wall, static_cast<double>(n) / wall,
+              cpu.PerTask(n).c_str());
 }
 
 // ---- map -------------------------------------------------------------------
@@ -393,12 +430,25 @@ int main(int argc, char** argv) {
       "rss", "tqd's VmRSS idle, and with N noop tasks queued behind one busy worker");
   rss->add_option("--tasks", rss_tasks, "Tasks to queue")->capture_default_str();
 
+  app.add_flag_function("--durable", [](std::int64_t) { submit_options.durable = true; },
+                        "latency, throughput: durable tasks");
+  app.add_flag_function("--no-durable", [](std::int64_t) { submit_options.durable = false; },
+                        "latency, throughput: tasks in memory only");
+  std::string fsync_dir = ".";
+  auto* fsync = app.add_subcommand("fsync", "N writes of 4 KiB + fdatasync in DIR: p50/p90/p99");
+  fsync->add_option("--dir", fsync_dir, "Where (the state directory)")->capture_default_str();
+  fsync->add_option("--n", n, "Syncs")->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
   if (n == 0) Fail("--n must be positive");
 
   try {
     if (*exec) {
       Exec(endpoint, jobs, tq_path);
+      return 0;
+    }
+    if (*fsync) {
+      Fsync(fsync_dir, n);
       return 0;
     }
     tq::Client client = Connect(endpoint);

@@ -25,7 +25,8 @@ _tq() {
   local commands="call submit map wait status stats top workers functions cancel kick ping
     dict list queue"
   local global_flags="-h --help --version --endpoint --connect-timeout"
-  local task_flags="--priority --timeout --delay --retries --retry-on --retry-backoff"
+  local task_flags="--priority --timeout --delay --retries --retry-on --retry-backoff
+    --durable --no-durable"
   local progress_flags="--progress --no-progress"
   local command_flags="--cwd --env --env-all"  # for a command after --
   # Flags followed by a value that has no completion (a number, a key).
@@ -92,7 +93,7 @@ _tq() {
     call) flags="$task_flags --key --name --detach" ;;
     submit) flags="--wait $task_flags --key --name --detach $command_flags $progress_flags --" ;;
     map) flags="-j --jobs --window -k --keep-order --unordered --halt-on-error
-      $task_flags --detach $command_flags $progress_flags --" ;;
+      --name --status $task_flags --detach $command_flags $progress_flags --" ;;
     wait) flags="--timeout --json" ;;
     status | workers | functions) flags="--json" ;;
     stats) flags="--json --prometheus" ;;

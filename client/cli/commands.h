@@ -67,8 +67,15 @@ struct MapSpec {
   int progress = 0;
   SubmitOptions options;
   bool detach = false;
+  // A resumable map (--name JOB): item N is the durable task of key JOB/N,
+  // named JOB; a done item is not run again, a failed one is.
+  std::string name;
 };
 int Map(const Common& common, const MapSpec& spec);
+
+// tq map --name JOB --status: how many of JOB's items are done, failed
+// (each named) and pending. Exit status: the number failed, at most 101.
+int MapStatus(const Common& common, const std::string& name);
 
 // tq wait ID...: each task's value as JSON, or a command's output and
 // status, in the order given; the exit status is the first failure's.

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "user_name.h"
+
 namespace tq::cli {
 namespace {
 
@@ -152,6 +154,19 @@ std::string MsgpackToJson(std::string_view msgpack) {
   }
 }
 
+namespace {
+
+// submitter_uid, submitter_pid and user (the uid's name), when known.
+void AddSubmitter(Json& j, std::int64_t uid, std::uint32_t pid) {
+  if (uid >= 0) {
+    j["submitter_uid"] = uid;
+    j["user"] = UserName(uid);
+  }
+  if (pid != 0) j["submitter_pid"] = pid;
+}
+
+}  // namespace
+
 std::string TaskInfoToJson(const TaskInfo& t) {
   Json j = {
       {"task", t.task_id},
@@ -176,6 +191,7 @@ std::string TaskInfoToJson(const TaskInfo& t) {
     if (!t.error.stack.empty()) e["stack"] = t.error.stack;
     j["error"] = std::move(e);
   }
+  AddSubmitter(j, t.submitter_uid, t.submitter_pid);
   return Dump(j);
 }
 
@@ -187,6 +203,7 @@ std::string WorkersToJson(const std::vector<WorkerStatus>& workers) {
                 {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes},
                 {"task_ms", w.task_ms}};
     if (!w.name.empty()) one["name"] = w.name;
+    AddSubmitter(one, w.submitter_uid, w.submitter_pid);
     a.push_back(std::move(one));
   }
   return Dump(a);
@@ -211,6 +228,11 @@ std::string StatsToJson(const QueueStats& s) {
   Json j = {{"queued", s.queued}, {"running", s.running}, {"workers", s.workers},
             {"recent", recent}};
   for (const auto& [name, n] : kStateCountFields) j[name] = s.since_start.ended.*n;
+  j["store"] = {{"path", s.store_path},
+                {"bytes", s.store_bytes},
+                {"tasks", s.tasks},
+                {"durable_tasks", s.durable_tasks},
+                {"error", s.store_error.empty() ? Json() : Json(s.store_error)}};
   return Dump(j);
 }
 

@@ -1,4 +1,5 @@
 // tq status, tq workers, tq cancel, tq kick: what tqd knows, as tables.
+#include <algorithm>
 #include <iostream>
 
 #include "cli_common.h"
@@ -7,15 +8,24 @@
 #include "json_msgpack.h"
 #include "stats_fields.h"
 #include "table.h"
+#include "user_name.h"
 
 namespace tq::cli {
 namespace {
+
+// "alice (pid 4242)", "alice", or "-" when tqd does not know.
+std::string Submitter(std::int64_t uid, std::uint32_t pid) {
+  std::string s = UserName(uid);
+  if (pid != 0) s += " (pid " + std::to_string(pid) + ")";
+  return s;
+}
 
 void PrintStatus(const TaskInfo& t) {
   std::cout << "task " << t.task_id << "\n";
   if (!t.name.empty()) std::cout << "  name      " << t.name << "\n";
   std::cout << "  state     " << TaskStateName(t.state) << "\n"
             << "  function  " << t.fn << "\n"
+            << "  user      " << Submitter(t.submitter_uid, t.submitter_pid) << "\n"
             << "  attempts  " << t.attempts << "\n"
             << "  priority  " << t.priority << "\n"
             << "  worker    " << (t.worker_pid ? "pid " + std::to_string(t.worker_pid) : "-") << "\n"
@@ -83,7 +93,14 @@ int Overview(const Common& common, bool json) {
       std::cout << separator << name << " " << s.since_start.ended.*n;
       separator = ", ";
     }
-    std::cout << "\n";
+    std::cout << "\n"
+              << "store   " << s.store_path << ", " << FormatMiB(s.store_bytes) << "; holds "
+              << s.tasks << " tasks, " << s.durable_tasks << " durable, "
+              << s.tasks - std::min(s.durable_tasks, s.tasks) << " not\n";
+    if (!s.store_error.empty()) {
+      std::cout << "store   FAILING: " << s.store_error
+                << " (durable submits are refused; non-durable ones run)\n";
+    }
     if (s.recent.empty()) return kOk;
     std::cout << "\nrecent tasks\n";
     Rows rows{{"TASK", "FUNCTION", "STATE", "ATTEMPTS", "FINISHED"}};
@@ -119,11 +136,14 @@ int Workers(const Common& common, bool json) {
       std::cout << WorkersToJson(workers) << "\n";
       return kOk;
     }
-    Rows rows{{"SLOT", "PID", "STATE", "TASK", "FUNCTION", "NAME", "DONE", "UPTIME", "RSS"}};
+    Rows rows{
+        {"SLOT", "PID", "STATE", "TASK", "FUNCTION", "USER", "NAME", "DONE", "UPTIME", "RSS"}};
     for (const WorkerStatus& w : workers) {
       rows.push_back({std::to_string(w.slot), std::to_string(w.pid), w.state,
                       w.task_id ? std::to_string(w.task_id) : "-", w.fn.empty() ? "-" : w.fn,
-                      w.name.empty() ? "-" : w.name, std::to_string(w.tasks_done),
+                      w.task_id ? UserName(w.submitter_uid) : "-",
+                      w.name.empty() ? "-" : w.name,
+                      std::to_string(w.tasks_done),
                       FormatAge(std::chrono::milliseconds(w.uptime_ms)), FormatMiB(w.rss_bytes)});
     }
     PrintTable(rows);

@@ -44,6 +44,7 @@ struct TaskFlags {
   std::string key;
   std::string name;
   bool detach = false;
+  int durable = 0;  // +1 --durable, -1 --no-durable, 0: tqd's setting
 
   void AddTo(CLI::App* cmd, bool with_key) {
     cmd->add_option("--priority", priority, "Higher runs first (-1000..1000)")
@@ -70,6 +71,11 @@ struct TaskFlags {
     cmd->add_flag("--detach", detach,
                   "When interrupted (^C, SIGTERM, stdout closed), leave the tasks "
                   "running instead of cancelling them");
+    cmd->add_flag_function("--durable", [this](std::int64_t) { durable = 1; },
+                           "On tqd's disk before it is accepted: survives a crash or "
+                           "restart of tqd (default: tqd's `durable` setting)");
+    cmd->add_flag_function("--no-durable", [this](std::int64_t) { durable = -1; },
+                           "In tqd's memory only: faster, lost if tqd dies");
   }
 
   tq::SubmitOptions Options() const {
@@ -84,6 +90,7 @@ struct TaskFlags {
     o.retry_backoff = Ms(retry_backoff);
     o.key = key;
     o.name = name;
+    if (durable != 0) o.durable = durable > 0;
     return o;
   }
 };
@@ -243,6 +250,15 @@ int Run(int argc, char** argv) {
   map->add_flag("--unordered", unordered, "Output each item as soon as it ends");
   map->add_flag("--halt-on-error", halt_on_error,
                 "Start no new item after the first failure");
+  std::string job_name;
+  bool job_status = false;
+  map->add_option("--name", job_name,
+                  "A resumable map: its tasks are durable and named JOB; run the same "
+                  "command again (after a crash or ^C) and only the items not done run")
+      ->option_text("JOB");
+  map->add_flag("--status", job_status,
+                "With --name JOB: show how many of its items are done, failed and "
+                "pending, and which failed; submit nothing");
   task.AddTo(map, false);
   place.AddTo(map);
   add_progress(map);
@@ -391,6 +407,18 @@ int Run(int argc, char** argv) {
     if (!args) return kUsage;
     return Call(common, CallSpec{fn, *args, task.Options(), task.detach});
   }
+  if (*map && job_status) {
+    if (job_name.empty() || with_command || !fn.empty()) {
+      std::cerr << "tq: map --status takes --name JOB and nothing to run: tq map --name JOB "
+                   "--status\n";
+      return kUsage;
+    }
+    return MapStatus(common, job_name);
+  }
+  if (*map && !job_name.empty() && task.durable < 0) {
+    std::cerr << "tq: map --name keeps its items on tqd's disk: it cannot be --no-durable\n";
+    return kUsage;
+  }
   if ((*submit || *map) && with_command == !fn.empty()) {
     std::cerr << "tq: give either FN or -- CMD\n";
     return kUsage;
@@ -424,7 +452,7 @@ int Run(int argc, char** argv) {
     }
     return Map(common, MapSpec{fn, command, items, exec_place.value_or(ExecPlace{}), window,
                                !unordered, halt_on_error, progress, task.Options(),
-                               task.detach});
+                               task.detach, job_name});
   }
   const std::optional<std::vector<std::uint64_t>> ids = TaskIds(id_words);
   if (!ids) return kUsage;

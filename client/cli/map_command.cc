@@ -46,6 +46,11 @@ std::string Name(std::size_t index, const Item& item) {
          (item.line != 0 ? "line " + std::to_string(item.line) + ": " : "") + text + ")";
 }
 
+// The key of item `index` (from 0) of the resumable map `name`: JOB/1...
+std::string ItemKey(const std::string& name, std::size_t index) {
+  return name + "/" + std::to_string(index + 1);
+}
+
 }  // namespace
 
 int Map(const Common& common, const MapSpec& spec) {
@@ -56,6 +61,11 @@ int Map(const Common& common, const MapSpec& spec) {
   SubmitOptions options = spec.options;
   std::uint64_t exec_timeout_ms = 0;
   if (exec) options = ExecOptions(options, &exec_timeout_ms);
+  if (!spec.name.empty()) {
+    options.durable = true;
+    options.name = spec.name;
+    options.rerun_failed = true;
+  }
   ProgressBar bar(WantProgress(spec.progress));
   const std::size_t window = spec.window == 0 ? 1 : spec.window;
 
@@ -64,7 +74,7 @@ int Map(const Common& common, const MapSpec& spec) {
   std::optional<std::size_t> total;
   if (spec.items) total = spec.items->size();
   int tool_error = kOk;  // a refusal or lost connection stops the map
-  bool input_done = false, halted = false;
+  bool input_done = false, halted = false, connection_lost = false;
   std::size_t item_pos = 0, line = 0;
 
   auto next_item = [&](Item* item) {
@@ -86,7 +96,10 @@ int Map(const Common& common, const MapSpec& spec) {
     const Outcome& o = f.result.outcome();
     bar.Clear();
     bool ok = o.ok();
-    if (!ok) {
+    if (!ok && o.kind == Outcome::Kind::kConnection && connection_lost) {
+      // Said once: every item still in flight shares the cause.
+    } else if (!ok) {
+      if (o.kind == Outcome::Kind::kConnection) connection_lost = true;
       std::cerr << "tq: " << Name(index, f.item) << ": " << Describe(o) << "\n";
       if (o.kind != Outcome::Kind::kTaskError && tool_error == kOk) {
         tool_error = ExitCodeFor(o);
@@ -136,6 +149,10 @@ int Map(const Common& common, const MapSpec& spec) {
         }
         args = std::move(*json);
       }
+      // Item N of a resumable map is the task of key JOB/N: tqd returns the
+      // one that is done, or queued or running still, and runs a new one
+      // for an item that failed.
+      if (!spec.name.empty()) options.key = ItemKey(spec.name, submitted);
       RawResult result = client.Submit(exec ? "exec" : spec.fn, args, options, queue, submitted);
       in_flight.emplace(submitted, InFlight{std::move(item), std::move(result)});
       ++submitted;
@@ -169,8 +186,34 @@ int Map(const Common& common, const MapSpec& spec) {
                 done - failed, failed, secs, secs > 0 ? static_cast<double>(done) / secs : 0.0,
                 halted ? " (halted on error)" : "");
   std::cerr << summary;
+  if (connection_lost) {
+    std::cerr << "tq: the items after the first lost one are unfinished too";
+    if (!spec.name.empty()) {
+      std::cerr << "; run the same command again to run the items of " << spec.name
+                << " that are not done";
+    }
+    std::cerr << "\n";
+  }
   if (tool_error != kOk) return tool_error;
   return failed > 100 ? kMaxFailedCount : static_cast<int>(failed);
+}
+
+int MapStatus(const Common& common, const std::string& name) {
+  RawClient client(ClientOptionsFor(common));
+  const JobStatus job = client.Job(name);
+  const std::uint64_t pending = job.queued + job.running;
+  std::cout << name << ": " << job.done << " done, " << job.failed << " failed, " << pending
+            << " pending (" << job.queued << " queued, " << job.running << " running)\n";
+  const std::string prefix = name + "/";
+  for (const JobStatus::Failure& f : job.failures) {
+    const std::string item = f.key.starts_with(prefix) ? f.key.substr(prefix.size()) : f.key;
+    std::cout << "  item " << item << " (task " << f.task_id << "): " << TaskStateName(f.state)
+              << (f.message.empty() ? "" : ": " + f.message) << "\n";
+  }
+  if (job.failed > job.failures.size()) {
+    std::cout << "  ... and " << job.failed - job.failures.size() << " more failed\n";
+  }
+  return job.failed > 100 ? kMaxFailedCount : static_cast<int>(job.failed);
 }
 
 }  // namespace tq::cli

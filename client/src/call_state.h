@@ -38,6 +38,7 @@ struct CallState {
   TaskInfo status;    // for status, cancel and kick
   std::vector<WorkerStatus> workers;  // for workers
   std::vector<FunctionInfo> functions;  // for functions
+  JobStatus job;                        // for job
   QueueStats stats;                   // for stats
   ObjectAnswer answer;                // for object calls
   // A piped submit's messages from the task, not yet read, and whether

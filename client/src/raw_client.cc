@@ -6,6 +6,7 @@
 // waits in `unsent_` until a connection exists), receives and completes
 // calls, and watches connection events through a socket monitor so that
 // calls fail instead of hanging when tqd is unreachable or goes away.
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -137,6 +138,11 @@ QueueStats ToQueueStats(const proto::StatsReply& m) {
   for (const proto::FunctionStats& f : m.functions) {
     st.functions.push_back({std::string(f.fn), f.submitted, Ended(f.ended)});
   }
+  st.tasks = m.tasks;
+  st.durable_tasks = m.durable_tasks;
+  st.store_path.assign(m.store_path);
+  st.store_bytes = m.store_bytes;
+  st.store_error.assign(m.store_error);
   return st;
 }
 
@@ -167,6 +173,7 @@ class RawClient::Impl final : public detail::CallOwner,
   // Sends a listing request and waits for its answer; throws on failure.
   std::shared_ptr<CallState> AskList(proto::Listing what);
   ServerInfo Ping();
+  JobStatus AskJob(const std::string& name);
   RawResult Object(const ObjectCall& c);
   RawResult Pipe(std::uint64_t task_id, std::string data, bool close);
   void CancelCall(const std::shared_ptr<CallState>& call) override;
@@ -202,8 +209,9 @@ class RawClient::Impl final : public detail::CallOwner,
   // An error with req 0: about the connection, not one request.
   void OnConnectionError(const proto::ErrorReply& e);
   void ExpireUnsent();
-  // With an ipc:// endpoint whose socket file is not there, nothing will
-  // answer: fails the unsent requests now rather than at connect_timeout.
+  // With an ipc:// endpoint whose socket file is not there, or that we may
+  // not connect to, nothing will answer: fails the unsent requests now
+  // rather than at connect_timeout.
   void FailUnsentIfNoSocket();
   void FailAll(const std::string& why);
 
@@ -352,7 +360,9 @@ RawResult RawClient::Impl::Submit(
   m.retry_backoff_ms = static_cast<std::uint64_t>(options.retry_backoff.count());
   m.key = options.key;
   m.chunk = shape == detail::ArgsShape::kChunk;
+  m.durable = options.durable;
   m.name = options.name;
+  m.rerun_failed = options.rerun_failed;
   m.daemon = options.daemon;
   m.pipe = options.pipe;
   proto::Buffer frame;
@@ -478,6 +488,17 @@ void RawClient::Impl::SendUnwait(std::uint64_t task_id, std::uint64_t waiting) {
   Enqueue(std::move(out));
 }
 
+JobStatus RawClient::Impl::AskJob(const std::string& name) {
+  auto call = NewCall(nullptr, 0);
+  const std::uint64_t id = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::JobRequest{id, name}, frame);
+  Enqueue({id, frame.Take(), call, Clock::now()});
+  RawResult(call).outcome().ThrowIfError();
+  std::lock_guard lock(call->mu);
+  return call->job;
+}
+
 ServerInfo RawClient::Impl::Ping() {
   auto call = NewCall(nullptr, 0);
   const std::uint64_t id = next_request_id_++;
@@ -584,18 +605,30 @@ void RawClient::Impl::ExpireUnsent() {
 
 void RawClient::Impl::FailUnsentIfNoSocket() {
   if (connected_ || socket_path_.empty() || unsent_.empty()) return;
+  // A socket file we may not open (tqd admits its own user and group only:
+  // the file is 0660, its directory 0750) fails like a missing one, and
+  // even requests that wait for tqd to appear: waiting does not change it.
   struct stat st;
-  if (::stat(socket_path_.c_str(), &st) == 0) return;
+  const bool found = ::stat(socket_path_.c_str(), &st) == 0;
+  const bool denied =
+      found ? ::faccessat(AT_FDCWD, socket_path_.c_str(), W_OK, AT_EACCESS) != 0 &&
+                  errno == EACCES
+            : errno == EACCES;
+  if (found && !denied) return;
+  const std::string why =
+      denied ? "cannot reach tqd at " + socket_path_ +
+                   ": permission denied (only tqd's user and the members of its group may "
+                   "connect)"
+             : "no tqd at " + socket_path_ + " (is tqd running?)";
   const auto now = Clock::now();
   const auto grace = std::min<Clock::duration>(kNoSocketGrace, options_.connect_timeout);
   std::deque<Outgoing> waiting;
   for (Outgoing& o : unsent_) {
-    if (o.waits_for_socket || now - o.queued_at < grace) {
+    if ((o.waits_for_socket && !denied) || now - o.queued_at < grace) {
       waiting.push_back(std::move(o));
       continue;
     }
-    o.call->Complete(Failure(Outcome::Kind::kConnection,
-                             "no tqd at " + socket_path_ + " (is tqd running?)"));
+    o.call->Complete(Failure(Outcome::Kind::kConnection, why));
   }
   unsent_.swap(waiting);
 }
@@ -680,7 +713,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           for (const proto::WorkerInfo& w : msg.workers) {
             list.push_back({w.slot, w.pid, std::string(w.state), w.task_id,
                             std::string(w.fn), w.tasks_done, w.uptime_ms, w.rss_bytes,
-                            std::string(w.name), w.task_ms});
+                            std::string(w.name), w.task_ms, w.submitter_uid, w.submitter_pid});
           }
           {
             std::lock_guard lock(call.mu);
@@ -697,6 +730,19 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           {
             std::lock_guard lock(call.mu);
             call.functions = std::move(list);
+          }
+          Outcome o;
+          o.kind = Outcome::Kind::kValue;
+          call.Complete(std::move(o));
+        } else if constexpr (std::is_same_v<M, proto::JobReply>) {
+          JobStatus job{std::string(msg.name), msg.queued, msg.running, msg.done, msg.failed, {}};
+          for (const proto::JobFailure& f : msg.failures) {
+            job.failures.push_back({f.task_id, std::string(f.key), FromWire(f.state),
+                                    std::string(f.message)});
+          }
+          {
+            std::lock_guard lock(call.mu);
+            call.job = std::move(job);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -730,6 +776,8 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           info.started_at_ms = msg.started_at_ms;
           info.finished_at_ms = msg.finished_at_ms;
           info.name.assign(msg.name);
+          info.submitter_uid = msg.submitter_uid;
+          info.submitter_pid = msg.submitter_pid;
           if (msg.error) {
             info.error_type.emplace(msg.error->type);
             info.error_message.assign(msg.error->message);
@@ -885,6 +933,10 @@ QueueStats RawClient::Stats() {
   auto call = impl_->AskList(proto::Listing::kStats);
   std::lock_guard lock(call->mu);
   return call->stats;
+}
+
+JobStatus RawClient::Job(const std::string& name) {
+  return impl_->AskJob(name);
 }
 
 std::string RawClient::MetricsText() {

@@ -27,6 +27,8 @@ struct Config {
   std::string worker_program;        // tq-worker or a custom worker binary
   std::vector<std::string> plugins;  // passed to every worker as --plugin
   std::size_t max_queued = 100000;   // queued (not running) tasks
+  // Running tasks of one submitting uid at once (Scheduler); 0: no cap.
+  std::uint32_t max_running_per_user = 0;
   proto::Limits limits;  // max_args_bytes, max_result_bytes lower them
   // Per-worker resource limits, applied by tq-worker at its start with
   // setrlimit (its flags --rlimit-as, --rlimit-cpu); 0 means none.
@@ -63,6 +65,12 @@ struct Config {
   bool exec_enabled = true;
   std::vector<std::string> exec_allow;  // absolute paths; empty: any program
 
+  // Durability (README, "Durability"): the store's directory, whether a
+  // task submitted without saying is durable, and a cap on the store's
+  // size (0: none) past which durable submits get STORE_FAILED.
+  std::string state_dir;
+  bool durable = true;
+  std::uint64_t store_max_bytes = 0;
   // Where GET /metrics is served: HOST:PORT, "" for nowhere.
   std::string metrics;
   std::string log_format = "text";  // "text" or "json" (logging.h)

@@ -41,7 +41,6 @@ void Supervisor::OnClientGone(const std::string& client) {
 
 void Supervisor::TieToSubmitter(Task& task, std::string_view client,
                                 const proto::SubmitRequest& m) {
-  if (!m.name.empty()) task.name = std::make_unique<std::string>(m.name);
   task.daemon = m.daemon;
   task.pipe = m.pipe;
   if (m.pipe) pipes_.emplace(task.id, TaskPipe{std::string(client), m.request_id});

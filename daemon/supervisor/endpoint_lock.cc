@@ -20,7 +20,11 @@ Status MakeParents(const std::string& path) {
   for (std::size_t i = path.find('/', 1); i != std::string::npos;
        i = path.find('/', i + 1)) {
     const std::string dir = path.substr(0, i);
-    if (::mkdir(dir.c_str(), 0750) < 0 && errno != EEXIST) {
+    if (::mkdir(dir.c_str(), 0750) == 0) {
+      // Exactly 0750 whatever the umask: the socket's group must be able to
+      // reach it, and no one else (what RuntimeDirectoryMode= gives).
+      if (::chmod(dir.c_str(), 0750) < 0) return Status::FromErrno("chmod " + dir, errno);
+    } else if (errno != EEXIST) {
       return Status::FromErrno("mkdir " + dir, errno);
     }
   }
@@ -29,7 +33,8 @@ Status MakeParents(const std::string& path) {
 
 }  // namespace
 
-proto::Result<EndpointLock> EndpointLock::Acquire(const std::string& socket_path) {
+proto::Result<EndpointLock> EndpointLock::Acquire(const std::string& socket_path,
+                                                  SocketFile socket_file) {
   TQ_RETURN_IF_ERROR(MakeParents(socket_path));
   const std::string lock_path = socket_path + ".lock";
   // The holder deletes the lock file on exit while still holding it, so a
@@ -62,7 +67,7 @@ proto::Result<EndpointLock> EndpointLock::Acquire(const std::string& socket_path
       return Status::FromErrno("write " + lock_path, errno);
     }
     EndpointLock lock;
-    lock.socket_path_ = socket_path;
+    if (socket_file == SocketFile::kOurs) lock.socket_path_ = socket_path;
     lock.lock_path_ = lock_path;
     lock.fd_ = std::move(fd);
     return lock;
@@ -72,7 +77,7 @@ proto::Result<EndpointLock> EndpointLock::Acquire(const std::string& socket_path
 
 void EndpointLock::RemoveFiles() {
   if (lock_path_.empty()) return;
-  ::unlink(socket_path_.c_str());
+  if (!socket_path_.empty()) ::unlink(socket_path_.c_str());
   ::unlink(lock_path_.c_str());
   lock_path_.clear();
   fd_.Close();

@@ -1,16 +1,40 @@
 // RouterSocket.
 #include "router_socket.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+
+#include "base/fd.h"
 
 namespace tq::daemon {
 
 using proto::ErrorCode;
 using proto::Status;
 
+namespace {
+
+// Sets the process umask for its lifetime. bind() creates an ipc:// file
+// 0777 & ~umask; the umask is the process's, but nothing else creates files
+// meanwhile: ZeroMQ binds ipc:// on the calling thread, tqd's only one.
+class UmaskScope {
+ public:
+  explicit UmaskScope(mode_t mask) : saved_(::umask(mask)) {}
+  ~UmaskScope() { ::umask(saved_); }
+  UmaskScope(const UmaskScope&) = delete;
+  UmaskScope& operator=(const UmaskScope&) = delete;
+
+ private:
+  mode_t saved_;
+};
+
+}  // namespace
+
 proto::Result<RouterSocket> RouterSocket::Bind(zmq::context_t& context,
                                                const std::string& endpoint,
                                                const RouterOptions& options) {
+  const bool activated = options.use_fd >= 0;
+  base::Fd owned_fd(options.use_fd);
   try {
     zmq::socket_t s(context, zmq::socket_type::router);
     s.set(zmq::sockopt::router_mandatory, 1);
@@ -29,10 +53,18 @@ proto::Result<RouterSocket> RouterSocket::Bind(zmq::context_t& context,
       s.set(zmq::sockopt::maxmsgsize,
             static_cast<int64_t>(options.max_message_bytes));
     }
-    s.bind(endpoint);
+    if (activated) {
+      // ZeroMQ closes it with the socket from here on.
+      s.set(zmq::sockopt::use_fd, owned_fd.Release());
+      s.bind(endpoint);
+    } else {
+      const UmaskScope only_owner_and_group(0117);
+      s.bind(endpoint);
+    }
     return RouterSocket(std::move(s));
   } catch (const zmq::error_t& e) {
-    return Status(ErrorCode::kIo, "bind " + endpoint + ": " + e.what());
+    return Status(ErrorCode::kIo, (activated ? "serve the socket passed for " : "bind ") +
+                                      endpoint + ": " + e.what());
   }
 }
 
@@ -40,12 +72,16 @@ bool RouterSocket::Receive(Incoming* in) {
   try {
     if (!socket_.recv(in->identity, zmq::recv_flags::dontwait)) return false;
     in->extra_frames = false;
+    in->peer = {};
     if (!in->identity.more()) {
       // ROUTER always prefixes the identity; a lone frame cannot happen.
       in->payload.rebuild(0);
       return true;
     }
     (void)socket_.recv(in->payload, zmq::recv_flags::none);
+    // The C call: cppzmq's gets() throws when the property is absent.
+    const char* peer = zmq_msg_gets(in->payload.handle(), "Peer-Address");
+    if (peer != nullptr) in->peer = ParsePeerAddress(peer);
     zmq::message_t rest;
     bool more = in->payload.more();
     while (more) {

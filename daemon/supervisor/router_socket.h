@@ -12,6 +12,7 @@
 #include <string_view>
 #include <zmq.hpp>
 
+#include "peer_credentials.h"
 #include "tq/proto/status.h"
 
 namespace tq::daemon {
@@ -24,6 +25,10 @@ struct RouterOptions {
   // tell clients to drop tqd after that long without traffic (TTL). 0: off.
   std::chrono::milliseconds heartbeat_interval{0};
   std::chrono::milliseconds heartbeat_timeout{0};
+  // A listening socket to serve instead of binding one (socket activation,
+  // ZMQ_USE_FD); the RouterSocket owns it from Bind() on, failing or not.
+  // -1: bind the endpoint.
+  int use_fd = -1;
 };
 
 // One client message: the client's routing identity and its frames.
@@ -31,12 +36,16 @@ struct Incoming {
   zmq::message_t identity;
   zmq::message_t payload;
   bool extra_frames = false;  // the client sent more than one frame
+  PeerCredentials peer;       // known on ipc:// only
 };
 
 class RouterSocket {
  public:
   enum class SendResult { kSent, kWouldBlock, kUnreachable };
 
+  // Binds `endpoint`, or serves `options.use_fd` as that endpoint. An
+  // ipc:// socket is created mode 0660 (owner and group may connect), with
+  // no moment of another mode: the process umask is 0117 during the bind.
   static proto::Result<RouterSocket> Bind(zmq::context_t& context,
                                           const std::string& endpoint,
                                           const RouterOptions& options);

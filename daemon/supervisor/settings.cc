@@ -2,7 +2,10 @@
 // initial value is the default (see settings.h).
 #include "settings.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <thread>
@@ -72,6 +75,22 @@ std::string DefaultWorkerProgram() {
   return (self.parent_path() / TQ_WORKER_FROM_TQD).lexically_normal().string();
 }
 
+// $STATE_DIRECTORY (systemd's StateDirectory=; the first of its list),
+// else /var/lib/tq for root (the system's tqd, as for the endpoint), else
+// $XDG_STATE_HOME/tq, else ~/.local/state/tq.
+std::string DefaultStateDir() {
+  auto set = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v == nullptr ? "" : v;
+  };
+  if (std::string dirs = set("STATE_DIRECTORY"); !dirs.empty()) {
+    return dirs.substr(0, dirs.find(':'));
+  }
+  if (::geteuid() == 0) return "/var/lib/tq";
+  if (std::string xdg = set("XDG_STATE_HOME"); !xdg.empty()) return xdg + "/tq";
+  return set("HOME") + "/.local/state/tq";
+}
+
 using enum SettingType;
 using enum OnReload;
 
@@ -106,9 +125,30 @@ std::vector<Setting> MakeSettings() {
                        "(libexec/tq/tq-worker)",
        .start_up_default = [](Config& c) { c.worker_program = DefaultWorkerProgram(); },
        .example = "\"/usr/local/libexec/tq/tq-worker\""},
+      // The store is opened at start.
+      {.name = "state_dir", .type = kString, .reload = kRestart,
+       .help = "Directory of the task store (tq.db), kept across restarts",
+       .field = Field(&Config::state_dir), .metavar = "DIR",
+       .default_text = "$STATE_DIRECTORY, else /var/lib/tq for root, else "
+                       "$XDG_STATE_HOME/tq, else ~/.local/state/tq",
+       .start_up_default = [](Config& c) { c.state_dir = DefaultStateDir(); },
+       .example = "\"/var/lib/tq\""},
+      {.name = "durable", .type = kBool, .reload = kApplies,
+       .help = "Whether a task submitted without saying is durable: on disk before it "
+               "is accepted, and back after a restart",
+       .field = Field(&Config::durable)},
+      {.name = "store_max_size", .type = kBytes, .reload = kRestart,
+       .help = "Most bytes the task store may hold; past it durable submits get "
+               "STORE_FAILED",
+       .field = Field(&Config::store_max_bytes), .zero_means = "no limit"},
       {.name = "max_queued", .type = kCount, .reload = kApplies,
        .help = "Most queued tasks; beyond it SUBMIT gets QUEUE_FULL",
        .field = Field(&Config::max_queued), .min = 1},
+      {.name = "max_running_per_user", .type = kCount, .reload = kApplies,
+       .help = "Most tasks of one user (the submitter's uid) running at once; the "
+               "others wait, and other users' tasks run meanwhile",
+       .field = Field(&Config::max_running_per_user), .zero_means = "no cap",
+       .example = "2"},
       {.name = "task_timeout", .type = kDuration, .reload = kApplies,
        .help = "Timeout of a task submitted without one",
        .field = Field(&Config::task_timeout), .zero_means = "none"},

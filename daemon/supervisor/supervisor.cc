@@ -4,7 +4,6 @@
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -12,6 +11,7 @@
 #include <chrono>
 #include <vector>
 
+#include "activated_socket.h"
 #include "proc_stats.h"
 #include "task_log.h"
 #include "settings.h"
@@ -35,6 +35,9 @@ constexpr auto kKillGrace = 2s;
 // Tasks and replies freed since the peak before freed heap memory is given
 // back to the kernel.
 constexpr std::size_t kTrimAfterFreeing = 10000;
+// The start log is rewritten with only what it still needs past this size
+// (64k starts).
+constexpr std::uint64_t kStartLogTrimBytes = 1 << 20;
 
 // 128 random bits as 32 hex digits: this start's instance id.
 std::string NewInstanceId() {
@@ -66,25 +69,41 @@ proto::Result<std::unique_ptr<Supervisor>> Supervisor::Create(
   if (!signals.ok()) return signals.status();
   ::signal(SIGPIPE, SIG_IGN);  // a dead worker's pipe gives EPIPE instead
 
+  auto activated = TakeActivatedSocket(config.endpoint);
+  if (!activated.ok()) return activated.status();
   EndpointLock lock;
   if (const auto path = proto::IpcPath(config.endpoint); !path.empty()) {
-    auto acquired = EndpointLock::Acquire(std::string(path));
+    using File = EndpointLock::SocketFile;
+    auto acquired = EndpointLock::Acquire(std::string(path),
+                                          *activated ? File::kSystemds : File::kOurs);
     if (!acquired.ok()) return acquired.status();
     lock = std::move(*acquired);
   }
-  std::unique_ptr<Supervisor> s(new Supervisor(
-      std::move(config), std::move(reload), std::move(*signals), std::move(lock)));
+  // After the endpoint lock: a second tqd on the endpoint is told about
+  // that first. A store that cannot be opened stops tqd: it never runs
+  // without the durability it was asked for.
+  store::StoreOptions store_options;
+  store_options.max_page_count =
+      static_cast<std::int64_t>((config.store_max_bytes + 4095) / 4096);
+  auto store = store::TaskStore::Open(config.state_dir, store_options);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<Supervisor> s(new Supervisor(std::move(config), std::move(reload),
+                                               std::move(*signals), std::move(lock),
+                                               std::move(*store)));
+  s->activated_socket_ = std::move(*activated);
   TQ_RETURN_IF_ERROR(s->Init());
   return s;
 }
 
-Supervisor::Supervisor(Config config, ConfigLoader reload,
-                       base::SignalFd signals, EndpointLock lock)
+Supervisor::Supervisor(Config config, ConfigLoader reload, base::SignalFd signals,
+                       EndpointLock lock, std::unique_ptr<store::TaskStore> store)
     : config_(std::move(config)),
       reload_(std::move(reload)),
+      notifier_(ServiceNotifier::FromEnvironment(clock_)),
       stack_tool_(FindStackTool()),
       signals_(std::move(signals)),
       lock_(std::move(lock)),
+      store_(std::move(store)),
       context_(1),
       pool_(MakeWorkerCommand(), config_.workers, MakePoolSettings(), spawner_,
             clock_, *this),
@@ -93,7 +112,9 @@ Supervisor::Supervisor(Config config, ConfigLoader reload,
       decoder_(config_.limits),
       objects_(config_.objects, *this),
       instance_(NewInstanceId()),
-      started_at_ms_(WallMs()) {}
+      started_at_ms_(WallMs()) {
+  scheduler_.set_max_running_per_user(config_.max_running_per_user);
+}
 
 WorkerCommand Supervisor::MakeWorkerCommand() const {
   WorkerCommand c;
@@ -137,10 +158,21 @@ PoolSettings Supervisor::MakePoolSettings() const {
 Supervisor::~Supervisor() = default;
 
 Status Supervisor::Init() {
+  // Before the socket exists: recovered tasks are queued before any client
+  // can submit, and the ids handed out start above every earlier one.
+  TQ_RETURN_IF_ERROR(Recover());
+  auto journal = Journal::Start(*store_);
+  if (!journal.ok()) return journal.status();
+  journal_ = std::move(*journal);
+  tasks_.set_on_evict([this](const Task& task) {
+    if (!task.durable) return;
+    journal_->batch().Delete(task.id);
+    --durable_tasks_;
+  });
   auto router = RouterSocket::Bind(
       context_, config_.endpoint,
       RouterOptions{config_.limits.max_message_bytes, 10000, config_.heartbeat_interval,
-                    config_.heartbeat_timeout});
+                    config_.heartbeat_timeout, activated_socket_.Release()});
   if (!router.ok()) return router.status();
   router_.emplace(std::move(*router));
   auto watch = ClientWatch::Start(context_, router_->handle(),
@@ -149,10 +181,6 @@ Status Supervisor::Init() {
   watch_.emplace(std::move(*watch));
   worker_endpoint_ = router_->LastEndpoint();
   pool_.set_command(MakeWorkerCommand());
-  if (const auto path = proto::IpcPath(config_.endpoint); !path.empty()) {
-    // Owner and group may connect; others may not (DESIGN.md, Security).
-    ::chmod(std::string(path).c_str(), 0660);
-  }
   if (!config_.metrics.empty()) {
     auto endpoint = MetricsEndpoint::Bind(context_, config_.metrics, clock_,
                                           [this] { return PrometheusText(); });
@@ -182,7 +210,13 @@ int Supervisor::Run() {
       serving_ = true;
       spdlog::info("ready: {} workers, {} functions", pool_.size(),
                    functions_.size());
+      notifier_.Ready(ServiceCountsNow());
     }
+  }
+  // Everything written is on disk before tqd exits: queued durable tasks
+  // come back at the next start.
+  if (const Status s = journal_->Drain(); !s.ok()) {
+    spdlog::error("the task store could not commit at exit: {}", s.message());
   }
   RetryOutbox();
   if (!outboxes_.empty()) {
@@ -204,30 +238,89 @@ void Supervisor::BeforeSleep() {
   // back.
   std::size_t held = tasks_.size();
   for (const auto& entry : outboxes_) held += entry.second.replies.size();
+  held += journal_->held();
   held_peak_ = std::max(held_peak_, held);
   if (held_peak_ - held >= kTrimAfterFreeing) {
     ::malloc_trim(0);
     held_peak_ = held;
   }
-  if (stopping_ || scheduler_.size() == 0) return;
+  if (!stopping_ && (scheduler_.size() != 0 || !claimed_.empty())) Dispatch();
+  if (start_log_->bytes() >= kStartLogTrimBytes) TrimStartLog();
+  // Last: the turn's writes, the ones Dispatch made included, go to disk
+  // together.
+  journal_->Flush();
+}
+
+void Supervisor::Dispatch() {
   const auto now = clock_.Now();
+  // The start log cannot be written (a full disk): claimed tasks wait, and
+  // non-durable ones go past them.
+  bool claims_blocked = false;
   while (const std::optional<int> slot = pool_.FindIdle()) {
-    const std::optional<std::uint64_t> id = scheduler_.Pop(now);
+    // First the claimed durable tasks whose start is on disk, in order.
+    while (!claimed_.empty()) {
+      const Task* task = tasks_.Find(claimed_.front());
+      if (task != nullptr && task->claimed) break;
+      claimed_.pop_front();  // cancelled or refused meanwhile
+    }
+    if (!claimed_.empty() && !claims_blocked) {
+      Task* task = tasks_.Find(claimed_.front());
+      if (!journal_->Done(task->write_seq)) break;  // the worker waits for the disk
+      if (!LogStart(*task)) {
+        claims_blocked = true;
+        continue;
+      }
+      claimed_.pop_front();
+      ++durable_starts_;
+      StartOn(*slot, *task);
+      continue;
+    }
+    const std::optional<std::uint64_t> id = scheduler_.Peek(now);
     if (!id) break;
     Task* task = tasks_.Find(*id);
-    if (task == nullptr || task->state != TaskState::kQueued) continue;
-    metrics_.TaskStarted(now - task->since);
-    task->since = now;
+    if (task != nullptr && task->durable && task->state == TaskState::kQueued) {
+      break;  // claimed below, started once on disk
+    }
+    (void)scheduler_.Pop(now);
+    if (task == nullptr || task->state != TaskState::kQueued) {
+      scheduler_.RunEnded(*id);
+      continue;
+    }
     task->state = TaskState::kRunning;
     ++task->attempts;
-    task->started_at_ms = WallMs();
-    task->worker_pid = pool_.pid(*slot);
-    LogTask(spdlog::level::debug, *task, "running (attempt {})", task->attempts);
-    pool_.Dispatch(*slot,
-                   proto::TaskAssignment{task->id, task->fn, task->args(), task->chunk, task->pipe},
-                   task->timeout);
-    if (task->pipe) OnTaskStarted(*task);
+    StartOn(*slot, *task);
   }
+  // Claims: one for each worker idle now, and claim_ahead_ more, so that
+  // workers that free up during the next commit find their task on disk.
+  // Only durable tasks at the head of the queue: the order holds.
+  const std::size_t wanted = pool_.idle() + claim_ahead_;
+  while (claimed_.size() < wanted) {
+    const std::optional<std::uint64_t> id = scheduler_.Peek(now);
+    if (!id) break;
+    Task* task = tasks_.Find(*id);
+    if (task == nullptr || task->state != TaskState::kQueued) {
+      (void)scheduler_.Pop(now);
+      scheduler_.RunEnded(*id);
+      continue;
+    }
+    if (!task->durable) break;  // it goes to the next free worker
+    (void)scheduler_.Pop(now);
+    Claim(*task);
+  }
+}
+
+void Supervisor::StartOn(int slot, Task& task) {
+  if (task.claimed) Unclaim(task);
+  const auto now = clock_.Now();
+  metrics_.TaskStarted(now - task.since);  // its wait in the queue, claimed or not
+  task.since = now;
+  task.started_at_ms = WallMs();
+  task.worker_pid = pool_.pid(slot);
+  LogTask(spdlog::level::debug, task, "running (attempt {})", task.attempts);
+  pool_.Dispatch(slot,
+                 proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, task.pipe},
+                 task.timeout);
+  if (task.pipe) OnTaskStarted(task);
 }
 
 std::chrono::milliseconds Supervisor::NextTimeout() const {
@@ -235,14 +328,18 @@ std::chrono::milliseconds Supervisor::NextTimeout() const {
   const auto now = clock_.Now();
   const std::optional<base::TimePoint> metrics_at =
       metrics_endpoint_ ? metrics_endpoint_->NextDeadline() : std::nullopt;
-  for (const auto& at :
-       {term_at_, kill_at_, scheduler_.NextReadyAt(), objects_.NextDeadline(), metrics_at}) {
+  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(),
+                         objects_.NextDeadline(), notifier_.NextDeadline(), metrics_at}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
       if (!next || d < *next) next = d;
     }
   }
   if (!outboxes_.empty() && (!next || *next > kOutboxRetry)) next = kOutboxRetry;
+  // The start log failed to take a claimed task's start: try again soon.
+  if (start_log_failing_ && !claimed_.empty() && (!next || *next > kOutboxRetry)) {
+    next = kOutboxRetry;
+  }
   if (!next) return std::chrono::milliseconds(-1);  // sleep until an event
   // Round up so a deadline 0.4 ms away does not spin with timeout 0.
   return std::chrono::ceil<std::chrono::milliseconds>(*next);
@@ -251,6 +348,7 @@ std::chrono::milliseconds Supervisor::NextTimeout() const {
 void Supervisor::Poll() {
   std::vector<zmq::pollitem_t> items;
   items.push_back({nullptr, signals_.fd(), ZMQ_POLLIN, 0});
+  items.push_back({nullptr, journal_->completion_fd(), ZMQ_POLLIN, 0});
   items.push_back({watch_->handle(), 0, ZMQ_POLLIN, 0});
   const bool read_clients = serving_;
   if (read_clients) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
@@ -274,11 +372,16 @@ void Supervisor::Poll() {
   // Signals first: SIGCHLD reaps workers and may replace them, and the
   // pool drops the events polled for the ones replaced.
   if (items[0].revents & ZMQ_POLLIN) HandleSignals();
+  // Then what waited for the disk: replies, and durable tasks' starts.
+  if (items[1].revents & ZMQ_POLLIN) {
+    journal_->OnCompletion();
+    OnCommitted();
+  }
   for (std::size_t i = 0; i < fds.size(); ++i) {
     if (items[first_worker + i].revents != 0) pool_.OnPollEvent(fds[i]);
   }
-  if (items[1].revents & ZMQ_POLLIN) DrainWatch();
-  if (read_clients && (items[2].revents & ZMQ_POLLIN)) DrainRouter();
+  if (items[2].revents & ZMQ_POLLIN) DrainWatch();
+  if (read_clients && (items[3].revents & ZMQ_POLLIN)) DrainRouter();
   if (metrics_endpoint_ && (items[metrics_item].revents & ZMQ_POLLIN)) {
     metrics_endpoint_->OnReadable();
   }
@@ -303,7 +406,9 @@ void Supervisor::HandleSignals() {
         }
         break;
       case SIGHUP:
+        notifier_.Reloading();
         Reload();
+        notifier_.Reloaded(ServiceCountsNow());
         break;
       default:
         break;
@@ -341,28 +446,40 @@ void Supervisor::RunExpired() {
     kill_at_.reset();
     pool_.SignalAll(SIGKILL);
   }
+  if (notifier_.enabled()) notifier_.Tick(ServiceCountsNow());
 }
 
 void Supervisor::BeginShutdown() {
   stopping_ = true;
+  std::size_t kept = 0;
   for (std::uint64_t id : scheduler_.TakeAll()) {
-    if (Task* task = tasks_.Find(id)) {
-      EndTask(*task, TaskState::kCancelled, {},
-             TaskError{"tq.Cancelled", "daemon shutting down", "shutdown"});
+    Task* task = tasks_.Find(id);
+    if (task == nullptr) continue;
+    if (task->durable) {
+      ++kept;  // stays queued on disk, for the next start
+      continue;
     }
+    EndTask(*task, TaskState::kCancelled, {},
+            TaskError{"tq.Cancelled", "daemon shutting down", "shutdown"});
   }
+  kept += claimed_.size();
+  ReturnClaims();
+  if (kept != 0) spdlog::info("{} durable tasks stay queued for the next start", kept);
   pool_.BeginShutdown();
   term_at_ = clock_.Now() + config_.shutdown_grace;
+  notifier_.Stopping(ServiceCountsNow());
 }
 
-void Supervisor::SendReply(std::string_view client) {
+void Supervisor::SendReply(std::string_view client) { SendBytes(client, reply_.view()); }
+
+void Supervisor::SendBytes(std::string_view client, std::string_view bytes) {
   auto it = outboxes_.find(std::string(client));
   if (it == outboxes_.end()) {
-    switch (router_->Send(client, reply_.view())) {
+    switch (router_->Send(client, bytes)) {
       case RouterSocket::SendResult::kSent:
         return;
       case RouterSocket::SendResult::kUnreachable:
-        spdlog::debug("client gone; dropping a {} byte reply", reply_.size());
+        spdlog::debug("client gone; dropping a {} byte reply", bytes.size());
         return;
       case RouterSocket::SendResult::kWouldBlock:
         it = outboxes_.try_emplace(std::string(client)).first;
@@ -371,8 +488,8 @@ void Supervisor::SendReply(std::string_view client) {
   }
   // Behind what is already waiting, to keep this client's order.
   Outbox& box = it->second;
-  box.replies.emplace_back(reply_.view());
-  box.bytes += reply_.size();
+  box.replies.emplace_back(bytes);
+  box.bytes += bytes.size();
   while (box.bytes > config_.max_unread_reply_bytes && box.replies.size() > 1) {
     // This client has stopped reading; only its own replies are dropped.
     // Logged once per overflow, not per reply: a client must not be able
@@ -458,6 +575,7 @@ void Supervisor::Reload() {
   pool_.set_settings(MakePoolSettings());
   pool_.Resize(config_.workers);
   scheduler_.set_max_queued(config_.max_queued);
+  scheduler_.set_max_running_per_user(config_.max_running_per_user);
   tasks_.set_limits(config_.retention);
   objects_.set_limits(config_.objects);
   spdlog::info("reloaded: {} workers, max_queued {}, task_timeout {} ms",

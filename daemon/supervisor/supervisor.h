@@ -18,12 +18,14 @@
 // each request waiting on it (the submitter, a duplicate submit, a WAIT)
 // gets one RESULT. Ended tasks stay in the result store for status/wait.
 //
-// Lifecycle: Create() takes the endpoint lock, binds, and starts the pool;
-// clients are read only once every worker has said hello (so the function
-// list is known). SIGTERM/SIGINT stop intake, answer queued tasks
-// "cancelled", let running tasks finish within shutdown_grace, reap every
-// worker and remove the socket file. SIGHUP reloads the configuration. Not
-// thread-safe: Run() is the only entry point after Create().
+// Lifecycle: Create() takes the endpoint lock, binds (or serves the socket
+// systemd passed), and starts the pool; clients are read only once every
+// worker has said hello (so the function list is known). SIGTERM/SIGINT
+// stop intake, answer queued tasks "cancelled", let running tasks finish
+// within shutdown_grace, reap every worker and remove the socket file (not
+// systemd's). SIGHUP reloads the configuration. systemd hears of each step
+// (service_notifier.h). Not thread-safe: Run() is the only entry point
+// after Create().
 #pragma once
 
 #include <array>
@@ -32,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <zmq.hpp>
@@ -41,11 +44,15 @@
 #include "client_watch.h"
 #include "config.h"
 #include "endpoint_lock.h"
+#include "journal.h"
 #include "objects/object_store.h"
 #include "metrics.h"
 #include "metrics_endpoint.h"
 #include "router_socket.h"
+#include "store/start_log.h"
+#include "store/task_store.h"
 #include "scheduler.h"
+#include "service_notifier.h"
 #include "task_pipe.h"
 #include "task_table.h"
 #include "tq/proto/codec.h"
@@ -67,11 +74,18 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
 
  private:
   Supervisor(Config config, ConfigLoader reload, base::SignalFd signals,
-             EndpointLock lock);
+             EndpointLock lock, std::unique_ptr<store::TaskStore> store);
   proto::Status Init();
 
   // ---- the loop (supervisor.cc)
   void BeforeSleep();
+  // Queued tasks to idle workers. A durable task is first claimed: its
+  // start is written, and it goes to a worker once that is on disk. Tasks
+  // are claimed a little ahead of the workers (claim_ahead_), so that one
+  // commit starts many and workers never wait on the disk between tasks.
+  void Dispatch();
+  // Hands `task` to the idle worker of `slot`.
+  void StartOn(int slot, Task& task);
   void Poll();
   std::chrono::milliseconds NextTimeout() const;
   void HandleSignals();
@@ -88,6 +102,7 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   void HandleTaskRequest(std::string_view client, const proto::TaskRequest& m);
   void HandleList(std::string_view client, const proto::ListRequest& m);
   void HandleUnwait(std::string_view client, const proto::UnwaitRequest& m);
+  void HandleJob(std::string_view client, const proto::JobRequest& m);
   void HandleObject(std::string_view client, const proto::ObjectRequest& m);
   void HandlePipe(std::string_view client, const proto::PipeMessage& m);
   // Sends `to` the task's latest progress report, if it is running and has
@@ -108,9 +123,48 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   void SendStatus(const Task& task, std::string_view client,
                   std::uint64_t request_id);
 
+  // ---- durability (durability.cc)
+  // Brings back the store's tasks (start-up): queued ones queued again in
+  // their order and with what is left of their delay, running ones retried
+  // or lost, results kept for what is left of their TTL; and reserves ids.
+  proto::Status Recover();
+  // Writes a new durable task / its lifecycle now / its removal into this
+  // turn's batch.
+  void PersistNew(Task& task, std::string_view args, std::string_view key);
+  void Persist(Task& task);
+  // Keeps the store's id ceiling ahead of the ids handed out.
+  void ReserveIds();
+  // Sends what reply_ holds about `task` to `client`, or, while a write of
+  // the durable task is not on disk yet, once it is.
+  void ReplyAbout(const Task& task, std::string_view client, std::uint64_t request_id);
+  // The durable submit that wrote a task in batch `seq` could not be
+  // committed: its requests get STORE_FAILED and the task is forgotten.
+  void RefuseTask(std::uint64_t task_id, std::uint64_t seq, const proto::Status& why);
+  // One request's STORE_FAILED, once.
+  void Refuse(std::string_view client, std::uint64_t request_id, const proto::Status& why);
+  // Takes a queued durable task out of the queue and writes its start.
+  void Claim(Task& task);
+  // Writes the start of a claimed task to the start log, before it goes
+  // to its worker; false (and the operator told once) if it cannot.
+  bool LogStart(const Task& task);
+  // Rewrites the start log with only the entries still needed.
+  void TrimStartLog();
+  // A claimed task got its worker, ended, or goes back to the queue.
+  void Unclaim(Task& task);
+  // Claimed tasks not handed to a worker go back to queued (shutdown).
+  void ReturnClaims();
+  // Tasks waiting for a worker as users count them: the queue's and the
+  // claimed ones.
+  std::size_t queued() const { return scheduler_.size() + claims_; }
+  // After each commit: tells the operator when the store starts or stops
+  // failing.
+  void OnCommitted();
+  std::uint64_t StoreBytes() const;
+
   // ---- replies (supervisor.cc)
   // Sends what reply_ holds to `client`, queueing it if the client is slow.
   void SendReply(std::string_view client);
+  void SendBytes(std::string_view client, std::string_view bytes);
   void SendError(std::string_view client, std::uint64_t request_id,
                  const proto::Status& status);
   void RetryOutbox();
@@ -123,12 +177,14 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t rss_bytes,
                       base::Duration ran_for, std::string stack) override;
   void OnWorkerRestarted(proto::RestartCause cause) override;
+  void OnTaskPipe(const Worker& worker, const proto::PipeMessage& message) override;
 
   // ---- the figures of stats, metrics and /metrics (handlers/listing.cc)
   proto::StatsReply Stats();
   std::string PrometheusText() const;
 
-  void OnTaskPipe(const Worker& worker, const proto::PipeMessage& message) override;
+  // ---- what systemd is told (service_status.cc)
+  ServiceCounts ServiceCountsNow() const;
 
   // ---- objects::ReplySink (handlers/objects.cc)
   void Reply(const objects::Caller& to, const proto::ObjectReply& reply) override;
@@ -141,7 +197,7 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // Reads the connection events waiting: gone clients are cleaned up.
   void DrainWatch();
   void OnClientGone(const std::string& client);
-  // A new task's name, daemon and pipe options (SUBMIT).
+  // A new task's daemon and pipe options (SUBMIT).
   void TieToSubmitter(Task& task, std::string_view client, const proto::SubmitRequest& m);
   // An attempt of `task` is over (retried or not) / the task has ended:
   // what it held is released, its pipe closed.
@@ -170,9 +226,15 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   Config config_;
   ConfigLoader reload_;
   base::SteadyClock clock_;
+  // Before the context: it takes NOTIFY_SOCKET out of the environment while
+  // tqd has one thread.
+  ServiceNotifier notifier_;
   std::string stack_tool_;  // gdb or eu-stack, found once at start
   base::SignalFd signals_;
   EndpointLock lock_;
+  std::unique_ptr<store::TaskStore> store_;
+  std::unique_ptr<Journal> journal_;  // after Init(); commits for store_
+  base::Fd activated_socket_;  // from systemd (tqd.socket); given to router_
   zmq::context_t context_;
   std::optional<RouterSocket> router_;
   std::optional<ClientWatch> watch_;  // disconnects of the clients that hold things
@@ -183,6 +245,9 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   Scheduler scheduler_;
   TaskTable tasks_;
   proto::Decoder decoder_;
+  // Who sent the client message being handled (HandleMessage sets it for
+  // its handler): what SUBMIT records as the task's submitter.
+  PeerCredentials sender_;
   objects::ObjectStore objects_;
   // Pipes of tasks submitted with `pipe`, by task id, until the task ends.
   std::unordered_map<std::uint64_t, TaskPipe> pipes_;
@@ -191,8 +256,11 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   const Incoming* incoming_ = nullptr;  // the client message being handled
 
   // Offered by the workers, by name, with the plugin that offers each (""
-  // for builtins). Never shrinks: every Task::fn views a name here.
+  // for builtins).
   std::map<std::string, std::string, std::less<>> functions_;
+  // Every function name a task has had: those offered, and those of tasks
+  // recovered from the store. Never shrinks: every Task::fn views one.
+  std::set<std::string, std::less<>> fn_names_;
   // This start of tqd, for pong: 32 random hex digits, and when.
   const std::string instance_;
   const std::int64_t started_at_ms_;
@@ -206,6 +274,27 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // For `stats`, `metrics` and /metrics; the last tasks to end.
   Metrics metrics_{clock_};
   std::deque<std::uint64_t> recent_;  // task ids, newest first
+
+  // Durability: the id ceiling on disk (ids above it were never handed
+  // out), whether a higher one is being written, durable tasks known, why
+  // the store last failed to commit ("" while it works), and the requests
+  // already told STORE_FAILED since.
+  std::uint64_t id_ceiling_ = 0;
+  bool raising_ceiling_ = false;
+  // Durable tasks claimed (their start written) and not yet on a worker, in
+  // claim order; how many to keep claimed ahead of the workers; and how many
+  // started since the last commit, which sets that.
+  std::deque<std::uint64_t> claimed_;
+  // Which claimed tasks went to a worker (store/start_log.h), and whether
+  // it last failed to be written.
+  std::optional<store::StartLog> start_log_;
+  bool start_log_failing_ = false;
+  std::size_t claims_ = 0;  // of claimed_, the tasks still claimed
+  std::size_t claim_ahead_ = 0;
+  std::size_t durable_starts_ = 0;
+  std::uint64_t durable_tasks_ = 0;
+  std::string store_error_;
+  std::set<std::pair<std::string, std::uint64_t>> refused_;
 
   bool serving_ = false;   // the pool was ready once; clients are read
   bool stopping_ = false;  // SIGTERM/SIGINT seen

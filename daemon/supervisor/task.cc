@@ -31,6 +31,17 @@ proto::ErrorInfo TaskError::View() const {
   return e;
 }
 
+bool Task::RetriesOn(proto::TaskState outcome) const {
+  const std::uint8_t bits =
+      retry_on != 0 ? retry_on : (proto::kRetryLost | proto::kRetryTimedOut);
+  switch (outcome) {
+    case proto::TaskState::kFailed: return bits & proto::kRetryFailed;
+    case proto::TaskState::kLost: return bits & proto::kRetryLost;
+    case proto::TaskState::kTimedOut: return bits & proto::kRetryTimedOut;
+    default: return false;
+  }
+}
+
 std::size_t Task::HeapBytes() const {
   std::size_t n = payload.capacity();
   if (error) {
@@ -38,7 +49,6 @@ std::size_t Task::HeapBytes() const {
          error->cause.capacity() + error->stack.capacity();
   }
   for (const Waiter& w : waiters) n += sizeof(Waiter) + w.client.capacity();
-  if (name) n += sizeof(std::string) + name->capacity();
   return n;
 }
 

@@ -58,10 +58,12 @@ struct TaskProgressState {
 // task), hence the views and the pointer below.
 struct Task {
   std::uint64_t id = 0;
-  // fn views tqd's set of offered functions (which never shrinks); key,
-  // the idempotency key, is the TaskTable's copy in its key index, or null.
+  // fn views tqd's set of function names (which never shrinks); key, the
+  // idempotency key, is the TaskTable's copy in its key index, or null;
+  // name is the TaskTable's interned copy, or null.
   std::string_view fn;
   const std::string* key = nullptr;
+  const std::string* name = nullptr;
   // The msgpack args array as the client sent it, until the task ends;
   // then its value if it is done. No task needs both: a buried task
   // keeps its args for a kick, and has no value.
@@ -75,17 +77,32 @@ struct Task {
   std::uint32_t max_retries = 0;
   std::uint8_t retry_on = 0;             // proto::RetryOn bits
   bool chunk = false;                    // args is a chunk of calls (§4.9)
-  bool daemon = false;  // cancelled when its submitter's connection goes
-  bool pipe = false;    // has a pipe (Supervisor::pipes_) while it lives
+  // Cancelled when its submitter's connection goes; never durable.
+  bool daemon = false;
+  bool pipe = false;  // has a pipe (Supervisor::pipes_) while it lives
+  // Kept in the store (PROTOCOL.md §4.11). Of a durable task, insert_seq is
+  // the journal batch that wrote it first, and write_seq the latest batch
+  // with a write of it: replies about it wait until write_seq is on disk.
+  bool durable = false;
+  // A durable task taken from the queue whose start is being written
+  // (state kRunning on disk and here, no worker yet): users see it queued.
+  bool claimed = false;
+  std::uint64_t insert_seq = 0;
+  std::uint64_t write_seq = 0;
   std::chrono::milliseconds retry_backoff{1000};
 
   proto::TaskState state = proto::TaskState::kQueued;
   std::uint32_t attempts = 0;       // runs started
   std::uint32_t worker_deaths = 0;  // runs that killed their worker
   pid_t worker_pid = 0;             // current or last worker
+  // Who submitted it: the ipc:// client's uid and pid (SO_PEERCRED, via
+  // ZeroMQ's Peer-Address); -1 and 0 when unknown (a tcp:// client).
+  pid_t submitter_pid = 0;
+  std::int64_t submitter_uid = -1;
   std::int64_t queued_at_ms = 0;    // Unix time
   std::int64_t started_at_ms = 0;
   std::int64_t finished_at_ms = 0;
+  std::int64_t ready_at_ms = 0;     // Unix time it may run from (delay, backoff)
   base::TimePoint finished_at{};    // steady clock, for the result TTL
   // Steady clock, for the metrics: while queued, when it may run (its
   // delay or retry backoff over); while running, when it started.
@@ -97,11 +114,12 @@ struct Task {
   // Why it did not end done; also while a retry waits. A pointer: most
   // tasks never fail.
   std::unique_ptr<TaskError> error;
-  // Its name (SUBMIT's `name`); null for none, as most tasks are.
-  std::unique_ptr<std::string> name;
 
   // Bytes this task holds beyond sizeof(Task), for the result store bound.
   std::size_t HeapBytes() const;
+  // Whether an attempt that ended in `outcome` is retried (retry_on; by
+  // default lost and timed_out), retries left or not.
+  bool RetriesOn(proto::TaskState outcome) const;
 };
 
 }  // namespace tq::daemon

@@ -16,17 +16,6 @@ namespace {
 // How many ended tasks `stats` lists.
 constexpr std::size_t kRecentTasks = 20;
 
-bool RetriesOn(const Task& t, TaskState state) {
-  const std::uint8_t bits = t.retry_on != 0
-                                ? t.retry_on
-                                : (proto::kRetryLost | proto::kRetryTimedOut);
-  switch (state) {
-    case TaskState::kFailed: return bits & proto::kRetryFailed;
-    case TaskState::kLost: return bits & proto::kRetryLost;
-    case TaskState::kTimedOut: return bits & proto::kRetryTimedOut;
-    default: return false;
-  }
-}
 
 // "2.000 s"
 std::string Seconds(base::Duration d) {
@@ -40,11 +29,18 @@ std::string Seconds(base::Duration d) {
 
 void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
   const auto now = clock_.Now();
-  if (task.state == TaskState::kRunning) metrics_.AttemptEnded(now - task.since);  // a retry
+  task.ready_at_ms =
+      ready_at > now
+          ? WallMs() + std::chrono::ceil<std::chrono::milliseconds>(ready_at - now).count()
+          : 0;
+  if (task.state == TaskState::kRunning) {  // a retry
+    metrics_.AttemptEnded(now - task.since);
+    scheduler_.RunEnded(task.id);
+  }
   task.since = std::max(ready_at, now);
   task.state = TaskState::kQueued;
   task.progress.reset();  // a retry starts over
-  scheduler_.Push(task.id, task.priority, ready_at, now);
+  scheduler_.Push(task.id, task.priority, ready_at, now, task.submitter_uid);
 }
 
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
@@ -76,7 +72,7 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
     EndTask(task, TaskState::kBuried, {}, std::move(error));
     return;
   }
-  if (task.attempts <= task.max_retries && RetriesOn(task, state)) {
+  if (task.attempts <= task.max_retries && task.RetriesOn(state)) {
     constexpr std::chrono::milliseconds kMaxBackoff = std::chrono::hours(1);
     const auto backoff = std::min<std::chrono::milliseconds>(
         task.retry_backoff * (1u << std::min(task.attempts - 1, 16u)), kMaxBackoff);
@@ -84,6 +80,7 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
             proto::TaskStateName(state), task.attempts, backoff.count());
     task.error = std::make_unique<TaskError>(std::move(error));  // status shows it meanwhile
     Enqueue(task, clock_.Now() + backoff);
+    if (task.durable) Persist(task);
     return;
   }
   EndTask(task, state, {}, std::move(error));
@@ -92,7 +89,12 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
 void Supervisor::EndTask(Task& task, TaskState state, std::string value,
                         TaskError error) {
   if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
-  if (task.state == TaskState::kRunning) metrics_.AttemptEnded(clock_.Now() - task.since);
+  if (task.state == TaskState::kRunning) {
+    // A claimed task had not started: no attempt of it ends here.
+    if (!task.claimed) metrics_.AttemptEnded(clock_.Now() - task.since);
+    scheduler_.RunEnded(task.id);
+  }
+  if (task.claimed) Unclaim(task);  // Dispatch drops it from claimed_
   metrics_.TaskEnded(task.fn, state);
   task.state = state;
   if (state != TaskState::kBuried) {  // a kick runs a buried task again
@@ -108,6 +110,8 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   if (recent_.size() > kRecentTasks) recent_.pop_back();
   LogTask(spdlog::level::debug, task, "{}", proto::TaskStateName(state));
   OnTaskOver(task);  // its pipe's end reaches the client before its result
+  // On disk before anyone hears of it: the RESULTs below wait for it.
+  if (task.durable) Persist(task);
   for (const Waiter& w : task.waiters) SendResult(task, w);
   task.waiters.clear();
   task.waiters.shrink_to_fit();
@@ -127,7 +131,7 @@ void Supervisor::SendResult(const Task& task, const Waiter& to) {
     if (task.error) r.error = task.error->View();
   }
   proto::Encode(r, reply_);
-  SendReply(to.client);
+  ReplyAbout(task, to.client, to.request_id);
 }
 
 void Supervisor::SendStatus(const Task& task, std::string_view client,
@@ -135,7 +139,7 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   proto::TaskStatus s;
   s.request_id = request_id;
   s.task_id = task.id;
-  s.state = task.state;
+  s.state = task.claimed ? TaskState::kQueued : task.state;
   s.fn = task.fn;
   s.priority = task.priority;
   s.attempts = task.attempts;
@@ -144,13 +148,15 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   s.started_at_ms = task.started_at_ms;
   s.finished_at_ms = task.finished_at_ms;
   if (task.name) s.name = *task.name;
+  s.submitter_uid = task.submitter_uid;
+  s.submitter_pid = static_cast<std::uint32_t>(task.submitter_pid);
   // The last attempt's error also while a retry waits.
   if (task.state != TaskState::kDone && task.error) {
     s.error = task.error->View();
   }
   reply_.clear();
   proto::Encode(s, reply_);
-  SendReply(client);
+  ReplyAbout(task, client, request_id);
 }
 
 void Supervisor::OnWorkerRestarted(proto::RestartCause cause) {

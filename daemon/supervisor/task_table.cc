@@ -10,6 +10,43 @@ Task& TaskTable::Create() {
   return t;
 }
 
+Task& TaskTable::Restore(std::uint64_t id) {
+  Task& t = tasks_[id];
+  t.id = id;
+  if (id >= next_id_) next_id_ = id + 1;
+  return t;
+}
+
+void TaskTable::Forget(std::uint64_t id) {
+  auto it = tasks_.find(id);
+  if (it == tasks_.end()) return;
+  ReleaseKey(it->second);
+  ReleaseName(it->second);
+  tasks_.erase(it);
+}
+
+void TaskTable::ReleaseKey(Task& task) {
+  if (task.key == nullptr) return;
+  auto k = by_key_.find(*task.key);
+  if (k != by_key_.end() && k->second == task.id) by_key_.erase(k);
+  task.key = nullptr;
+}
+
+void TaskTable::SetName(Task& task, std::string_view name) {
+  ReleaseName(task);
+  if (name.empty()) return;
+  auto it = names_.try_emplace(std::string(name), 0).first;
+  ++it->second;
+  task.name = &it->first;
+}
+
+void TaskTable::ReleaseName(Task& task) {
+  if (task.name == nullptr) return;
+  auto it = names_.find(*task.name);
+  if (it != names_.end() && --it->second == 0) names_.erase(it);
+  task.name = nullptr;
+}
+
 Task* TaskTable::Find(std::uint64_t id) {
   auto it = tasks_.find(id);
   return it == tasks_.end() ? nullptr : &it->second;
@@ -55,6 +92,7 @@ std::size_t TaskTable::Evict(base::TimePoint now) {
                       retained_bytes_ > limits_.max_bytes;
     if (!expired && !over) break;
     ended_.pop_front();
+    if (on_evict_) on_evict_(it->second);
     Erase(it);
     ++evicted;
   }
@@ -65,10 +103,8 @@ void TaskTable::Erase(std::unordered_map<std::uint64_t, Task>::iterator it) {
   Task& t = it->second;
   --retained_count_;
   retained_bytes_ -= sizeof(Task) + t.HeapBytes();
-  if (t.key != nullptr) {
-    auto k = by_key_.find(*t.key);
-    if (k != by_key_.end() && k->second == t.id) by_key_.erase(k);
-  }
+  ReleaseKey(t);
+  ReleaseName(t);
   tasks_.erase(it);
 }
 

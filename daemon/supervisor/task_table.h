@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <unordered_map>
 
@@ -33,12 +34,25 @@ class TaskTable {
 
   // A new task with the next id.
   Task& Create();
+  // A task with a given id, as recovered from the store; ids after it are
+  // higher.
+  Task& Restore(std::uint64_t id);
+  std::uint64_t next_id() const { return next_id_; }
+  void set_next_id(std::uint64_t id) { next_id_ = id; }
+  // Removes a task that was never accepted (its durable submit could not be
+  // written): not an ended one, which Evict removes.
+  void Forget(std::uint64_t id);
   Task* Find(std::uint64_t id);
   // The task holding `key` (queued, running or kept), if any.
   Task* FindByKey(const std::string& key);
   // Indexes the task by `key` (nothing if it is empty); task.key then
   // points at the index's copy.
   void IndexKey(Task& task, std::string_view key);
+  // Drops the task's key from the index: the key may name a new task.
+  void ReleaseKey(Task& task);
+  // Names the task `name` ("" for none): Task::name then points at the
+  // table's one copy, kept while any task has that name.
+  void SetName(Task& task, std::string_view name);
 
   // Moves the task into the result store; call after it reached a final
   // state. A buried task that is kicked leaves it again via Revive().
@@ -46,6 +60,14 @@ class TaskTable {
   void Revive(Task& task);
   // Drops ended tasks past the TTL or beyond the bounds. Returns how many.
   std::size_t Evict(base::TimePoint now);
+  // Called with each task Evict drops, just before it goes.
+  void set_on_evict(std::function<void(const Task&)> fn) { on_evict_ = std::move(fn); }
+
+  // Calls f(const Task&) for every task, in no particular order.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const auto& [id, task] : tasks_) f(task);
+  }
 
   std::size_t size() const { return tasks_.size(); }
   std::size_t retained() const { return retained_count_; }
@@ -53,10 +75,14 @@ class TaskTable {
 
  private:
   void Erase(std::unordered_map<std::uint64_t, Task>::iterator it);
+  void ReleaseName(Task& task);
 
   RetentionLimits limits_;
   std::unordered_map<std::uint64_t, Task> tasks_;
   std::unordered_map<std::string, std::uint64_t> by_key_;
+  // Task::name values, with how many tasks hold each.
+  std::unordered_map<std::string, std::size_t> names_;
+  std::function<void(const Task&)> on_evict_;
   // Ended tasks in the order they ended, with when. An entry whose time no
   // longer matches its task (kicked, ended again) is stale and skipped.
   struct Ended {

@@ -497,6 +497,12 @@ std::optional<int> WorkerPool::FindIdle() const {
   return std::nullopt;
 }
 
+std::size_t WorkerPool::idle() const {
+  return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [&](const Slot& s) {
+    return Is<Idle>(s.state) && s.index < size_;
+  }));
+}
+
 void WorkerPool::Dispatch(int index, const proto::TaskAssignment& task,
                           std::chrono::milliseconds timeout) {
   Slot& s = slot(index);

@@ -152,6 +152,8 @@ class WorkerPool {
 
   // An idle slot, or nullopt.
   std::optional<int> FindIdle() const;
+  // How many slots are idle.
+  std::size_t idle() const;
   // Sends `task` to the idle worker of `slot`; `timeout` 0 means none.
   void Dispatch(int slot, const proto::TaskAssignment& task,
                 std::chrono::milliseconds timeout);

@@ -63,10 +63,18 @@ Status ReadSubmitOptions(Fields& f, SubmitRequest* m) {
     return f.Error(ErrorCode::kBadValue, "field 'key' must be 1 to 256 bytes of printable UTF-8");
   }
   TQ_RETURN_IF_ERROR(f.Bool("chunk", &m->chunk));
+  if (f.Find("durable") != nullptr) {
+    bool durable = false;
+    TQ_RETURN_IF_ERROR(f.Bool("durable", &durable));
+    m->durable = durable;
+  }
   TQ_RETURN_IF_ERROR(f.Str("name", &m->name, false));
-  if (f.Find("name") != nullptr &&
-      (m->name.empty() || m->name.size() > 256 || !IsPrintableUtf8(m->name))) {
-    return f.Error(ErrorCode::kBadValue, "field 'name' must be 1 to 256 bytes of printable UTF-8");
+  if (f.Find("name") != nullptr && !IsFunctionName(m->name)) {
+    return f.Error(ErrorCode::kBadValue, "field 'name' must be 1 to 128 bytes of printable UTF-8");
+  }
+  TQ_RETURN_IF_ERROR(f.Bool("rerun_failed", &m->rerun_failed));
+  if (m->rerun_failed && m->key.empty()) {
+    return f.Error(ErrorCode::kBadValue, "field 'rerun_failed' needs a 'key'");
   }
   TQ_RETURN_IF_ERROR(f.Bool("daemon", &m->daemon));
   return f.Bool("pipe", &m->pipe);
@@ -109,6 +117,16 @@ Result<ClientMessage> DecodeUnwait(Fields& f, const Limits&) {
   return ClientMessage{m};
 }
 
+Result<ClientMessage> DecodeJob(Fields& f, const Limits&) {
+  JobRequest m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Str("name", &m.name));
+  if (!IsFunctionName(m.name)) {
+    return f.Error(ErrorCode::kBadValue, "field 'name' must be 1 to 128 bytes of printable UTF-8");
+  }
+  return ClientMessage{m};
+}
+
 template <ObjectType kType>
 Result<ClientMessage> DecodeObject(Fields& f, const Limits&) {
   return DecodeObjectRequest(kType, f);
@@ -139,6 +157,7 @@ constexpr RequestRow kRequests[] = {
      DecodeBareRequest<ListRequest, Listing::kFunctions>},
     {RequestKind::kUnwait, "unwait", DecodeUnwait},
     {RequestKind::kMetrics, "metrics", DecodeBareRequest<ListRequest, Listing::kMetrics>},
+    {RequestKind::kJob, "job", DecodeJob},
     {RequestKind::kDict, "dict", DecodeObject<ObjectType::kDict>},
     {RequestKind::kList, "list", DecodeObject<ObjectType::kList>},
     {RequestKind::kQueue, "queue", DecodeObject<ObjectType::kQueue>},
@@ -202,6 +221,7 @@ RequestKind KindOf(const ClientMessage& m) {
     RequestKind operator()(const TaskRequest& r) const { return KindOfVerb(r.verb); }
     RequestKind operator()(const ListRequest& r) const { return KindOfListing(r.what); }
     RequestKind operator()(const UnwaitRequest&) const { return RequestKind::kUnwait; }
+    RequestKind operator()(const JobRequest&) const { return RequestKind::kJob; }
     RequestKind operator()(const ObjectRequest& r) const { return KindOfObject(r.type); }
     RequestKind operator()(const PipeMessage& p) const {
       return p.close ? RequestKind::kPipeClose : RequestKind::kPipe;

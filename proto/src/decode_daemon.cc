@@ -33,6 +33,21 @@ Status ReadState(Fields& f, TaskState* out) {
   return Status::Ok();
 }
 
+// submitter_uid and submitter_pid: each absent when tqd does not know it.
+Status ReadSubmitter(Fields& f, std::int64_t* uid, std::uint32_t* pid) {
+  if (f.Find("submitter_uid") != nullptr) {
+    std::uint64_t u = 0;
+    TQ_RETURN_IF_ERROR(f.Uint("submitter_uid", &u));
+    if (u > 0xffffffffu) return f.Error(ErrorCode::kBadValue, "submitter_uid is not a uid");
+    *uid = static_cast<std::int64_t>(u);
+  }
+  std::uint64_t p = 0;
+  TQ_RETURN_IF_ERROR(f.OptUint("submitter_pid", &p));
+  if (p > 0xffffffffu) return f.Error(ErrorCode::kBadValue, "submitter_pid is not a pid");
+  *pid = static_cast<std::uint32_t>(p);
+  return Status::Ok();
+}
+
 Result<DaemonMessage> DecodeTaskStatus(Fields& f, const Limits&) {
   TaskStatus m;
   TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
@@ -55,6 +70,7 @@ Result<DaemonMessage> DecodeTaskStatus(Fields& f, const Limits&) {
     m.error.emplace();
     TQ_RETURN_IF_ERROR(ReadErrorInfo(f, &*m.error));
   }
+  TQ_RETURN_IF_ERROR(ReadSubmitter(f, &m.submitter_uid, &m.submitter_pid));
   return DaemonMessage{m};
 }
 
@@ -78,7 +94,8 @@ Status ReadWorker(Fields& w, WorkerInfo* info) {
   TQ_RETURN_IF_ERROR(w.Uint("uptime_ms", &info->uptime_ms));
   TQ_RETURN_IF_ERROR(w.OptUint("task_ms", &info->task_ms));
   TQ_RETURN_IF_ERROR(w.Str("name", &info->name, false));
-  return w.Uint("rss_bytes", &info->rss_bytes);
+  TQ_RETURN_IF_ERROR(w.Uint("rss_bytes", &info->rss_bytes));
+  return ReadSubmitter(w, &info->submitter_uid, &info->submitter_pid);
 }
 
 Result<DaemonMessage> DecodeWorkerList(Fields& f, const Limits&) {
@@ -192,6 +209,31 @@ Result<DaemonMessage> DecodeQueueStats(Fields& f, const Limits&) {
     TQ_RETURN_IF_ERROR(ReadArrayOfMaps(f, "functions", "each function's stats", "functions",
                                        ReadFunctionStats, &m.functions));
   }
+  TQ_RETURN_IF_ERROR(f.OptUint("tasks", &m.tasks));
+  TQ_RETURN_IF_ERROR(f.OptUint("durable_tasks", &m.durable_tasks));
+  TQ_RETURN_IF_ERROR(f.Str("store_path", &m.store_path, false));
+  TQ_RETURN_IF_ERROR(f.OptUint("store_bytes", &m.store_bytes));
+  TQ_RETURN_IF_ERROR(f.Str("store_error", &m.store_error, false));
+  return DaemonMessage{std::move(m)};
+}
+
+Status ReadJobFailure(Fields& f, JobFailure* j) {
+  TQ_RETURN_IF_ERROR(f.Uint("task", &j->task_id));
+  TQ_RETURN_IF_ERROR(f.Str("key", &j->key, false));
+  TQ_RETURN_IF_ERROR(ReadState(f, &j->state));
+  return f.Str("message", &j->message);
+}
+
+Result<DaemonMessage> DecodeJobStatus(Fields& f, const Limits&) {
+  JobReply m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(f.Str("name", &m.name));
+  TQ_RETURN_IF_ERROR(f.Uint("queued", &m.queued));
+  TQ_RETURN_IF_ERROR(f.Uint("running", &m.running));
+  TQ_RETURN_IF_ERROR(f.Uint("done", &m.done));
+  TQ_RETURN_IF_ERROR(f.Uint("failed", &m.failed));
+  TQ_RETURN_IF_ERROR(ReadArrayOfMaps(f, "failures", "each failure", "failure", ReadJobFailure,
+                                     &m.failures));
   return DaemonMessage{std::move(m)};
 }
 
@@ -302,6 +344,7 @@ constexpr KindRow<DaemonMessage> kReplies[] = {
     {"worker_list", DecodeWorkerList},  {"queue_stats", DecodeQueueStats},
     {"error", DecodeErrorReply},        {"pong", DecodePong},
     {"function_list", DecodeFunctionList}, {"metrics_text", DecodeMetricsText},
+    {"job_status", DecodeJobStatus},
     {"reply", DecodeObjectReply},       {"pipe", DecodePipeToClient<false>},
     {"pipe_close", DecodePipeToClient<true>},
 };

@@ -6,6 +6,7 @@
 // the frame instead of being copied. Every msgpack-c exception stops here.
 #include "decoder.h"
 
+#include "message_parts.h"
 #include "tq/proto/limits.h"
 
 namespace tq::proto {
@@ -78,5 +79,26 @@ Status Decoder::Impl::Open(std::string_view frame, Shape shape, std::string_view
 
 Decoder::Decoder(Limits limits) : limits_(limits), impl_(std::make_unique<Impl>(limits)) {}
 Decoder::~Decoder() = default;
+
+Result<ErrorInfo> DecodeErrorInfo(std::string_view bytes) {
+  msgpack::zone zone;
+  msgpack::object obj;
+  std::size_t off = 0;
+  try {
+    bool referenced = false;
+    obj = msgpack::unpack(zone, bytes.data(), bytes.size(), off, referenced, &AlwaysReference,
+                          nullptr, msgpack::unpack_limit(0, Fields::kMaxFields, bytes.size(),
+                                                         bytes.size(), 0, /*depth=*/1));
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::kMalformed, std::string("error map: invalid msgpack (") + e.what() + ")");
+  }
+  if (off != bytes.size() || obj.type != msgpack::type::MAP) {
+    return Status(ErrorCode::kMalformed, "error map: not one msgpack map");
+  }
+  Fields e("error", obj);
+  ErrorInfo info;
+  TQ_RETURN_IF_ERROR(ReadErrorMap(e, &info));
+  return info;
+}
 
 }  // namespace tq::proto

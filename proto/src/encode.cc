@@ -8,9 +8,9 @@
 namespace tq::proto {
 namespace {
 
-// An error map: type and message, then only the cause fields that are set.
-void WriteError(MapWriter& parent, const ErrorInfo& e) {
-  MapWriter w = parent.Map("error");
+// An error map's fields: type and message, then only the cause fields that
+// are set.
+void WriteErrorFields(MapWriter& w, const ErrorInfo& e) {
   w.Str("type", e.type);
   w.Str("message", e.message);
   if (!e.cause.empty()) w.Str("cause", e.cause);
@@ -20,6 +20,11 @@ void WriteError(MapWriter& parent, const ErrorInfo& e) {
   if (e.rss_bytes != 0) w.Uint("rss_bytes", e.rss_bytes);
   if (e.timeout_ms != 0) w.Uint("timeout_ms", e.timeout_ms);
   if (!e.stack.empty()) w.Str("stack", e.stack);
+}
+
+void WriteError(MapWriter& parent, const ErrorInfo& e) {
+  MapWriter w = parent.Map("error");
+  WriteErrorFields(w, e);
 }
 
 void WriteOutcome(MapWriter& w, TaskState state, std::string_view value,
@@ -48,6 +53,12 @@ void WriteBins(MapWriter& w, std::string_view key, const std::vector<std::string
   for (std::string_view b : bins) array.Bin(b);
 }
 
+// submitter_uid and submitter_pid, each only when known.
+void WriteSubmitter(MapWriter& w, std::int64_t uid, std::uint32_t pid) {
+  if (uid >= 0) w.Uint("submitter_uid", static_cast<std::uint64_t>(uid));
+  if (pid != 0) w.Uint("submitter_pid", pid);
+}
+
 void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("slot", info.slot);
   w.Uint("pid", info.pid);
@@ -59,6 +70,14 @@ void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("rss_bytes", info.rss_bytes);
   w.Uint("task_ms", info.task_ms);
   if (!info.name.empty()) w.Str("name", info.name);
+  WriteSubmitter(w, info.submitter_uid, info.submitter_pid);
+}
+
+void WriteJobFailure(MapWriter& w, const JobFailure& f) {
+  w.Uint("task", f.task_id);
+  if (!f.key.empty()) w.Str("key", f.key);
+  w.Str("state", TaskStateName(f.state));
+  w.Str("message", f.message);
 }
 
 void WriteFunction(MapWriter& w, const FunctionInfo& f) {
@@ -127,7 +146,9 @@ void Encode(const SubmitRequest& m, Buffer& out) {
   if (m.retry_backoff_ms != 0) w.Uint("retry_backoff_ms", m.retry_backoff_ms);
   if (!m.key.empty()) w.Str("key", m.key);
   if (m.chunk) w.True("chunk");
+  if (m.durable) w.Bool("durable", *m.durable);
   if (!m.name.empty()) w.Str("name", m.name);
+  if (m.rerun_failed) w.True("rerun_failed");
   if (m.daemon) w.True("daemon");
   if (m.pipe) w.True("pipe");
   w.Str("fn", m.fn);
@@ -146,6 +167,11 @@ void Encode(const TaskRequest& m, Buffer& out) {
 
 void Encode(const ListRequest& m, Buffer& out) {
   MessageWriter w(out, RequestKindName(KindOf(ClientMessage{m})), m.request_id);
+}
+
+void Encode(const JobRequest& m, Buffer& out) {
+  MessageWriter w(out, RequestKindName(RequestKind::kJob), m.request_id);
+  w.Str("name", m.name);
 }
 
 void Encode(const UnwaitRequest& m, Buffer& out) {
@@ -215,6 +241,7 @@ void Encode(const TaskStatus& m, Buffer& out) {
   w.Int("finished_at_ms", m.finished_at_ms);
   if (!m.name.empty()) w.Str("name", m.name);
   if (m.error) WriteError(w, *m.error);
+  WriteSubmitter(w, m.submitter_uid, m.submitter_pid);
 }
 
 void Encode(const TaskProgress& m, Buffer& out) {
@@ -254,11 +281,31 @@ void Encode(const StatsReply& m, Buffer& out) {
     WriteWindowFigures(last, m.last_minute);
   }
   WriteArrayOfMaps(w, "functions", m.functions, WriteFunctionStats);
+  if (m.tasks != 0) w.Uint("tasks", m.tasks);
+  if (m.durable_tasks != 0) w.Uint("durable_tasks", m.durable_tasks);
+  if (!m.store_path.empty()) w.Str("store_path", m.store_path);
+  if (m.store_bytes != 0) w.Uint("store_bytes", m.store_bytes);
+  if (!m.store_error.empty()) w.Str("store_error", m.store_error);
 }
 
 void Encode(const MetricsReply& m, Buffer& out) {
   MessageWriter w(out, "metrics_text", m.request_id);
   w.Str("text", m.text);
+}
+
+void Encode(const JobReply& m, Buffer& out) {
+  MessageWriter w(out, "job_status", m.request_id);
+  w.Str("name", m.name);
+  w.Uint("queued", m.queued);
+  w.Uint("running", m.running);
+  w.Uint("done", m.done);
+  w.Uint("failed", m.failed);
+  WriteArrayOfMaps(w, "failures", m.failures, WriteJobFailure);
+}
+
+void EncodeErrorInfo(const ErrorInfo& e, Buffer& out) {
+  MapWriter w(out);
+  WriteErrorFields(w, e);
 }
 
 void Encode(const ErrorReply& m, Buffer& out) {
@@ -288,13 +335,7 @@ void Encode(const ObjectReply& m, Buffer& out) {
   if (!m.keys.empty()) WriteBins(w, "keys", m.keys);
   if (!m.values.empty()) WriteBins(w, "values", m.values);
   if (m.size) w.Uint("size", *m.size);
-  if (m.ok) {
-    if (*m.ok) {
-      w.True("ok");
-    } else {
-      w.False("ok");
-    }
-  }
+  if (m.ok) w.Bool("ok", *m.ok);
   if (m.broken) w.True("broken");
   if (m.timed_out) w.True("timed_out");
   if (m.cursor != 0) w.Uint("cursor", m.cursor);

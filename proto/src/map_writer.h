@@ -106,9 +106,13 @@ class MapWriter : public CountedWriter {
     Key(key);
     pk_.pack_true();
   }
-  void False(std::string_view key) {
+  void Bool(std::string_view key, bool v) {
     Key(key);
-    pk_.pack_false();
+    if (v) {
+      pk_.pack_true();
+    } else {
+      pk_.pack_false();
+    }
   }
   void Str(std::string_view key, std::string_view v) {
     Key(key);

@@ -47,6 +47,10 @@ Status ReadErrorInfo(Fields& f, ErrorInfo* error) {
                    "field 'error' must be a map, got " + std::string(TypeName(*o)));
   }
   Fields e = f.Nested("error", *o);
+  return ReadErrorMap(e, error);
+}
+
+Status ReadErrorMap(Fields& e, ErrorInfo* error) {
   TQ_RETURN_IF_ERROR(e.Init());
   TQ_RETURN_IF_ERROR(e.Str("type", &error->type));
   TQ_RETURN_IF_ERROR(e.Str("message", &error->message));

@@ -23,6 +23,8 @@ Status ReadArgs(Fields& f, const Limits& limits, std::string_view* args);
 
 // "error": the error map.
 Status ReadErrorInfo(Fields& f, ErrorInfo* error);
+// The fields of an error map, `e` reading the map itself.
+Status ReadErrorMap(Fields& e, ErrorInfo* error);
 
 // "state", then "value" if it is done or "error" if not; `allowed` says
 // which states this message may carry.

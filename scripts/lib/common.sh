@@ -12,6 +12,13 @@ TQ_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache
   nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev libsqlite3-dev gdb help2man
   libncurses-dev)
 TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db tmux)
+# scripts/test-systemd: a container with systemd as PID 1 (systemd-nspawn,
+# its root filesystem made by debootstrap), and what the built programs
+# load there (from ldd of tqd, tq and tq-worker; apt brings their own
+# dependencies), ps, and pam_systemd for a user's systemd (the user unit).
+TQ_SYSTEMD_TEST_PACKAGES=(systemd-container debootstrap)
+TQ_SYSTEMD_CONTAINER_PACKAGES=(libzmq5 libspdlog1.10 libfmt9 libtomlplusplus3 libsqlite3-0
+  procps libpam-systemd)
 # The thumbnail example's plugin and test (examples/thumbnails), and what
 # its benchmark (bench/thumbnails/run) compares it with.
 TQ_THUMBNAIL_PACKAGES=(libjpeg62-turbo-dev)

@@ -77,6 +77,19 @@ TEST(EndpointLockTest, RemovesItsFilesAndFreesThePathWhenDestroyed) {
   EXPECT_TRUE(again.ok()) << again.status().ToString();
 }
 
+TEST(EndpointLockTest, LeavesASocketFileSystemdMadeInPlaceButRemovesItsLock) {
+  testing::TempDir dir;
+  const std::string sock = dir.File("s.sock");
+  Touch(sock);  // stands in for tqd.socket's ListenStream=
+  {
+    auto lock = EndpointLock::Acquire(sock, EndpointLock::SocketFile::kSystemds);
+    ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+    EXPECT_FALSE(EndpointLock::Acquire(sock).ok()) << "a second tqd could bind over it";
+  }
+  EXPECT_TRUE(fs::exists(sock)) << "systemd's socket file was removed";
+  EXPECT_FALSE(fs::exists(sock + ".lock"));
+}
+
 TEST(EndpointLockTest, MovedFromLockNeitherRemovesFilesNorReleases) {
   testing::TempDir dir;
   const std::string sock = dir.File("s.sock");

@@ -107,8 +107,8 @@ grep -q '^max_queued = ' "$work/tqd.toml" || fail "the example config has no max
 
 step "the installed tqd, with the example config and the plugin just built"
 endpoint=ipc://$work/tqd.sock
-"$prefix/bin/tqd" --config "$work/tqd.toml" --endpoint "$endpoint" --workers 2 \
-  --plugin "$plugin" --log-level warn 2>"$work/tqd.log" &
+"$prefix/bin/tqd" --config "$work/tqd.toml" --endpoint "$endpoint" --state-dir "$work/state" \
+  --workers 2 --plugin "$plugin" --log-level warn 2>"$work/tqd.log" &
 tqd_pid=$!
 "$prefix/bin/tq" --endpoint "$endpoint" --connect-timeout 20 ping >/dev/null ||
   fail "the installed tqd does not answer"

@@ -58,7 +58,8 @@ TEST(LifecycleTest, ABadPluginStopsStartUpWithTheReason) {
   const std::string bogus = dir.File("bogus.so");
   ASSERT_EQ(RunCommand({"/bin/sh", "-c", "echo not-elf > " + bogus}).code(), 0);
   const auto r = RunCommand({BinPath("tqd"), "--endpoint", "ipc://" + dir.File("s.sock"),
-                             "--workers", "2", "--plugin", bogus});
+                             "--state-dir", dir.File("state"), "--workers", "2", "--plugin",
+                             bogus});
   EXPECT_EQ(r.code(), 1);
   EXPECT_NE(r.err.find("cannot load plugin"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("cannot start"), std::string::npos) << r.err;
@@ -96,7 +97,9 @@ class DrainTest : public ::testing::Test {
     return out;
   }
 
-  TqdProcess tqd_{{.workers = 1, .extra_args = {"--shutdown-grace", "30"}}};
+  // Not durable: durable queued tasks stay queued for the next start
+  // (durable_test.cc).
+  TqdProcess tqd_{{.workers = 1, .extra_args = {"--shutdown-grace", "30", "--no-durable"}}};
   RawConnection conn_{tqd_.endpoint()};
 };
 

@@ -2,6 +2,7 @@
 // per line with the fields of a task's lines, and the journal's priorities
 // when JOURNAL_STREAM names tqd's stderr.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -87,7 +88,9 @@ TEST(LoggingTest, TextLogsNameTheTaskItsFunctionAndItsWorker) {
   ASSERT_EQ(Call(tqd, {"fail", "\"no\""}), 1);
   const std::string pid = std::to_string(tqd.WorkerPids().at(0));
   ASSERT_TRUE(testing::WaitFor("the end logged", [&] {
-    return tqd.Log().find("task 1 (fail, worker " + pid + "): failed\n") != std::string::npos;
+    // The tq that submitted it is ours: its uid is known (ipc://).
+    return tqd.Log().find("task 1 (fail, worker " + pid + ", uid " + std::to_string(::getuid()) +
+                          "): failed\n") != std::string::npos;
   })) << tqd.Log();
 }
 

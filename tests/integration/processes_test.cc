@@ -64,6 +64,8 @@ TEST_F(ProcessesTest, ANamedProcessShowsItsNameInStatusAndWorkers) {
   bool listed = false;
   for (const WorkerStatus& w : client_.workers()) listed = listed || w.name == "resize-7";
   EXPECT_TRUE(listed);
+  // One name for both uses: the `job` request counts a Process's name too.
+  EXPECT_EQ(client_.raw().Job("resize-7").running, 1u);
   p.terminate();
   EXPECT_TRUE(p.join(20s));
 }
@@ -105,6 +107,19 @@ TEST_F(ProcessesTest, DaemonTasksAreCancelledWhenTheirClientDisconnectsAndOthers
                       [&] { return StateIs(queued_daemon_id, TaskState::kCancelled); }));
   EXPECT_EQ(client_.status(other_id).state, TaskState::kRunning);
   client_.cancel(other_id);
+}
+
+TEST_F(ProcessesTest, DaemonAndPipedProcessesAreNeverDurableEvenWhenAskedToBe) {
+  // Queued for a minute, so that all three are there when counted.
+  const SubmitOptions durable{.delay = 60s, .durable = true};
+  Process daemon = client_.process({.daemon = true, .submit = durable}, "getpid");
+  auto [piped, chan] = client_.process_with_pipe({.submit = durable}, "getpid");
+  Process plain = client_.process({.submit = durable}, "getpid");
+  daemon.start();
+  piped.start();
+  plain.start();
+  EXPECT_EQ(client_.raw().Stats().durable_tasks, 1u) << "only the plain one is on disk";
+  for (Process* p : {&daemon, &piped, &plain}) p->terminate();
 }
 
 TEST_F(ProcessesTest, PoolTerminateCancelsOnlyThatPoolsTasks) {

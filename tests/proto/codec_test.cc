@@ -429,12 +429,12 @@ TEST(DecoderTest, NamesEveryKindOfItsDirectionWhenTheKindIsUnknown) {
   const std::string frob = Message("frob").Set("req", PackedUint(1)).Build();
   EXPECT_EQ(decoder.DecodeClient(frob).status().message(),
             "unknown message kind 'frob'; expected 'submit', 'ping', 'cancel', 'kick', "
-            "'status', 'wait', 'workers', 'stats', 'functions', 'unwait', 'metrics', 'dict', "
-            "'list', 'queue', 'lock', 'semaphore', 'event', 'pipe' or 'pipe_close'");
+            "'status', 'wait', 'workers', 'stats', 'functions', 'unwait', 'metrics', 'job', "
+            "'dict', 'list', 'queue', 'lock', 'semaphore', 'event', 'pipe' or 'pipe_close'");
   EXPECT_EQ(decoder.DecodeDaemon(frob).status().message(),
             "unknown message kind 'frob'; expected 'accepted', 'result', 'task_status', "
             "'progress', 'worker_list', 'queue_stats', 'error', 'pong', 'function_list', "
-            "'metrics_text', 'reply', 'pipe' or 'pipe_close'");
+            "'metrics_text', 'job_status', 'reply', 'pipe' or 'pipe_close'");
   EXPECT_EQ(decoder.DecodeFromWorker(frob).status().message(),
             "unknown message kind 'frob'; expected 'hello', 'result', 'progress', 'pipe' or "
             "'pipe_close'");
@@ -458,6 +458,7 @@ ClientMessage RequestOfKind(RequestKind kind) {
     case RequestKind::kFunctions: return ListRequest{1, Listing::kFunctions};
     case RequestKind::kUnwait: return UnwaitRequest{1, 2, 3};
     case RequestKind::kMetrics: return ListRequest{1, Listing::kMetrics};
+    case RequestKind::kJob: return JobRequest{1, "thumbs"};
     case RequestKind::kDict:
       return ObjectRequest{.request_id = 1, .type = ObjectType::kDict, .op = ObjectOp::kSize, .name = "o"};
     case RequestKind::kList:

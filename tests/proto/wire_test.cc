@@ -276,6 +276,29 @@ std::vector<WireCase> Cases() {
                    "5f 63 6f 64 65 fd a6 73 69 67 6e 61 6c 09 a9 72 73 73 5f 62 79 74 65 73 ce "
                    "00 10 00 00 aa 74 69 6d 65 6f 75 74 5f 6d 73 cd 07 d0 a5 73 74 61 63 6b a4 "
                    "23 30 20 66"));
+  TaskStatus submitted_status = status;
+  submitted_status.submitter_uid = 1000;
+  submitted_status.submitter_pid = 4242;
+  c.push_back(Case("task_status with its submitter", submitted_status, R::kClientFromTqd,
+                   "8e a1 76 01 a4 6b 69 6e 64 ab 74 61 73 6b 5f 73 74 61 74 75 73 a3 72 65 71 "
+                   "0c a4 74 61 73 6b 03 a5 73 74 61 74 65 a7 72 75 6e 6e 69 6e 67 a2 66 6e a5 "
+                   "73 6c 65 65 70 a8 70 72 69 6f 72 69 74 79 ff a8 61 74 74 65 6d 70 74 73 01 "
+                   "aa 77 6f 72 6b 65 72 5f 70 69 64 cd 10 19 ac 71 75 65 75 65 64 5f 61 74 5f "
+                   "6d 73 cf 00 00 01 8b cf e5 68 00 ad 73 74 61 72 74 65 64 5f 61 74 5f 6d 73 "
+                   "cf 00 00 01 8b cf e5 68 05 ae 66 69 6e 69 73 68 65 64 5f 61 74 5f 6d 73 00 "
+                   "ad 73 75 62 6d 69 74 74 65 72 5f 75 69 64 cd 03 e8 "
+                   "ad 73 75 62 6d 69 74 74 65 72 5f 70 69 64 cd 10 92"));
+  // uid 0 is root, a known user: it is sent.
+  submitted_status.submitter_uid = 0;
+  submitted_status.submitter_pid = 0;
+  c.push_back(Case("task_status submitted by root", submitted_status, R::kClientFromTqd,
+                   "8d a1 76 01 a4 6b 69 6e 64 ab 74 61 73 6b 5f 73 74 61 74 75 73 a3 72 65 71 "
+                   "0c a4 74 61 73 6b 03 a5 73 74 61 74 65 a7 72 75 6e 6e 69 6e 67 a2 66 6e a5 "
+                   "73 6c 65 65 70 a8 70 72 69 6f 72 69 74 79 ff a8 61 74 74 65 6d 70 74 73 01 "
+                   "aa 77 6f 72 6b 65 72 5f 70 69 64 cd 10 19 ac 71 75 65 75 65 64 5f 61 74 5f "
+                   "6d 73 cf 00 00 01 8b cf e5 68 00 ad 73 74 61 72 74 65 64 5f 61 74 5f 6d 73 "
+                   "cf 00 00 01 8b cf e5 68 05 ae 66 69 6e 69 73 68 65 64 5f 61 74 5f 6d 73 00 "
+                   "ad 73 75 62 6d 69 74 74 65 72 5f 75 69 64 00"));
   c.push_back(Case("progress",
                    TaskProgress{.request_id = 1, .task_id = 1, .done = 1, .total = 5,
                                 .message = "step 1"},
@@ -310,6 +333,21 @@ std::vector<WireCase> Cases() {
                    "a4 74 61 73 6b 08 a2 66 6e a5 73 6c 65 65 70 aa 74 61 73 6b 73 5f 64 6f "
                    "6e 65 00 a9 75 70 74 69 6d 65 5f 6d 73 05 a9 72 73 73 5f 62 79 74 65 73 "
                    "00 a7 74 61 73 6b 5f 6d 73 cd 05 dc"));
+  c.push_back(Case("worker_list with its task's submitter",
+                   WorkersReply{.request_id = 5,
+                                .workers = {{.slot = 1, .pid = 4122, .state = "busy",
+                                             .task_id = 8, .fn = "sleep", .tasks_done = 0,
+                                             .uptime_ms = 5, .rss_bytes = 0,
+                                             .submitter_uid = 1000, .submitter_pid = 4242}}},
+                   R::kClientFromTqd, "84 a1 76 01 a4 6b 69 6e 64 ab 77 6f 72 6b 65 72 5f 6c "
+                                      "69 73 74 a3 72 65 71 05 a7 77 6f 72 6b 65 72 73 91 8b "
+                                      "a4 73 6c 6f 74 01 a3 70 69 64 cd 10 1a a5 73 "
+                                      "74 61 74 65 a4 62 75 73 79 a4 74 61 73 6b 08 a2 66 6e "
+                                      "a5 73 6c 65 65 70 aa 74 61 73 6b 73 5f 64 6f 6e 65 00 "
+                                      "a9 75 70 74 69 6d 65 5f 6d 73 05 a9 72 73 73 5f 62 79 "
+                                      "74 65 73 00 a7 74 61 73 6b 5f 6d 73 00 ad 73 75 62 6d 69 74 74 65 72 5f 75 69 64 "
+                                      "cd 03 e8 ad 73 75 62 6d 69 74 74 65 72 5f 70 69 64 cd "
+                                      "10 92"));
   c.push_back(Case("queue_stats empty", StatsReply{.request_id = 6}, R::kClientFromTqd,
                    "de 00 15 a1 76 01 a4 6b 69 6e 64 ab 71 75 65 75 65 5f 73 74 61 74 73 a3 "
                    "72 65 71 06 a6 71 75 65 75 65 64 00 a7 72 75 6e 6e 69 6e 67 00 a7 77 6f "

@@ -12,7 +12,7 @@
 #include "store/task_store.h"
 #include "store_testing.h"
 #include "testing/temp_dir.h"
-#include "tmpfs.h"
+#include "testing/tmpfs.h"
 
 namespace tq::store {
 namespace {

@@ -40,7 +40,11 @@ TqdProcess::TqdProcess(TqdOptions options) {
   endpoint_ = options.endpoint.empty() ? "ipc://" + dir_.File("s.sock")
                                        : options.endpoint;
   base::SpawnOptions spawn;
-  spawn.argv = {BinPath("tqd"), "--endpoint", endpoint_, "--log-level", "debug"};
+  spawn.argv = options.launcher;
+  spawn.argv.insert(spawn.argv.end(),
+                    {BinPath("tqd"), "--endpoint", endpoint_, "--log-level", "debug",
+                     "--state-dir",
+                     options.state_dir.empty() ? dir_.File("state") : options.state_dir});
   if (options.workers > 0) {
     spawn.argv.push_back("--workers");
     spawn.argv.push_back(std::to_string(options.workers));
@@ -49,6 +53,7 @@ TqdProcess::TqdProcess(TqdOptions options) {
   base::Fd log(::open(dir_.File("tqd.log").c_str(),
                       O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   spawn.fd_map = {{1, log.get()}, {2, log.get()}};
+  spawn.fd_map.insert(spawn.fd_map.end(), options.fd_map.begin(), options.fd_map.end());
   std::vector<std::string> env = options.extra_env;
   if (options.journal_stream) {
     struct stat st;

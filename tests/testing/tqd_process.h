@@ -28,10 +28,19 @@ struct TqdOptions {
   std::vector<std::string> extra_args;  // e.g. {"--plugin", LibPath(...)}
   bool wait_ready = true;
   std::string endpoint;  // default: ipc:// in this TqdProcess's temp dir
+  // The task store's directory; default: state/ in the temp dir. Give the
+  // same one to a later TqdProcess to restart "the same" tqd.
+  std::string state_dir;
   std::vector<std::string> extra_env;  // NAME=value, added to ours for tqd
   // JOURNAL_STREAM names tqd's log file, as systemd names the journal's
   // stream to a service whose stderr goes there.
   bool journal_stream = false;
+  // For the systemd tests: a program tqd runs under, which must exec it in
+  // place (so its pid is tqd's), e.g. {"/bin/sh", "-c", "LISTEN_PID=$$ exec
+  // \"$@\"", "sh"}; descriptors passed on, {tqd's fd, ours}, which need stay
+  // open only until the constructor returns.
+  std::vector<std::string> launcher;
+  std::vector<std::pair<int, int>> fd_map;
 };
 
 // A tqd whose workers load the example plugin (square, add, checked_sqrt...).

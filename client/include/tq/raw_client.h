@@ -75,9 +75,19 @@ struct SubmitOptions {
   // Idempotency key: a second submit with the same key while the first
   // task is known to tqd returns the first task instead of a new one.
   std::string key;
-  // A name `tq status` and `tq workers` show (Process.name); "" for none.
+  // Durable: on tqd's disk before it is accepted, so it survives a crash or
+  // restart of tqd (README, Durability). Unset: tqd's `durable` setting.
+  std::optional<bool> durable;
+  // A name for the task (1-128 bytes of printable UTF-8), shown by
+  // `tq status` and `tq workers` (Process.name); the tasks of one resumable
+  // map share one (RawClient::Job counts them). "" for none.
   std::string name;
+  // With `key`: when the key names a task that ended other than done (it
+  // failed, was lost, ...), run a new task under the key instead of
+  // returning the old one. A resumable map re-runs its failed items so.
+  bool rerun_failed = false;
   // Cancel the task when this client's connection goes (Process.daemon).
+  // Such a task is never durable (tqd ignores `durable` for it).
   bool daemon = false;
   // Give this call a two-way pipe to the running task (Channel,
   // RawResult::pipe_recv, RawClient::PipeSend).
@@ -103,6 +113,10 @@ struct TaskInfo {
   std::string error_message;
   ErrorDetails error;
   std::string name;  // as submitted; "" for none
+  // Who submitted it, as the kernel told tqd (ipc:// only): the uid and
+  // pid of the submitting process; -1 and 0 when tqd does not know.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 // How far a running task has got, as its function reported it
@@ -125,6 +139,9 @@ struct WorkerStatus {
   std::uint64_t rss_bytes = 0;
   std::string name;  // of that task, if it has one
   std::uint64_t task_ms = 0;  // how long its task has run; 0 without one
+  // Who submitted its task, as in TaskInfo; -1 and 0 when idle or unknown.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 // How many tasks ended in each final state.
@@ -183,6 +200,28 @@ struct QueueStats {
   WindowStats since_start;  // span: tqd's uptime
   WindowStats last_minute;
   std::vector<FunctionStats> functions;  // by name
+  // The tasks tqd holds (queued, running, or ended and kept for their
+  // TTL) and how many of them are durable; its store's file and size on
+  // disk; and why the store last failed to commit ("" while it works).
+  std::uint64_t tasks = 0;
+  std::uint64_t durable_tasks = 0;
+  std::string store_path;
+  std::uint64_t store_bytes = 0;
+  std::string store_error;
+};
+
+// What the tasks of one name have come to (RawClient::Job).
+struct JobStatus {
+  std::string name;
+  std::uint64_t queued = 0, running = 0, done = 0;
+  std::uint64_t failed = 0;  // ended any other way than done
+  struct Failure {
+    std::uint64_t task_id = 0;
+    std::string key;
+    TaskState state = TaskState::kFailed;
+    std::string message;
+  };
+  std::vector<Failure> failures;  // the first 100 by id
 };
 
 // How a call ended.
@@ -375,6 +414,8 @@ class TQ_EXPORT RawClient {
   std::string MetricsText();
   // The functions the workers offer, by name.
   std::vector<FunctionInfo> Functions();
+  // The tasks named `name`, by state. Blocking; throws on failure.
+  JobStatus Job(const std::string& name);
   // A call on a named object; never blocks on the network. Its RawResult
   // ends with the answer (answer()), or a RejectedError (OBJECT_FULL,
   // QUEUE_FULL, TOO_MANY_WAITING, NOT_FOUND, ...) for outcome().
@@ -385,7 +426,6 @@ class TQ_EXPORT RawClient {
   // sent, WRONG_STATE once either end is closed.
   RawResult PipeSend(std::uint64_t task_id, std::string data);
   RawResult PipeClose(std::uint64_t task_id);
-
   // Asks tqd who it is. Throws ConnectionError if it does not answer
   // within connect_timeout, a missing socket included: a script starts
   // tqd, then waits for it with Ping().

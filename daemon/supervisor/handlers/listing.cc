@@ -56,6 +56,8 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
         if (const Task* t = tasks_.Find(*w.task_id)) {
           info.fn = t->fn;
           if (t->name) info.name = *t->name;
+          info.submitter_uid = t->submitter_uid;
+          info.submitter_pid = static_cast<std::uint32_t>(t->submitter_pid);
         }
         info.task_ms = Ms(now - w.task_started_at);
       }
@@ -78,7 +80,7 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
 
 proto::StatsReply Supervisor::Stats() {
   proto::StatsReply r;
-  r.queued = scheduler_.size();
+  r.queued = queued();
   const PoolNow pool = CountWorkers(pool_);
   r.workers = pool.live;
   r.running = pool.running;
@@ -92,12 +94,17 @@ proto::StatsReply Supervisor::Stats() {
     r.recent.push_back({t->id, t->fn, t->state, t->attempts, t->queued_at_ms,
                         t->finished_at_ms});
   }
+  r.tasks = tasks_.size();
+  r.durable_tasks = durable_tasks_;
+  r.store_path = store_->path();
+  r.store_bytes = StoreBytes();
+  r.store_error = store_error_;
   return r;
 }
 
 std::string Supervisor::PrometheusText() const {
   const PoolNow pool = CountWorkers(pool_);
-  return daemon::PrometheusText(metrics_, {.queued = scheduler_.size(),
+  return daemon::PrometheusText(metrics_, {.queued = queued(),
                                            .running = pool.running,
                                            .workers = pool.states,
                                            .started_at_ms = started_at_ms_});

@@ -46,6 +46,7 @@ void Supervisor::HandleMessage(const Incoming& in) {
       {RequestKind::kFunctions, Call<proto::ListRequest, &Supervisor::HandleList>},
       {RequestKind::kUnwait, Call<proto::UnwaitRequest, &Supervisor::HandleUnwait>},
       {RequestKind::kMetrics, Call<proto::ListRequest, &Supervisor::HandleList>},
+      {RequestKind::kJob, Call<proto::JobRequest, &Supervisor::HandleJob>},
       {RequestKind::kDict, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
       {RequestKind::kList, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
       {RequestKind::kQueue, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
@@ -72,6 +73,7 @@ void Supervisor::HandleMessage(const Incoming& in) {
     SendError(client, decoder_.last_request_id(), message.status());
     return;
   }
+  sender_ = in.peer;
   incoming_ = &in;  // for WatchCaller
   kRoutes[static_cast<std::size_t>(proto::KindOf(*message))].handle(*this, client, *message);
   incoming_ = nullptr;

@@ -41,9 +41,17 @@ void Supervisor::HandleSubmit(std::string_view client,
     return;
   }
   if (!m.key.empty()) {
+    Task* existing = tasks_.FindByKey(std::string(m.key));
+    // A resumable map's item that failed before: a new task takes the key.
+    if (existing != nullptr && m.rerun_failed && proto::IsFinal(existing->state) &&
+        existing->state != proto::TaskState::kDone && existing->fn == m.fn) {
+      tasks_.ReleaseKey(*existing);
+      tasks_.SetName(*existing, {});  // no longer one of the job's items
+      existing = nullptr;
+    }
     // A retried SUBMIT whose ACCEPTED was lost: the same task, not a new
     // one. This request also gets its RESULT.
-    if (Task* existing = tasks_.FindByKey(std::string(m.key))) {
+    if (existing != nullptr) {
       if (existing->fn != m.fn) {
         SendError(client, m.request_id,
                   {ErrorCode::kBadValue,
@@ -54,7 +62,7 @@ void Supervisor::HandleSubmit(std::string_view client,
       }
       reply_.clear();
       proto::Encode(proto::Accepted{m.request_id, existing->id, true}, reply_);
-      SendReply(client);
+      ReplyAbout(*existing, client, m.request_id);
       const Waiter w{std::string(client), m.request_id};
       if (proto::IsFinal(existing->state)) {
         SendResult(*existing, w);
@@ -65,7 +73,7 @@ void Supervisor::HandleSubmit(std::string_view client,
       return;
     }
   }
-  if (scheduler_.full()) {
+  if (queued() >= scheduler_.max_queued()) {
     SendError(client, m.request_id,
               {ErrorCode::kQueueFull,
                "the queue holds its maximum of " +
@@ -74,7 +82,7 @@ void Supervisor::HandleSubmit(std::string_view client,
     return;
   }
   Task& task = tasks_.Create();
-  task.fn = functions_.find(m.fn)->first;
+  task.fn = *fn_names_.emplace(m.fn).first;
   task.payload.assign(m.args);
   task.priority = m.priority;
   task.timeout = m.timeout_ms != 0 ? std::chrono::milliseconds(m.timeout_ms)
@@ -87,15 +95,31 @@ void Supervisor::HandleSubmit(std::string_view client,
     task.retry_backoff = std::chrono::milliseconds(m.retry_backoff_ms);
   }
   task.queued_at_ms = WallMs();
+  task.submitter_uid = sender_.uid;
+  task.submitter_pid = sender_.pid;
   task.waiters.push_back({std::string(client), m.request_id});
   tasks_.IndexKey(task, m.key);
+  tasks_.SetName(task, m.name);
   metrics_.TaskSubmitted(task.fn);
   Enqueue(task, clock_.Now() + std::chrono::milliseconds(m.delay_ms));
-  LogTask(spdlog::level::debug, task, "queued");
+  ReserveIds();
+  // A daemon task or a piped one is tied to its submitter's connection,
+  // which no restart of tqd keeps: such a task is never durable.
+  const bool tied = m.daemon || m.pipe;
+  if (!tied && m.durable.value_or(config_.durable)) {
+    // ACCEPTED only once it is on disk, STORE_FAILED if it cannot be
+    // (RefuseTask, queued first, answers before the ACCEPTED would).
+    PersistNew(task, m.args, m.key);
+    journal_->AfterCommit(task.insert_seq, [this, id = task.id, seq = task.insert_seq](
+                                               const proto::Status& s) {
+      if (!s.ok()) RefuseTask(id, seq, s);
+    });
+  }
+  LogTask(spdlog::level::debug, task, "queued{}", task.durable ? " (durable)" : "");
 
   reply_.clear();
   proto::Encode(proto::Accepted{m.request_id, task.id}, reply_);
-  SendReply(client);
+  ReplyAbout(task, client, m.request_id);
 }
 
 }  // namespace tq::daemon

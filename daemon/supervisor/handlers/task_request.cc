@@ -72,7 +72,7 @@ void Supervisor::HandleUnwait(std::string_view client, const proto::UnwaitReques
 }
 
 void Supervisor::Cancel(Task& task, const std::string& why) {
-  if (task.state == TaskState::kRunning) {
+  if (task.state == TaskState::kRunning && !task.claimed) {
     // Its worker is stopped and replaced; whatever it would have answered
     // is ignored.
     pool_.StopTask(task.id);
@@ -88,6 +88,7 @@ void Supervisor::Kick(Task& task) {
   task.finished_at_ms = 0;
   LogTask(spdlog::level::info, task, "kicked: queued again");
   Enqueue(task, clock_.Now());
+  if (task.durable) Persist(task);
 }
 
 }  // namespace tq::daemon

@@ -1,10 +1,12 @@
 // Tasks that misbehave on purpose, for the supervision tests: they crash,
 // exit, hog memory, spin, or fail a set number of times (counting attempts
 // in a file, since each attempt may run in a new worker).
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <filesystem>
 #include <cstdlib>
@@ -51,6 +53,18 @@ TQ_PLUGIN(registry) {
   });
   registry.add("exit_with", [](int code) -> bool { ::_exit(code); });
   registry.add("count", [](std::string path) { return Count(path); });
+  // Appends the line `token` to `path` in one O_APPEND write (whole lines,
+  // also from workers writing at once) and returns it: a record of each
+  // time a task ran, that outlives tqd.
+  registry.add("record", [](std::string path, std::string token) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));
+    const std::string line = token + "\n";
+    const ssize_t n = ::write(fd, line.data(), line.size());
+    ::close(fd);
+    if (n != static_cast<ssize_t>(line.size())) throw std::runtime_error("short write");
+    return token;
+  });
   registry.add("fail_until", [](std::string path, int n) {
     const int c = Count(path);
     if (c < n) throw std::runtime_error("attempt " + std::to_string(c) + " fails");

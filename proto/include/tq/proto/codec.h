@@ -27,6 +27,7 @@ void Encode(const PingRequest& m, Buffer& out);
 void Encode(const TaskRequest& m, Buffer& out);
 void Encode(const ListRequest& m, Buffer& out);
 void Encode(const UnwaitRequest& m, Buffer& out);
+void Encode(const JobRequest& m, Buffer& out);
 void Encode(const ObjectRequest& m, Buffer& out);
 // Either way between a client and tqd (with request_id), and between tqd
 // and a worker (request_id 0: no "req").
@@ -43,6 +44,11 @@ void Encode(const ErrorReply& m, Buffer& out);
 void Encode(const Pong& m, Buffer& out);
 void Encode(const FunctionsReply& m, Buffer& out);
 void Encode(const MetricsReply& m, Buffer& out);
+void Encode(const JobReply& m, Buffer& out);
+// An error map alone (result.error's form): how tqd's store keeps a task's
+// error. DecodeErrorInfo's views point into `bytes`.
+void EncodeErrorInfo(const ErrorInfo& e, Buffer& out);
+Result<ErrorInfo> DecodeErrorInfo(std::string_view bytes);
 void Encode(const ObjectReply& m, Buffer& out);
 // tq-worker <-> tqd
 void Encode(const WorkerHello& m, Buffer& out);

@@ -111,10 +111,16 @@ struct SubmitRequest {
   // args is an array of argument arrays, fn is applied to each, and the
   // value is an array of per-item outcomes (PROTOCOL.md §4.9).
   bool chunk = false;
-  // A name shown by status and workers (multiprocessing's Process.name);
-  // "" for none.
+  // On disk before ACCEPTED (PROTOCOL.md §4.11); unset: tqd's default.
+  std::optional<bool> durable;
+  // A name for the task ("" for none): shown in listings; the tasks of one
+  // resumable map share it (the `job` request counts them).
   std::string_view name;
-  // Cancelled when the submitting connection goes (Process.daemon).
+  // With `key`: when the key names a task that ended other than done, a
+  // new task takes the key over instead of the submit joining the old one.
+  bool rerun_failed = false;
+  // Cancelled when the submitting connection goes (Process.daemon); never
+  // durable (PROTOCOL.md §4.11).
   bool daemon = false;
   // The submitting connection and the running task get a two-way channel
   // (PROTOCOL.md §2, "pipe").
@@ -142,6 +148,12 @@ enum class Listing : std::uint8_t { kWorkers, kStats, kFunctions, kMetrics };
 struct ListRequest {
   std::uint64_t request_id = 0;
   Listing what = Listing::kStats;
+};
+
+// What the tasks named `name` have come to (a resumable map's progress).
+struct JobRequest {
+  std::uint64_t request_id = 0;
+  std::string_view name;
 };
 
 // Stops one waiting request of a task (the submit's, a duplicate submit's
@@ -212,7 +224,7 @@ struct PipeMessage {
 
 using ClientMessage =
     std::variant<SubmitRequest, PingRequest, TaskRequest, ListRequest, UnwaitRequest,
-                 ObjectRequest, PipeMessage>;
+                 JobRequest, ObjectRequest, PipeMessage>;
 
 // Every kind of request, one per name on the wire. They are rows of one
 // table (proto/src/decode_client.cc) that holds each one's name and
@@ -229,6 +241,7 @@ enum class RequestKind : std::uint8_t {
   kFunctions,
   kUnwait,
   kMetrics,
+  kJob,
   kDict,
   kList,
   kQueue,
@@ -238,7 +251,7 @@ enum class RequestKind : std::uint8_t {
   kPipe,
   kPipeClose,
 };
-inline constexpr std::size_t kRequestKinds = 19;
+inline constexpr std::size_t kRequestKinds = 20;
 
 std::string_view RequestKindName(RequestKind kind);  // "submit", ...
 RequestKind KindOf(const ClientMessage& m);
@@ -285,6 +298,10 @@ struct TaskStatus {
   std::int64_t finished_at_ms = 0;   // 0 until final
   std::optional<ErrorInfo> error;    // when final and not done
   std::string_view name;             // as submitted; "" for none
+  // Who submitted it, from the ipc:// peer's credentials: -1 / 0 when
+  // unknown (a tcp:// client), and then absent on the wire.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 struct ErrorReply {
@@ -327,6 +344,9 @@ struct WorkerInfo {
   std::uint64_t rss_bytes = 0;  // read from /proc for the listing
   std::uint64_t task_ms = 0;    // how long its task has run; 0 without one
   std::string_view name;        // of that task, if it has one
+  // Of its task, as in TaskStatus; -1 / 0 when idle or unknown.
+  std::int64_t submitter_uid = -1;
+  std::uint32_t submitter_pid = 0;
 };
 
 struct WorkersReply {
@@ -385,6 +405,14 @@ struct StatsReply {
   WindowStats since_start;  // span_ms: tqd's uptime
   WindowStats last_minute;  // span_ms: 60 to 70 s (less just after start)
   std::vector<FunctionStats> functions;  // by name
+  // Durability: the tasks tqd holds (queued, running, or ended and kept for
+  // their TTL), how many of them are durable, the store's file and its size,
+  // and why the store last failed to commit ("" while it works).
+  std::uint64_t tasks = 0;
+  std::uint64_t durable_tasks = 0;
+  std::string_view store_path;
+  std::uint64_t store_bytes = 0;
+  std::string_view store_error;
 };
 
 // The reply to `metrics`: Prometheus' text exposition format (0.0.4), the
@@ -393,6 +421,23 @@ struct MetricsReply {
   std::uint64_t request_id = 0;
   std::string_view text;
 };
+
+// One task of a job that did not end done.
+struct JobFailure {
+  std::uint64_t task_id = 0;
+  std::string_view key;
+  TaskState state = TaskState::kFailed;
+  std::string_view message;  // its error's message
+};
+
+// The reply to `job`: the named tasks by state.
+struct JobReply {
+  std::uint64_t request_id = 0;
+  std::string_view name;
+  std::uint64_t queued = 0, running = 0, done = 0, failed = 0;  // failed: any end but done
+  std::vector<JobFailure> failures;  // at most kMaxJobFailures, lowest ids first
+};
+inline constexpr std::size_t kMaxJobFailures = 100;
 
 // The answer to an object request or a pipe message: only the fields its
 // op gives are set (PROTOCOL.md §3, "reply").
@@ -411,7 +456,7 @@ struct ObjectReply {
 using DaemonMessage =
     std::variant<Accepted, TaskResult, TaskStatus, ErrorReply, Pong,
                  TaskProgress, WorkersReply, StatsReply, FunctionsReply, MetricsReply,
-                 ObjectReply, PipeMessage>;
+                 JobReply, ObjectReply, PipeMessage>;
 
 // ---- tq-worker <-> tqd (pipe frames) ---------------------------------------
 

@@ -1,5 +1,5 @@
 // Tmpfs.
-#include "tmpfs.h"
+#include "testing/tmpfs.h"
 
 #include <fcntl.h>
 #include <sys/mount.h>
