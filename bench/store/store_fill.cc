@@ -34,18 +34,23 @@ int main(int argc, char** argv) {
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count();
   const std::uint64_t first = (*store)->id_ceiling() + 1;
+  // Copied, not assigned from literals: GCC 12 at -O3 warns (falsely) on
+  // operator=(const char*) here.
+  const std::string args("\x91\x01", 2);  // [1]
+  const std::string value(1, '\x02');      // 2
+  const std::string fn("inc");
   tq::store::Batch batch;
   for (std::uint64_t id = first; id < first + n; ++id) {
     tq::store::TaskRecord t;
     t.id = id;
-    t.fn = "inc";
-    t.args = "\x91\x01";  // [1]
+    t.fn = fn;
+    t.args = args;
     t.queued_at_ms = now_ms;
     if (done) {
       t.life.state = static_cast<std::uint8_t>(tq::proto::TaskState::kDone);
       t.life.attempts = 1;
       t.life.started_at_ms = t.life.finished_at_ms = now_ms;
-      t.life.value = "\x02";
+      t.life.value = value;
     }
     batch.Put(std::move(t));
   }

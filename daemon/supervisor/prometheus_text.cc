@@ -62,6 +62,17 @@ std::string PrometheusText(const Metrics& metrics, const Gauges& gauges) {
   Family(out, "tq_tasks_running", "gauge", "Tasks running on a worker.");
   line("tq_tasks_running", gauges.running);
 
+  Family(out, "tq_tasks_held", "gauge",
+         "Tasks tqd holds: queued, running, or ended and kept for their TTL.");
+  line("tq_tasks_held", gauges.tasks_held);
+  Family(out, "tq_durable_tasks", "gauge", "Of the tasks held, those kept in the store.");
+  line("tq_durable_tasks", gauges.durable_tasks);
+  Family(out, "tq_store_bytes", "gauge", "The task store's size on disk, its WAL included.");
+  line("tq_store_bytes", gauges.store_bytes);
+  Family(out, "tq_store_failing", "gauge",
+         "1 while the store cannot commit (durable submits get STORE_FAILED), else 0.");
+  line("tq_store_failing", gauges.store_failing ? 1 : 0);
+
   Family(out, "tq_workers", "gauge", "Worker processes, by state.");
   const std::pair<std::string_view, std::uint32_t> workers[] = {
       {"starting", gauges.workers.starting}, {"idle", gauges.workers.idle},

@@ -36,6 +36,12 @@ struct Gauges {
   std::uint64_t running = 0;
   proto::WorkerCounts workers;
   std::int64_t started_at_ms = 0;  // Unix time of tqd's start
+  // The durable store (README, Durability): tasks held, how many durable,
+  // the store's bytes on disk, and whether its last commit failed.
+  std::uint64_t tasks_held = 0;
+  std::uint64_t durable_tasks = 0;
+  std::uint64_t store_bytes = 0;
+  bool store_failing = false;
 };
 
 std::string PrometheusText(const Metrics& metrics, const Gauges& gauges);

@@ -34,13 +34,18 @@ TEST(PrometheusTextTest, WritesAPageAStrictParserReadsBackToTheSameFigures) {
   metrics.WorkerRestarted(proto::RestartCause::kSignal);
   const std::string text = PrometheusText(
       metrics, {.queued = 4, .running = 1, .workers = {.idle = 1, .busy = 1},
-                .started_at_ms = 1700000000123});
+                .started_at_ms = 1700000000123, .tasks_held = 9, .durable_tasks = 7,
+                .store_bytes = 65536, .store_failing = true});
 
   std::string error;
   const auto page = testing::ParsePrometheus(text, &error);
   ASSERT_TRUE(page) << error << "\n" << text;
   EXPECT_EQ(page->Value("tq_queue_depth"), 4);
   EXPECT_EQ(page->Value("tq_tasks_running"), 1);
+  EXPECT_EQ(page->Value("tq_tasks_held"), 9);
+  EXPECT_EQ(page->Value("tq_durable_tasks"), 7);
+  EXPECT_EQ(page->Value("tq_store_bytes"), 65536);
+  EXPECT_EQ(page->Value("tq_store_failing"), 1);
   EXPECT_EQ(page->Value("tq_workers", {{"state", "busy"}}), 1);
   EXPECT_EQ(page->Value("tq_workers", {{"state", "starting"}}), 0);
   EXPECT_EQ(page->Value("tq_start_time_seconds"), 1700000000.123);

@@ -107,7 +107,11 @@ std::string Supervisor::PrometheusText() const {
   return daemon::PrometheusText(metrics_, {.queued = queued(),
                                            .running = pool.running,
                                            .workers = pool.states,
-                                           .started_at_ms = started_at_ms_});
+                                           .started_at_ms = started_at_ms_,
+                                           .tasks_held = tasks_.size(),
+                                           .durable_tasks = durable_tasks_,
+                                           .store_bytes = StoreBytes(),
+                                           .store_failing = !store_error_.empty()});
 }
 
 }  // namespace tq::daemon
