@@ -544,8 +544,10 @@ void RawClient::Impl::IoLoop() {
       TakeQueued();
       if (stop) break;
     }
-    if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent(monitor);
+    // Replies first: a disconnect reported with them must not fail the
+    // calls they answer.
     if (items[0].revents & ZMQ_POLLIN) Receive(dealer);
+    if (items[2].revents & ZMQ_POLLIN) OnMonitorEvent(monitor);
     if (!unsent_.empty()) {
       // Only on a connection that is up. Right after a disconnect the
       // socket may not have dropped the dead connection's pipe yet (ZeroMQ
@@ -851,6 +853,9 @@ void RawClient::Impl::OnMonitorEvent(zmq::socket_t& monitor) {
       connected_ = true;
     } else if (id == ZMQ_EVENT_DISCONNECTED) {
       connected_ = false;
+      // What tqd sent before it went may still wait in the socket (the
+      // monitor's event can overtake it): those answers count.
+      Receive(dealer_);
       // Requests sent on that connection got no answer and never will:
       // tqd routes a result only to the connection that submitted it.
       for (auto& [id_, call] : in_flight_) {
