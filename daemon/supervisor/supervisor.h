@@ -101,6 +101,9 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   void HandlePing(std::string_view client, const proto::PingRequest& m);
   void HandleTaskRequest(std::string_view client, const proto::TaskRequest& m);
   void HandleList(std::string_view client, const proto::ListRequest& m);
+  // The task of `task_id`, or null after answering NOT_FOUND.
+  Task* FindOrSayNotFound(std::string_view client, std::uint64_t request_id,
+                          std::uint64_t task_id);
   void HandleUnwait(std::string_view client, const proto::UnwaitRequest& m);
   void HandleJob(std::string_view client, const proto::JobRequest& m);
   void HandleObject(std::string_view client, const proto::ObjectRequest& m);

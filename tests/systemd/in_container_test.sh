@@ -77,7 +77,9 @@ missing=$(ldd /usr/local/bin/tqd /usr/local/bin/tq /usr/local/libexec/tq/tq-work
 systemd-sysusers
 systemd-tmpfiles --create tq.conf
 systemctl daemon-reload
-useradd --no-create-home --groups tq alice
+# alice has a home, as a user running a queue of her own does (its store
+# goes to ~/.local/state/tq).
+useradd --create-home --groups tq alice
 useradd --no-create-home mallory
 [ "$(stat -c '%a %U:%G' /run/tq)" = "750 tq:tq" ] ||
   fail "/run/tq is $(stat -c '%a %U:%G' /run/tq), not 750 tq:tq"

@@ -9,16 +9,21 @@ namespace tq::daemon {
 using proto::ErrorCode;
 using proto::TaskState;
 
+Task* Supervisor::FindOrSayNotFound(std::string_view client, std::uint64_t request_id,
+                                    std::uint64_t task_id) {
+  Task* task = tasks_.Find(task_id);
+  if (task == nullptr) {
+    SendError(client, request_id,
+              {ErrorCode::kNotFound, "no task " + std::to_string(task_id) +
+                                         " (never submitted, or its result has expired)"});
+  }
+  return task;
+}
+
 void Supervisor::HandleTaskRequest(std::string_view client,
                                    const proto::TaskRequest& m) {
-  Task* task = tasks_.Find(m.task_id);
-  if (task == nullptr) {
-    SendError(client, m.request_id,
-              {ErrorCode::kNotFound,
-               "no task " + std::to_string(m.task_id) +
-                   " (never submitted, or its result has expired)"});
-    return;
-  }
+  Task* task = FindOrSayNotFound(client, m.request_id, m.task_id);
+  if (task == nullptr) return;
   switch (m.verb) {
     case proto::TaskVerb::kStatus:
       break;
@@ -56,14 +61,8 @@ void Supervisor::HandleTaskRequest(std::string_view client,
 }
 
 void Supervisor::HandleUnwait(std::string_view client, const proto::UnwaitRequest& m) {
-  Task* task = tasks_.Find(m.task_id);
-  if (task == nullptr) {
-    SendError(client, m.request_id,
-              {ErrorCode::kNotFound,
-               "no task " + std::to_string(m.task_id) +
-                   " (never submitted, or its result has expired)"});
-    return;
-  }
+  Task* task = FindOrSayNotFound(client, m.request_id, m.task_id);
+  if (task == nullptr) return;
   // Only this connection's own request: one client cannot silence another's.
   std::erase_if(task->waiters, [&](const Waiter& w) {
     return w.request_id == m.waiting_request_id && w.client == client;
