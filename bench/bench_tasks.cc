@@ -7,6 +7,8 @@
 //                  (CLOCK_THREAD_CPUTIME_ID): a descheduled worker burns less
 //                  than n, and the efficiency row counts what really ran
 //   noop()      -> nil: the queued task of the RSS row
+//   pipe_echo() sends back every integer of its pipe until the client
+//                  closes it; how many (bench/objects, the pipe row)
 //
 // Each runs on the worker's main thread, one at a time; no shared state.
 #include <tq/worker/task.h>
@@ -15,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 namespace {
 
@@ -38,4 +41,13 @@ TQ_PLUGIN(registry) {
   registry.add("inc", [](std::int64_t x) { return x + 1; });
   registry.add("burn_us", [](std::int64_t micros) { return BurnMicros(micros); });
   registry.add("noop", [] {});
+  registry.add("pipe_echo", [] {
+    auto pipe = tq::worker::pipe();
+    std::int64_t n = 0;
+    while (std::optional<std::int64_t> m = pipe.recv<std::int64_t>()) {
+      pipe.send(*m);
+      ++n;
+    }
+    return n;
+  });
 }

@@ -108,6 +108,19 @@ int Top(const Common& common);
 int Cancel(const Common& common, const std::vector<std::uint64_t>& ids);
 int Kick(const Common& common, const std::vector<std::uint64_t>& ids);
 
+// tq dict get|set|incr|del|keys|items|size NAME ..., tq list
+// append|get|len NAME ..., tq queue put|get|size NAME ...: tqd's named
+// objects, values as JSON.
+struct ObjectSpec {
+  std::string kind;  // "dict", "list", "queue"
+  std::string verb;
+  std::string name;
+  std::vector<std::string> words;  // KEY, VALUE..., INDEX, BY
+  std::optional<double> timeout;   // queue get/put: seconds; unset: no limit
+  std::size_t count = 1;           // queue get: most items
+};
+int ObjectCommand(const Common& common, const ObjectSpec& spec);
+
 // tq ping: who serves the endpoint.
 int Ping(const Common& common);
 

@@ -114,6 +114,25 @@ std::optional<std::string> JsonArgsToMsgpack(const std::vector<std::string>& jso
   return ToMsgpack(array);
 }
 
+std::optional<std::string> JsonToMsgpack(std::string_view text, std::string* error) {
+  try {
+    return ToMsgpack(Parse(text));
+  } catch (const Json::parse_error&) {
+    *error = "'" + Shown(text) + "' is not JSON; quote strings, e.g. '\"text\"'";
+  } catch (const std::out_of_range& e) {
+    *error = "'" + Shown(text) + "' is out of range: " + e.what();
+  }
+  return std::nullopt;
+}
+
+std::string KeyToMsgpack(std::string_view text) {
+  try {
+    return ToMsgpack(Parse(text));
+  } catch (const std::exception&) {
+    return ToMsgpack(Json(std::string(text)));  // a bare word: the string itself
+  }
+}
+
 std::optional<std::string> JsonLineToArgs(std::string_view line, std::string* error) {
   try {
     return ToMsgpack(Json::array({Parse(line)}));
@@ -160,6 +179,7 @@ std::string TaskInfoToJson(const TaskInfo& t) {
       {"started_at_ms", t.started_at_ms},
       {"finished_at_ms", t.finished_at_ms},
   };
+  if (!t.name.empty()) j["name"] = t.name;
   if (t.error_type) {
     Json e = {{"type", *t.error_type}, {"message", t.error_message}};
     if (!t.error.cause.empty()) e["cause"] = t.error.cause;
@@ -182,6 +202,7 @@ std::string WorkersToJson(const std::vector<WorkerStatus>& workers) {
                 {"task", w.task_id}, {"fn", w.fn}, {"tasks_done", w.tasks_done},
                 {"uptime_ms", w.uptime_ms}, {"rss_bytes", w.rss_bytes},
                 {"task_ms", w.task_ms}};
+    if (!w.name.empty()) one["name"] = w.name;
     AddSubmitter(one, w.submitter_uid, w.submitter_pid);
     a.push_back(std::move(one));
   }

@@ -21,6 +21,12 @@ namespace tq::cli {
 std::optional<std::string> JsonArgsToMsgpack(const std::vector<std::string>& json_args,
                                              std::string* error);
 
+// One JSON value as msgpack (an object's value); *error as above.
+std::optional<std::string> JsonToMsgpack(std::string_view text, std::string* error);
+// A dict key: the JSON value `text` holds, or, when it is no JSON (a bare
+// word), the string itself: `tq dict get d 3` is the key 3, `... d x` "x".
+std::string KeyToMsgpack(std::string_view text);
+
 // Encodes [value] for one JSON line of `tq map` input; *error as above.
 std::optional<std::string> JsonLineToArgs(std::string_view line, std::string* error);
 

@@ -21,8 +21,9 @@ std::string Submitter(std::int64_t uid, std::uint32_t pid) {
 }
 
 void PrintStatus(const TaskInfo& t) {
-  std::cout << "task " << t.task_id << "\n"
-            << "  state     " << TaskStateName(t.state) << "\n"
+  std::cout << "task " << t.task_id << "\n";
+  if (!t.name.empty()) std::cout << "  name      " << t.name << "\n";
+  std::cout << "  state     " << TaskStateName(t.state) << "\n"
             << "  function  " << t.fn << "\n"
             << "  user      " << Submitter(t.submitter_uid, t.submitter_pid) << "\n"
             << "  attempts  " << t.attempts << "\n"
@@ -135,11 +136,13 @@ int Workers(const Common& common, bool json) {
       std::cout << WorkersToJson(workers) << "\n";
       return kOk;
     }
-    Rows rows{{"SLOT", "PID", "STATE", "TASK", "FUNCTION", "USER", "DONE", "UPTIME", "RSS"}};
+    Rows rows{
+        {"SLOT", "PID", "STATE", "TASK", "FUNCTION", "USER", "NAME", "DONE", "UPTIME", "RSS"}};
     for (const WorkerStatus& w : workers) {
       rows.push_back({std::to_string(w.slot), std::to_string(w.pid), w.state,
                       w.task_id ? std::to_string(w.task_id) : "-", w.fn.empty() ? "-" : w.fn,
                       w.task_id ? UserName(w.submitter_uid) : "-",
+                      w.name.empty() ? "-" : w.name,
                       std::to_string(w.tasks_done),
                       FormatAge(std::chrono::milliseconds(w.uptime_ms)), FormatMiB(w.rss_bytes)});
     }

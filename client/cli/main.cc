@@ -42,6 +42,7 @@ struct TaskFlags {
   unsigned retries = 0;
   std::vector<std::string> retry_on;
   std::string key;
+  std::string name;
   bool detach = false;
   int durable = 0;  // +1 --durable, -1 --no-durable, 0: tqd's setting
 
@@ -65,6 +66,7 @@ struct TaskFlags {
     if (with_key) {
       cmd->add_option("--key", key,
                       "Idempotency key: resubmitting with it returns the same task");
+      cmd->add_option("--name", name, "A name for the task, shown by tq status and tq workers");
     }
     cmd->add_flag("--detach", detach,
                   "When interrupted (^C, SIGTERM, stdout closed), leave the tasks "
@@ -87,6 +89,7 @@ struct TaskFlags {
     }
     o.retry_backoff = Ms(retry_backoff);
     o.key = key;
+    o.name = name;
     if (durable != 0) o.durable = durable > 0;
     return o;
   }
@@ -314,6 +317,58 @@ int Run(int argc, char** argv) {
 
   auto* ping = app.add_subcommand("ping", "Check that tqd answers; print who it is");
 
+  // tqd's named objects: tq dict|list|queue VERB NAME [ARG...].
+  struct ObjectVerbs {
+    const char* kind;
+    const char* help;
+    std::vector<std::pair<const char*, const char*>> verbs;
+  };
+  const ObjectVerbs kObjects[] = {
+      {"dict", "A named dict of tqd's (values are JSON; KEY is JSON, or else a bare word)",
+       {{"get", "NAME KEY: print KEY's value as JSON (exit 1 if it has none)"},
+        {"set", "NAME KEY VALUE: set KEY to the JSON VALUE"},
+        {"incr", "NAME KEY [BY]: add BY (default 1) to KEY's integer, atomically; print the sum"},
+        {"del", "NAME KEY: remove KEY and print its value (exit 1 if it had none)"},
+        {"keys", "NAME: print every key, one JSON value per line, in insertion order"},
+        {"items", "NAME: print every [key, value], one per line"},
+        {"size", "NAME: print how many keys it has"}}},
+      {"list", "A named list of tqd's (values are JSON)",
+       {{"append", "NAME VALUE...: append each JSON VALUE; print the new length"},
+        {"get", "NAME [INDEX]: print the item at INDEX (negative: from the end), or every item"},
+        {"len", "NAME: print its length"}}},
+      {"queue", "A named queue of tqd's (values are JSON)",
+       {{"put", "NAME VALUE...: put each JSON VALUE (waits while a bounded queue is full)"},
+        {"get", "NAME: take an item and print it; waits for one (exit 124 if none came "
+                "within --timeout)"},
+        {"size", "NAME: print how many items it holds"}}},
+  };
+  ObjectSpec object;
+  double object_timeout = -1;
+  std::vector<std::pair<CLI::App*, std::pair<std::string, std::string>>> object_cmds;
+  for (const ObjectVerbs& o : kObjects) {
+    auto* kind = app.add_subcommand(o.kind, o.help);
+    kind->require_subcommand(1);
+    for (const auto& [verb, help] : o.verbs) {
+      auto* cmd = kind->add_subcommand(verb, help);
+      cmd->add_option("NAME", object.name, "The object's name")->required();
+      cmd->allow_extras();
+      const std::string_view v(verb);
+      if (std::string_view(o.kind) == "queue" && (v == "get" || v == "put")) {
+        cmd->add_option("--timeout", object_timeout,
+                        v == "get" ? "Seconds to wait for an item (default: no limit; 0: "
+                                     "only what is there)"
+                                   : "Seconds to wait while the queue is full (exit 120 when "
+                                     "it stays full)")
+            ->check(Seconds());
+      }
+      if (std::string_view(o.kind) == "queue" && v == "get") {
+        cmd->add_option("-n,--count", object.count, "Take up to this many items at once")
+            ->check(Integer(1, 4096));
+      }
+      object_cmds.push_back({cmd, {o.kind, verb}});
+    }
+  }
+
   try {
     app.parse(cli_argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -329,6 +384,20 @@ int Run(int argc, char** argv) {
 
   common.connect_timeout = Ms(connect_timeout_s);
   const bool with_command = cli_argc != argc;
+  for (const auto& [cmd, what] : object_cmds) {
+    if (!*cmd) continue;
+    if (with_command) {
+      std::cerr << "tq " << what.first << " takes no -- CMD\n";
+      return kUsage;
+    }
+    const auto words = JsonArgs(cmd);
+    if (!words) return kUsage;
+    object.kind = what.first;
+    object.verb = what.second;
+    object.words = *words;
+    if (object_timeout >= 0) object.timeout = object_timeout;
+    return ObjectCommand(common, object);
+  }
   if (*call) {
     if (with_command) {
       std::cerr << "tq: call takes no -- CMD; use tq submit --wait -- CMD\n";

@@ -44,6 +44,23 @@ void CallState::Report(Progress p) {
   for (auto& fn : to_run) r->Post([fn, p] { fn(p); });
 }
 
+void CallState::PipeIn(std::string data) {
+  {
+    std::lock_guard lock(mu);
+    if (done || pipe_closed) return;
+    pipe_in.push_back(std::move(data));
+  }
+  cv.notify_all();
+}
+
+void CallState::PipeClosed() {
+  {
+    std::lock_guard lock(mu);
+    pipe_closed = true;
+  }
+  cv.notify_all();
+}
+
 struct CompletionQueue::Impl {
   std::mutex mu;
   std::condition_variable cv;
@@ -133,6 +150,29 @@ bool RawResult::forget() const {
   if (!owner) return false;
   owner->ForgetCall(state_);
   return true;
+}
+
+const ObjectAnswer& RawResult::answer() const {
+  wait();
+  return state_->answer;  // immutable once done
+}
+
+std::optional<std::string> RawResult::pipe_recv() const {
+  std::unique_lock lock(state_->mu);
+  state_->cv.wait(lock, [&] {
+    return !state_->pipe_in.empty() || state_->pipe_closed || state_->done;
+  });
+  if (state_->pipe_in.empty()) return std::nullopt;
+  std::string data = std::move(state_->pipe_in.front());
+  state_->pipe_in.pop_front();
+  return data;
+}
+
+bool RawResult::pipe_poll(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(state_->mu);
+  return state_->cv.wait_for(lock, timeout, [&] {
+    return !state_->pipe_in.empty() || state_->pipe_closed || state_->done;
+  });
 }
 
 void RawResult::on_done(std::function<void()> fn) const {

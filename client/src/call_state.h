@@ -6,9 +6,11 @@
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "callback_runner.h"
@@ -38,6 +40,11 @@ struct CallState {
   std::vector<FunctionInfo> functions;  // for functions
   JobStatus job;                        // for job
   QueueStats stats;                   // for stats
+  ObjectAnswer answer;                // for object calls
+  // A piped submit's messages from the task, not yet read, and whether
+  // the task's end has closed (pipe_close, or the call ended).
+  std::deque<std::string> pipe_in;
+  bool pipe_closed = false;
   std::string text;                   // for metrics
   std::optional<Progress> progress;
   std::vector<std::function<void(const Progress&)>> progress_callbacks;
@@ -51,6 +58,9 @@ struct CallState {
   void Complete(Outcome outcome_in);
   // Records a progress report and hands it to the progress callbacks.
   void Report(Progress p);
+  // A message on the call's pipe, or its end (close).
+  void PipeIn(std::string data);
+  void PipeClosed();
 };
 
 }  // namespace tq::detail

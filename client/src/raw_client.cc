@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -33,6 +34,10 @@ namespace tq {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+static_assert(static_cast<int>(ObjectType::kEvent) == static_cast<int>(proto::ObjectType::kEvent) &&
+                  static_cast<int>(ObjectType::kDict) == static_cast<int>(proto::ObjectType::kDict),
+              "tq::ObjectType mirrors proto::ObjectType");
 using detail::CallState;
 using detail::FromWire;
 
@@ -169,6 +174,8 @@ class RawClient::Impl final : public detail::CallOwner,
   std::shared_ptr<CallState> AskList(proto::Listing what);
   ServerInfo Ping();
   JobStatus AskJob(const std::string& name);
+  RawResult Object(const ObjectCall& c);
+  RawResult Pipe(std::uint64_t task_id, std::string data, bool close);
   void CancelCall(const std::shared_ptr<CallState>& call) override;
   void ForgetCall(const std::shared_ptr<CallState>& call) override;
   const std::string& endpoint() const { return options_.endpoint; }
@@ -356,8 +363,56 @@ RawResult RawClient::Impl::Submit(
   m.durable = options.durable;
   m.name = options.name;
   m.rerun_failed = options.rerun_failed;
+  m.daemon = options.daemon;
+  m.pipe = options.pipe;
   proto::Buffer frame;
   proto::Encode(m, frame);
+  Enqueue({id, frame.Take(), call, Clock::now()});
+  RawResult result(call);
+  if (options.group) options.group->Add(result);
+  return result;
+}
+
+RawResult RawClient::Impl::Object(const ObjectCall& c) {
+  auto call = NewCall(nullptr, 0);
+  proto::ObjectRequest m;
+  m.type = static_cast<proto::ObjectType>(c.type);
+  const std::optional<proto::ObjectOp> op = proto::ParseObjectOp(m.type, c.op);
+  if (!op) {
+    call->Complete(Failure(Outcome::Kind::kProtocol,
+                           "a " + std::string(proto::ObjectTypeName(m.type)) + " has no op '" +
+                               c.op + "'"));
+    return RawResult(call);
+  }
+  const std::uint64_t id = next_request_id_++;
+  m.request_id = id;
+  m.op = *op;
+  m.name = c.name;
+  m.key = c.key;
+  m.value = c.value;
+  if (c.expect) m.expect = *c.expect;
+  m.keys.assign(c.keys.begin(), c.keys.end());
+  m.values.assign(c.values.begin(), c.values.end());
+  m.index = c.index;
+  m.stop = c.stop;
+  m.by = c.by;
+  if (c.timeout) m.timeout_ms = static_cast<std::uint64_t>(std::max<std::int64_t>(c.timeout->count(), 0));
+  m.count = c.count;
+  m.capacity = c.capacity;
+  m.initial = c.initial;
+  m.cursor = c.cursor;
+  if (options_.calling_task) m.task_id = options_.calling_task();
+  proto::Buffer frame;
+  proto::Encode(m, frame);
+  Enqueue({id, frame.Take(), call, Clock::now()});
+  return RawResult(call);
+}
+
+RawResult RawClient::Impl::Pipe(std::uint64_t task_id, std::string data, bool close) {
+  auto call = NewCall(nullptr, 0);
+  const std::uint64_t id = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::PipeMessage{id, task_id, data, close}, frame);
   Enqueue({id, frame.Take(), call, Clock::now()});
   return RawResult(call);
 }
@@ -626,6 +681,32 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           if (cancel) (void)SendTaskRequest(proto::TaskVerb::kCancel, msg.task_id);
           if (forget) SendUnwait(msg.task_id, msg.request_id);
           return;
+        } else if constexpr (std::is_same_v<M, proto::PipeMessage>) {
+          // On a piped submit's call: the call goes on until its result.
+          if (msg.close) {
+            call.PipeClosed();
+          } else {
+            call.PipeIn(std::string(msg.data));
+          }
+          return;
+        } else if constexpr (std::is_same_v<M, proto::ObjectReply>) {
+          ObjectAnswer a;
+          if (msg.value) a.value.emplace(*msg.value);
+          a.keys.assign(msg.keys.begin(), msg.keys.end());
+          a.values.assign(msg.values.begin(), msg.values.end());
+          a.size = msg.size;
+          a.ok = msg.ok;
+          a.broken = msg.broken;
+          a.timed_out = msg.timed_out;
+          a.cursor = msg.cursor;
+          Outcome o;
+          o.kind = Outcome::Kind::kValue;
+          o.value = a.value.value_or(std::string("\xc0", 1));  // nil when none
+          {
+            std::lock_guard lock(call.mu);
+            call.answer = std::move(a);
+          }
+          call.Complete(std::move(o));
         } else if constexpr (std::is_same_v<M, proto::TaskProgress>) {
           call.Report(Progress{msg.done, msg.total, std::string(msg.message)});
           return;  // the call goes on
@@ -634,7 +715,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           for (const proto::WorkerInfo& w : msg.workers) {
             list.push_back({w.slot, w.pid, std::string(w.state), w.task_id,
                             std::string(w.fn), w.tasks_done, w.uptime_ms, w.rss_bytes,
-                            w.task_ms, w.submitter_uid, w.submitter_pid});
+                            std::string(w.name), w.task_ms, w.submitter_uid, w.submitter_pid});
           }
           {
             std::lock_guard lock(call.mu);
@@ -696,6 +777,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           info.queued_at_ms = msg.queued_at_ms;
           info.started_at_ms = msg.started_at_ms;
           info.finished_at_ms = msg.finished_at_ms;
+          info.name.assign(msg.name);
           info.submitter_uid = msg.submitter_uid;
           info.submitter_pid = msg.submitter_pid;
           if (msg.error) {
@@ -873,6 +955,14 @@ std::vector<FunctionInfo> RawClient::Functions() {
   std::lock_guard lock(call->mu);
   return call->functions;
 }
+
+RawResult RawClient::Object(const ObjectCall& call) { return impl_->Object(call); }
+
+RawResult RawClient::PipeSend(std::uint64_t task_id, std::string data) {
+  return impl_->Pipe(task_id, std::move(data), false);
+}
+
+RawResult RawClient::PipeClose(std::uint64_t task_id) { return impl_->Pipe(task_id, {}, true); }
 
 ServerInfo RawClient::Ping() { return impl_->Ping(); }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "objects/object_limits.h"
 #include "task_table.h"
 #include "tq/proto/limits.h"
 #include "tq/proto/status.h"
@@ -53,6 +54,12 @@ struct Config {
   std::uint32_t bury_after = 3;  // worker deaths before a task is buried
   bool capture_stacks = true;    // gdb/eu-stack a timed-out task's worker
   RetentionLimits retention;     // the result store
+
+  // Named objects and task pipes (objects/object_store.h, task_pipe.h).
+  objects::ObjectLimits objects;
+  // Most bytes tqd holds for one task's pipe that the task has not taken
+  // yet; past it the client's pipe messages get PIPE_FULL.
+  std::uint64_t max_pipe_bytes = proto::kMiB;
 
   // The exec builtin, passed to workers as --exec off / --exec-allow PATH.
   bool exec_enabled = true;

@@ -210,6 +210,29 @@ std::vector<Setting> MakeSettings() {
        .help = "A client connection silent this long is dropped; clients drop tqd "
                "after as long without traffic",
        .field = Field(&Config::heartbeat_timeout), .min = 1},
+      {.name = "max_objects", .type = kCount, .reload = kApplies,
+       .help = "Most named objects (dicts, lists, queues, locks, semaphores, events) "
+               "tqd holds; beyond it a call that would make one gets OBJECT_FULL",
+       .field = FieldAt([](auto& c) -> auto& { return c.objects.max_objects; }), .min = 1},
+      {.name = "max_object_bytes", .type = kBytes, .reload = kApplies,
+       .help = "Most bytes of keys and values one named object holds; a write past it "
+               "gets OBJECT_FULL",
+       .field = FieldAt([](auto& c) -> auto& { return c.objects.max_object_bytes; }),
+       .min = 1},
+      {.name = "max_object_store_bytes", .type = kBytes, .reload = kApplies,
+       .help = "Most bytes all named objects hold together; a write past it gets "
+               "OBJECT_FULL",
+       .field = FieldAt([](auto& c) -> auto& { return c.objects.max_store_bytes; }),
+       .min = 1},
+      {.name = "max_waiting_per_client", .type = kCount, .reload = kApplies,
+       .help = "Most blocking object calls (queue get and put, acquire, wait) one "
+               "connection may have waiting; more get TOO_MANY_WAITING",
+       .field = FieldAt([](auto& c) -> auto& { return c.objects.max_waiting_per_client; }),
+       .min = 1},
+      {.name = "max_pipe_bytes", .type = kBytes, .reload = kApplies,
+       .help = "Most bytes tqd holds for a task's pipe that the task has not read; "
+               "beyond it a client's pipe message gets PIPE_FULL",
+       .field = Field(&Config::max_pipe_bytes), .min = 1},
       // Below 32 MiB a worker cannot even load its libraries.
       {.name = "worker_rlimit_as", .type = kBytes, .reload = kNewWorkers,
        .help = "Address-space limit (RLIMIT_AS) of each worker; a task allocating "

@@ -110,6 +110,7 @@ Supervisor::Supervisor(Config config, ConfigLoader reload, base::SignalFd signal
       scheduler_(config_.max_queued),
       tasks_(config_.retention),
       decoder_(config_.limits),
+      objects_(config_.objects, *this),
       instance_(NewInstanceId()),
       started_at_ms_(WallMs()) {
   scheduler_.set_max_running_per_user(config_.max_running_per_user);
@@ -121,6 +122,8 @@ WorkerCommand Supervisor::MakeWorkerCommand() const {
   c.plugins = config_.plugins;
   c.limits = config_.limits;
   c.start_timeout = config_.worker_start_timeout;
+  // Tasks reach this tqd's objects (tq::worker::client()).
+  if (!worker_endpoint_.empty()) c.env.push_back("TQ_ENDPOINT=" + worker_endpoint_);
   // tq-worker's limit flags (PROTOCOL.md §7), like the exec ones below
   // only when set.
   auto flag = [&](const char* name, std::uint64_t value) {
@@ -172,6 +175,12 @@ Status Supervisor::Init() {
                     config_.heartbeat_timeout, activated_socket_.Release()});
   if (!router.ok()) return router.status();
   router_.emplace(std::move(*router));
+  auto watch = ClientWatch::Start(context_, router_->handle(),
+                                  [this](const std::string& client) { OnClientGone(client); });
+  if (!watch.ok()) return watch.status();
+  watch_.emplace(std::move(*watch));
+  worker_endpoint_ = router_->LastEndpoint();
+  pool_.set_command(MakeWorkerCommand());
   if (!config_.metrics.empty()) {
     auto endpoint = MetricsEndpoint::Bind(context_, config_.metrics, clock_,
                                           [this] { return PrometheusText(); });
@@ -335,8 +344,10 @@ void Supervisor::StartOn(int slot, Task& task) {
   task.started_at_ms = WallMs();
   task.worker_pid = pool_.pid(slot);
   LogTask(spdlog::level::debug, task, "running (attempt {})", task.attempts);
-  pool_.Dispatch(slot, proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk},
+  pool_.Dispatch(slot,
+                 proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, task.pipe},
                  task.timeout);
+  if (task.pipe) OnTaskStarted(task);
 }
 
 std::chrono::milliseconds Supervisor::NextTimeout() const {
@@ -345,7 +356,7 @@ std::chrono::milliseconds Supervisor::NextTimeout() const {
   const std::optional<base::TimePoint> metrics_at =
       metrics_endpoint_ ? metrics_endpoint_->NextDeadline() : std::nullopt;
   for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(),
-                         notifier_.NextDeadline(), metrics_at}) {
+                         objects_.NextDeadline(), notifier_.NextDeadline(), metrics_at}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
       if (!next || d < *next) next = d;
@@ -365,6 +376,7 @@ void Supervisor::Poll() {
   std::vector<zmq::pollitem_t> items;
   items.push_back({nullptr, signals_.fd(), ZMQ_POLLIN, 0});
   items.push_back({nullptr, journal_->completion_fd(), ZMQ_POLLIN, 0});
+  items.push_back({watch_->handle(), 0, ZMQ_POLLIN, 0});
   const bool read_clients = serving_;
   if (read_clients) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
   const std::size_t metrics_item = items.size();
@@ -395,7 +407,8 @@ void Supervisor::Poll() {
   for (std::size_t i = 0; i < fds.size(); ++i) {
     if (items[first_worker + i].revents != 0) pool_.OnPollEvent(fds[i]);
   }
-  if (read_clients && (items[2].revents & ZMQ_POLLIN)) DrainRouter();
+  if (items[2].revents & ZMQ_POLLIN) DrainWatch();
+  if (read_clients && (items[3].revents & ZMQ_POLLIN)) DrainRouter();
   if (metrics_endpoint_ && (items[metrics_item].revents & ZMQ_POLLIN)) {
     metrics_endpoint_->OnReadable();
   }
@@ -434,6 +447,8 @@ void Supervisor::DrainRouter() {
   // Expired results go before requests are read: a wait or status must not
   // see a result past its TTL.
   tasks_.Evict(clock_.Now());
+  // Disconnects queued before these messages are acted on first.
+  DrainWatch();
   Incoming in;
   for (int i = 0; i < kMaxMessagesPerTurn && router_->Receive(&in); ++i) {
     HandleMessage(in);
@@ -445,6 +460,7 @@ void Supervisor::RunExpired() {
   if (metrics_endpoint_) metrics_endpoint_->RunExpired();
   const auto now = clock_.Now();
   tasks_.Evict(now);
+  objects_.RunExpired(now);
   if (term_at_ && now >= *term_at_) {
     term_at_.reset();
     spdlog::warn("shutdown grace of {} ms is over; terminating running tasks",
@@ -588,6 +604,7 @@ void Supervisor::Reload() {
   scheduler_.set_max_queued(config_.max_queued);
   scheduler_.set_max_running_per_user(config_.max_running_per_user);
   tasks_.set_limits(config_.retention);
+  objects_.set_limits(config_.objects);
   spdlog::info("reloaded: {} workers, max_queued {}, task_timeout {} ms",
                config_.workers, config_.max_queued, config_.task_timeout.count());
 }

@@ -41,9 +41,11 @@
 
 #include "base/clock.h"
 #include "base/signal_fd.h"
+#include "client_watch.h"
 #include "config.h"
 #include "endpoint_lock.h"
 #include "journal.h"
+#include "objects/object_store.h"
 #include "metrics.h"
 #include "metrics_endpoint.h"
 #include "router_socket.h"
@@ -51,6 +53,7 @@
 #include "store/task_store.h"
 #include "scheduler.h"
 #include "service_notifier.h"
+#include "task_pipe.h"
 #include "task_table.h"
 #include "tq/proto/codec.h"
 #include "worker_pool.h"
@@ -60,7 +63,7 @@ namespace tq::daemon {
 // Builds the configuration anew (file and flags), for SIGHUP.
 using ConfigLoader = std::function<proto::Result<Config>()>;
 
-class Supervisor final : private WorkerPool::Listener {
+class Supervisor final : private WorkerPool::Listener, private objects::ReplySink {
  public:
   static proto::Result<std::unique_ptr<Supervisor>> Create(Config config,
                                                            ConfigLoader reload);
@@ -108,6 +111,8 @@ class Supervisor final : private WorkerPool::Listener {
                           std::uint64_t task_id);
   void HandleUnwait(std::string_view client, const proto::UnwaitRequest& m);
   void HandleJob(std::string_view client, const proto::JobRequest& m);
+  void HandleObject(std::string_view client, const proto::ObjectRequest& m);
+  void HandlePipe(std::string_view client, const proto::PipeMessage& m);
   // Sends `to` the task's latest progress report, if it is running and has
   // made one: every request that joins a running task is caught up.
   void ReplayProgress(const Task& task, const Waiter& to);
@@ -180,6 +185,7 @@ class Supervisor final : private WorkerPool::Listener {
   void OnTaskTimedOut(std::uint64_t task_id, pid_t pid, std::uint64_t rss_bytes,
                       base::Duration ran_for, std::string stack) override;
   void OnWorkerRestarted(proto::RestartCause cause) override;
+  void OnTaskPipe(const Worker& worker, const proto::PipeMessage& message) override;
 
   // ---- the figures of stats, metrics and /metrics (handlers/listing.cc)
   proto::StatsReply Stats();
@@ -187,6 +193,28 @@ class Supervisor final : private WorkerPool::Listener {
 
   // ---- what systemd is told (service_status.cc)
   ServiceCounts ServiceCountsNow() const;
+
+  // ---- objects::ReplySink (handlers/objects.cc)
+  void Reply(const objects::Caller& to, const proto::ObjectReply& reply) override;
+  void Fail(const objects::Caller& to, const proto::Status& error) override;
+
+  // ---- what goes with a connection or a task (connection_ties.cc)
+  // Watches the connection of the message being handled, whose client is
+  // `client`; false if that connection is already gone (drop the request).
+  bool WatchCaller(std::string_view client);
+  // Reads the connection events waiting: gone clients are cleaned up.
+  void DrainWatch();
+  void OnClientGone(const std::string& client);
+  // A new task's daemon and pipe options (SUBMIT).
+  void TieToSubmitter(Task& task, std::string_view client, const proto::SubmitRequest& m);
+  // An attempt of `task` is over (retried or not) / the task has ended:
+  // what it held is released, its pipe closed.
+  void OnAttemptOver(const Task& task);
+  void OnTaskOver(const Task& task);
+  // `task` was just handed to a worker: what its pipe holds follows it.
+  void OnTaskStarted(const Task& task);
+  // Sends pipe_close for the client's end to the worker running `task_id`.
+  void ClosePipeToTask(std::uint64_t task_id, TaskPipe& pipe);
 
   PoolSettings MakePoolSettings() const;
   WorkerCommand MakeWorkerCommand() const;
@@ -217,6 +245,8 @@ class Supervisor final : private WorkerPool::Listener {
   base::Fd activated_socket_;  // from systemd (tqd.socket); given to router_
   zmq::context_t context_;
   std::optional<RouterSocket> router_;
+  std::optional<ClientWatch> watch_;  // disconnects of the clients that hold things
+  std::string worker_endpoint_;       // the endpoint as bound: workers' TQ_ENDPOINT
   std::optional<MetricsEndpoint> metrics_endpoint_;  // iff --metrics is set
   ProcessSpawner spawner_;
   WorkerPool pool_;
@@ -226,6 +256,12 @@ class Supervisor final : private WorkerPool::Listener {
   // Who sent the client message being handled (HandleMessage sets it for
   // its handler): what SUBMIT records as the task's submitter.
   PeerCredentials sender_;
+  objects::ObjectStore objects_;
+  // Pipes of tasks submitted with `pipe`, by task id, until the task ends.
+  std::unordered_map<std::uint64_t, TaskPipe> pipes_;
+  // Unfinished daemon tasks by the connection that submitted them.
+  std::unordered_map<std::string, std::vector<std::uint64_t>> daemon_tasks_;
+  const Incoming* incoming_ = nullptr;  // the client message being handled
 
   // Offered by the workers, by name, with the plugin that offers each (""
   // for builtins).

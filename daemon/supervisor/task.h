@@ -77,6 +77,9 @@ struct Task {
   std::uint32_t max_retries = 0;
   std::uint8_t retry_on = 0;             // proto::RetryOn bits
   bool chunk = false;                    // args is a chunk of calls (§4.9)
+  // Cancelled when its submitter's connection goes; never durable.
+  bool daemon = false;
+  bool pipe = false;  // has a pipe (Supervisor::pipes_) while it lives
   // Kept in the store (PROTOCOL.md §4.11). Of a durable task, insert_seq is
   // the journal batch that wrote it first, and write_seq the latest batch
   // with a write of it: replies about it wait until write_seq is on disk.

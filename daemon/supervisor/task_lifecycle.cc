@@ -44,6 +44,7 @@ void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
 }
 
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
+  OnAttemptOver(task);
   if (state == TaskState::kLost) ++task.worker_deaths;
   if (stopping_) {
     // No retries while draining. A worker lost because the grace ran out
@@ -108,6 +109,7 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   recent_.push_front(task.id);
   if (recent_.size() > kRecentTasks) recent_.pop_back();
   LogTask(spdlog::level::debug, task, "{}", proto::TaskStateName(state));
+  OnTaskOver(task);  // its pipe's end reaches the client before its result
   // On disk before anyone hears of it: the RESULTs below wait for it.
   if (task.durable) Persist(task);
   for (const Waiter& w : task.waiters) SendResult(task, w);
@@ -145,6 +147,7 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   s.queued_at_ms = task.queued_at_ms;
   s.started_at_ms = task.started_at_ms;
   s.finished_at_ms = task.finished_at_ms;
+  if (task.name) s.name = *task.name;
   s.submitter_uid = task.submitter_uid;
   s.submitter_pid = static_cast<std::uint32_t>(task.submitter_pid);
   // The last attempt's error also while a retry waits.

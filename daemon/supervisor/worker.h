@@ -49,6 +49,8 @@ class Worker {
   int read_fd() const { return from_worker_.get(); }
   int write_fd() const { return to_worker_.get(); }
   bool wants_write() const { return to_worker_ && out_.size() > out_offset_; }
+  // Bytes buffered for it that its pipe has not taken yet.
+  std::size_t pending_bytes() const { return out_.size() - out_offset_; }
 
   // The buffer to encode the next frame into; Flush() sends it.
   proto::Buffer& out() { return out_; }

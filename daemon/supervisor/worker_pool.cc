@@ -349,6 +349,12 @@ void WorkerPool::HandleFrame(Slot& s, std::string_view frame) {
     if (busy != nullptr && busy->task.task_id == progress->task_id) {
       listener_.OnTaskProgress(*s.worker, *progress);
     }
+  } else if (const auto* pipe = std::get_if<proto::PipeMessage>(&*message)) {
+    // Like progress: only the running task's; a late one is dropped.
+    const auto* busy = std::get_if<Busy>(&s.state);
+    if (busy != nullptr && busy->task.task_id == pipe->task_id) {
+      listener_.OnTaskPipe(*s.worker, *pipe);
+    }
   } else {
     OnResult(s, std::get<proto::WorkerResult>(*message));
   }
@@ -513,6 +519,36 @@ void WorkerPool::Dispatch(int index, const proto::TaskAssignment& task,
 }
 
 pid_t WorkerPool::pid(int index) const { return slot(index).worker->pid(); }
+
+WorkerPool::Slot* WorkerPool::BusyWith(std::uint64_t task_id) {
+  for (Slot& s : slots_) {
+    const auto* busy = std::get_if<Busy>(&s.state);
+    if (busy != nullptr && busy->task.task_id == task_id) return &s;
+  }
+  return nullptr;
+}
+
+const WorkerPool::Slot* WorkerPool::BusyWith(std::uint64_t task_id) const {
+  return const_cast<WorkerPool*>(this)->BusyWith(task_id);
+}
+
+bool WorkerPool::SendToTask(std::uint64_t task_id, const proto::PipeMessage& message) {
+  Slot* s = BusyWith(task_id);
+  if (s == nullptr) return false;
+  Worker& w = *s->worker;
+  proto::Buffer& out = w.out();
+  const std::size_t start = proto::BeginFrame(out);
+  proto::Encode(message, out);
+  proto::EndFrame(out, start);
+  (void)w.Flush();  // EPIPE: its death is reported when it is reaped
+  return true;
+}
+
+std::optional<std::size_t> WorkerPool::PendingBytes(std::uint64_t task_id) const {
+  const Slot* s = BusyWith(task_id);
+  if (s == nullptr) return std::nullopt;
+  return s->worker->pending_bytes();
+}
 
 bool WorkerPool::StopTask(std::uint64_t task_id) {
   for (Slot& s : slots_) {

@@ -102,6 +102,8 @@ class WorkerPool {
     // The worker's task reported how far it has got.
     virtual void OnTaskProgress(const Worker& worker,
                                 const proto::TaskProgress& progress) = 0;
+    // The worker's task sent a message on its pipe, or closed its end.
+    virtual void OnTaskPipe(const Worker&, const proto::PipeMessage&) {}
     // The worker running `task_id` died or broke the protocol.
     virtual void OnTaskLost(std::uint64_t task_id, const DeathCause& cause) = 0;
     // `task_id` ran past its deadline; `stack` is where its worker was (""
@@ -157,6 +159,12 @@ class WorkerPool {
                 std::chrono::milliseconds timeout);
   // The pid of the worker in `slot`, which must have one.
   pid_t pid(int slot) const;
+  // Writes `message` (a pipe frame) to the worker running `task_id`.
+  // False if no worker runs it.
+  bool SendToTask(std::uint64_t task_id, const proto::PipeMessage& message);
+  // Bytes buffered for the worker running `task_id` that its pipe has not
+  // taken yet; nullopt if no worker runs it.
+  std::optional<std::size_t> PendingBytes(std::uint64_t task_id) const;
   // Stops the worker running `task_id` (its task was cancelled); the caller
   // answers the task. False if no worker runs it.
   bool StopTask(std::uint64_t task_id);
@@ -247,6 +255,9 @@ class WorkerPool {
   static WorkerView View(const Slot& s);
   // The slot's task, in the states that have one.
   static const Assignment* TaskOf(const Slot& s);
+  // The slot whose worker is Busy with `task_id`, or null.
+  Slot* BusyWith(std::uint64_t task_id);
+  const Slot* BusyWith(std::uint64_t task_id) const;
 
   // ---- transitions
   // The only way a worker enters a slot: Empty or RespawnWait -> Starting.

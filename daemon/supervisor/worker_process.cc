@@ -1,14 +1,32 @@
 // ProcessSpawner: tq-worker processes on base::Subprocess.
 #include "worker_process.h"
 
+#include <string_view>
+
 #include "base/subprocess.h"
 #include "proc_stats.h"
+
+extern char** environ;
 
 namespace tq::daemon {
 namespace {
 
 constexpr int kTaskFd = 3;
 constexpr int kResultFd = 4;
+
+// tqd's environment with `extra`'s NAME=value entries set.
+std::vector<std::string> EnvironmentWith(const std::vector<std::string>& extra) {
+  auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    bool replaced = false;
+    for (const std::string& x : extra) replaced = replaced || name_of(x) == name_of(entry);
+    if (!replaced) env.emplace_back(entry);
+  }
+  env.insert(env.end(), extra.begin(), extra.end());
+  return env;
+}
 
 class ChildWorker final : public WorkerProcess {
  public:
@@ -50,6 +68,7 @@ proto::Result<SpawnedWorker> ProcessSpawner::Spawn(const WorkerCommand& command)
   // Nothing of tqd's leaks into a worker, whether or not it is O_CLOEXEC
   // (a ZeroMQ socket's, another worker's pipe).
   options.close_other_fds = true;
+  if (!command.env.empty()) options.env = EnvironmentWith(command.env);
   auto process = base::Subprocess::Spawn(options);
   if (!process.ok()) return process.status();
   // The child's ends close when `tasks` and `results` go out of scope, so

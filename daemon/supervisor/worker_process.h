@@ -30,6 +30,9 @@ struct WorkerCommand {
   std::string program;
   std::vector<std::string> plugins;
   std::vector<std::string> extra_args;  // appended to the worker's argv
+  // NAME=value entries added to (or replacing names in) tqd's environment,
+  // which the worker otherwise inherits.
+  std::vector<std::string> env;
   proto::Limits limits;  // on frames and values the worker sends
   // A worker that has not said hello by then is killed.
   std::chrono::milliseconds start_timeout{10000};

@@ -2,6 +2,7 @@
 #include "task_loop.h"
 
 #include <cxxabi.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -102,9 +103,12 @@ TaskLoop::TaskLoop(const Registry& registry, const proto::Limits& limits,
       task_fd_(task_fd),
       result_fd_(result_fd),
       reader_(limits_.max_message_bytes),
-      decoder_(limits_) {}
+      decoder_(limits_),
+      task_reader_(limits_.max_message_bytes),
+      pipe_decoder_(limits_) {}
 
 void TaskLoop::Progress(double done, double total, std::string_view message) {
+  std::lock_guard lock(out_mu_);
   if (current_task_ == 0) return;
   const auto now = std::chrono::steady_clock::now();
   const bool last = total > 0 && done >= total;
@@ -132,6 +136,105 @@ int TaskLoop::Run() {
     reader_.Commit(static_cast<std::size_t>(n));
     if (int rc = RunFrames(); rc >= 0) return rc;
   }
+}
+
+Host::PipeStatus TaskLoop::PipeSend(std::string_view msgpack) {
+  std::lock_guard lock(out_mu_);
+  if (current_task_ == 0 || !has_pipe_) return PipeStatus::kNoPipe;
+  if (!task_end_open_) return PipeStatus::kClosed;
+  const std::size_t start = proto::BeginFrame(out_);
+  proto::Encode(proto::PipeMessage{0, current_task_, msgpack, false}, out_);
+  proto::EndFrame(out_, start);
+  return Flush() ? PipeStatus::kOk : PipeStatus::kClosed;
+}
+
+void TaskLoop::PipeClose() {
+  std::lock_guard lock(out_mu_);
+  if (current_task_ == 0 || !has_pipe_ || !task_end_open_) return;
+  task_end_open_ = false;
+  const std::size_t start = proto::BeginFrame(out_);
+  proto::Encode(proto::PipeMessage{0, current_task_, {}, true}, out_);
+  proto::EndFrame(out_, start);
+  (void)Flush();
+}
+
+bool TaskLoop::TakePipeFrame(proto::FrameReader& reader) {
+  std::string_view frame;
+  for (;;) {
+    const auto next = reader.Pop(&frame);
+    if (next != proto::FrameReader::Next::kFrame) return false;
+    auto m = pipe_decoder_.DecodeToWorker(frame);
+    // Only pipe frames of this task can come while it runs; anything else
+    // (a stale frame of an earlier task's pipe) is not for it.
+    const auto* pipe = m.ok() ? std::get_if<proto::PipeMessage>(&*m) : nullptr;
+    if (pipe == nullptr || pipe->task_id != current_task_) continue;
+    if (pipe->close) {
+      client_closed_ = true;
+    } else {
+      inbox_.emplace_back(pipe->data);
+    }
+    return true;
+  }
+}
+
+void TaskLoop::FillInbox(std::optional<std::chrono::steady_clock::time_point> deadline) {
+  while (inbox_.empty() && !client_closed_) {
+    // First what the loop's reader already holds behind the task's frame.
+    if (!reading_task_reader_) {
+      if (TakePipeFrame(reader_)) continue;
+      // The rest of a frame begun there continues in the task's reader.
+      task_reader_ = proto::FrameReader(limits_.max_message_bytes);
+      task_reader_.Append(reader_.TakeRest());
+      reading_task_reader_ = true;
+    }
+    if (TakePipeFrame(task_reader_)) continue;
+    int wait_ms = -1;
+    if (deadline) {
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+          *deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return;
+      wait_ms = static_cast<int>(std::min<std::int64_t>(left.count(), 1 << 30));
+    }
+    pollfd p{task_fd_, POLLIN, 0};
+    const int ready = ::poll(&p, 1, wait_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) return;
+    std::size_t capacity = 0;
+    char* space = task_reader_.Prepare(kReadChunk, &capacity);
+    const ssize_t n = ready < 0 ? -1 : ::read(task_fd_, space, capacity);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      // tqd closed our pipe (the task is being stopped): end of stream.
+      client_closed_ = true;
+      return;
+    }
+    task_reader_.Commit(static_cast<std::size_t>(n));
+    if (task_reader_.buffered() > limits_.max_message_bytes + proto::kFrameHeaderBytes) {
+      client_closed_ = true;  // an over-long frame: the stream is lost
+    }
+  }
+}
+
+Host::PipeStatus TaskLoop::PipeRecv(std::string* msgpack,
+                                    std::optional<std::chrono::milliseconds> timeout) {
+  std::lock_guard lock(read_mu_);
+  if (current_task_ == 0 || !has_pipe_) return PipeStatus::kNoPipe;
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (timeout) deadline = std::chrono::steady_clock::now() + *timeout;
+  FillInbox(deadline);
+  if (!inbox_.empty()) {
+    *msgpack = std::move(inbox_.front());
+    inbox_.pop_front();
+    return PipeStatus::kOk;
+  }
+  return client_closed_ ? PipeStatus::kClosed : PipeStatus::kTimeout;
+}
+
+bool TaskLoop::PipePoll(std::chrono::milliseconds timeout) {
+  std::lock_guard lock(read_mu_);
+  if (current_task_ == 0 || !has_pipe_) return true;  // recv fails at once
+  FillInbox(std::chrono::steady_clock::now() + timeout);
+  return !inbox_.empty() || client_closed_;
 }
 
 bool TaskLoop::SayHello() {
@@ -163,14 +266,15 @@ int TaskLoop::RunFrames() {
       case proto::FrameReader::Next::kFrame:
         break;
     }
-    proto::Result<proto::TaskAssignment> task = decoder_.DecodeTask(frame);
-    if (!task.ok()) {
+    proto::Result<proto::ToWorkerMessage> message = decoder_.DecodeToWorker(frame);
+    if (!message.ok()) {
       // tqd and worker disagree on the protocol: nothing sane to answer.
       std::fprintf(stderr, "tq-worker: bad task frame: %s\n",
-                   task.status().ToString().c_str());
+                   message.status().ToString().c_str());
       return 3;
     }
-    RunOne(*task);
+    // Pipe frames between tasks are for one that has ended: dropped.
+    if (const auto* task = std::get_if<proto::TaskAssignment>(&*message)) RunOne(*task);
   }
 }
 
@@ -181,7 +285,14 @@ void TaskLoop::RunOne(const proto::TaskAssignment& task) {
   bool failed = true;
   std::string type, message;
   const RawTask* fn = registry_.find(task.fn);
-  current_task_ = task.task_id;
+  {
+    std::scoped_lock lock(out_mu_, read_mu_);
+    current_task_ = task.task_id;
+    has_pipe_ = task.pipe;
+    task_end_open_ = task.pipe;
+    client_closed_ = false;
+    inbox_.clear();
+  }
   next_progress_ = {};
   if (fn == nullptr) {
     type = "tq.UnknownFunction";
@@ -199,7 +310,17 @@ void TaskLoop::RunOne(const proto::TaskAssignment& task) {
       DescribeCurrentException(&type, &message);
     }
   }
+  std::scoped_lock lock(out_mu_, read_mu_);
   current_task_ = 0;
+  has_pipe_ = false;
+  inbox_.clear();
+  if (reading_task_reader_) {
+    // The task's frame is done with: the task's reader, holding whatever
+    // came after it, is the loop's from now on.
+    reader_ = std::move(task_reader_);
+    task_reader_ = proto::FrameReader(limits_.max_message_bytes);
+    reading_task_reader_ = false;
+  }
   if (!failed && value_.size() > limits_.max_result_bytes) {
     failed = true;
     type = "tq.ResultTooLarge";

@@ -14,10 +14,22 @@
 // The descriptors are not owned and must outlive the loop; so must the
 // registry, which the caller points at this loop (Registry::set_host) so
 // that tq::progress() reaches it.
+//
+// Pipes: while a task runs, the only frames tqd sends are pipe frames for
+// it (a task goes only to an idle worker), so the running task's recv()
+// reads task_fd itself, on the task's thread, instead of a reader thread
+// that would hand every task frame across threads too. The frame being
+// run views the loop's reader's buffer, so bytes read during the task go
+// to a second reader, which takes over once the task is done; pipe frames
+// left unread then, or for a task that has ended, are dropped. The task's
+// threads may send and receive at once (a mutex for each side).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,6 +58,12 @@ class TaskLoop final : public Host {
   // results still buffered, to keep their order), at most every 50 ms
   // unless it is the last (done >= total > 0). Nothing between tasks.
   void Progress(double done, double total, std::string_view message) override;
+  std::uint64_t CurrentTask() const override { return current_task_; }
+  PipeStatus PipeSend(std::string_view msgpack) override;
+  PipeStatus PipeRecv(std::string* msgpack,
+                      std::optional<std::chrono::milliseconds> timeout) override;
+  bool PipePoll(std::chrono::milliseconds timeout) override;
+  void PipeClose() override;
 
  private:
   bool SayHello();
@@ -53,6 +71,11 @@ class TaskLoop final : public Host {
   void RunOne(const proto::TaskAssignment& task);
   void RunChunk(const RawTask& fn, std::string_view args);
   bool Flush();
+  // Reads pipe frames into inbox_ until it holds one, the client's end
+  // closes, or `deadline` passes. Called with read_mu_ held.
+  void FillInbox(std::optional<std::chrono::steady_clock::time_point> deadline);
+  // Takes one pipe frame off `reader` into inbox_; false if it has none.
+  bool TakePipeFrame(proto::FrameReader& reader);
 
   const Registry& registry_;
   const proto::Limits limits_;
@@ -64,6 +87,19 @@ class TaskLoop final : public Host {
   std::string value_;               // reused across tasks
   std::uint64_t current_task_ = 0;  // 0 between tasks
   std::chrono::steady_clock::time_point next_progress_{};
+
+  // The running task's pipe. out_ and the send side under out_mu_; the
+  // reading side under read_mu_.
+  std::mutex out_mu_;
+  std::mutex read_mu_;
+  bool has_pipe_ = false;      // the running task has one
+  bool task_end_open_ = false;  // it has not closed its end
+  bool client_closed_ = false;  // the client's end closed (or tqd's pipe did)
+  std::deque<std::string> inbox_;  // messages read, not yet received
+  // Bytes read from task_fd during the task go here (see the file comment).
+  proto::FrameReader task_reader_;
+  bool reading_task_reader_ = false;
+  proto::Decoder pipe_decoder_;  // the task's thread's own
 };
 
 }  // namespace tq::worker

@@ -10,6 +10,7 @@
 
 #include "decoder.h"
 #include "message_parts.h"
+#include "object_ops.h"
 #include "tq/proto/utf8.h"
 
 namespace tq::proto {
@@ -75,7 +76,8 @@ Status ReadSubmitOptions(Fields& f, SubmitRequest* m) {
   if (m->rerun_failed && m->key.empty()) {
     return f.Error(ErrorCode::kBadValue, "field 'rerun_failed' needs a 'key'");
   }
-  return Status::Ok();
+  TQ_RETURN_IF_ERROR(f.Bool("daemon", &m->daemon));
+  return f.Bool("pipe", &m->pipe);
 }
 
 Result<ClientMessage> DecodeSubmit(Fields& f, const Limits& limits) {
@@ -125,6 +127,16 @@ Result<ClientMessage> DecodeJob(Fields& f, const Limits&) {
   return ClientMessage{m};
 }
 
+template <ObjectType kType>
+Result<ClientMessage> DecodeObject(Fields& f, const Limits&) {
+  return DecodeObjectRequest(kType, f);
+}
+
+template <bool kClose>
+Result<ClientMessage> DecodePipe(Fields& f, const Limits&) {
+  return DecodePipeRequest(kClose, f);
+}
+
 struct RequestRow {
   RequestKind kind;
   std::string_view name;
@@ -146,6 +158,14 @@ constexpr RequestRow kRequests[] = {
     {RequestKind::kUnwait, "unwait", DecodeUnwait},
     {RequestKind::kMetrics, "metrics", DecodeBareRequest<ListRequest, Listing::kMetrics>},
     {RequestKind::kJob, "job", DecodeJob},
+    {RequestKind::kDict, "dict", DecodeObject<ObjectType::kDict>},
+    {RequestKind::kList, "list", DecodeObject<ObjectType::kList>},
+    {RequestKind::kQueue, "queue", DecodeObject<ObjectType::kQueue>},
+    {RequestKind::kLock, "lock", DecodeObject<ObjectType::kLock>},
+    {RequestKind::kSemaphore, "semaphore", DecodeObject<ObjectType::kSemaphore>},
+    {RequestKind::kEvent, "event", DecodeObject<ObjectType::kEvent>},
+    {RequestKind::kPipe, "pipe", DecodePipe<false>},
+    {RequestKind::kPipeClose, "pipe_close", DecodePipe<true>},
 };
 
 constexpr bool InKindOrder() {
@@ -176,6 +196,16 @@ RequestKind KindOfListing(Listing what) {
   return RequestKind::kStats;
 }
 
+// The object kinds come in ObjectType order, from kDict.
+RequestKind KindOfObject(ObjectType type) {
+  return static_cast<RequestKind>(static_cast<std::size_t>(RequestKind::kDict) +
+                                  static_cast<std::size_t>(type));
+}
+static_assert(static_cast<std::size_t>(RequestKind::kEvent) -
+                      static_cast<std::size_t>(RequestKind::kDict) + 1 ==
+                  kObjectTypes,
+              "one request kind per ObjectType, in its order");
+
 }  // namespace
 
 std::string_view RequestKindName(RequestKind kind) {
@@ -192,6 +222,10 @@ RequestKind KindOf(const ClientMessage& m) {
     RequestKind operator()(const ListRequest& r) const { return KindOfListing(r.what); }
     RequestKind operator()(const UnwaitRequest&) const { return RequestKind::kUnwait; }
     RequestKind operator()(const JobRequest&) const { return RequestKind::kJob; }
+    RequestKind operator()(const ObjectRequest& r) const { return KindOfObject(r.type); }
+    RequestKind operator()(const PipeMessage& p) const {
+      return p.close ? RequestKind::kPipeClose : RequestKind::kPipe;
+    }
   };
   return std::visit(Kinds{}, m);
 }

@@ -65,6 +65,7 @@ Result<DaemonMessage> DecodeTaskStatus(Fields& f, const Limits&) {
   TQ_RETURN_IF_ERROR(f.Int("queued_at_ms", &m.queued_at_ms, true));
   TQ_RETURN_IF_ERROR(f.Int("started_at_ms", &m.started_at_ms, true));
   TQ_RETURN_IF_ERROR(f.Int("finished_at_ms", &m.finished_at_ms, true));
+  TQ_RETURN_IF_ERROR(f.Str("name", &m.name, false));
   if (f.Find("error") != nullptr) {
     m.error.emplace();
     TQ_RETURN_IF_ERROR(ReadErrorInfo(f, &*m.error));
@@ -92,6 +93,7 @@ Status ReadWorker(Fields& w, WorkerInfo* info) {
   TQ_RETURN_IF_ERROR(w.Uint("tasks_done", &info->tasks_done));
   TQ_RETURN_IF_ERROR(w.Uint("uptime_ms", &info->uptime_ms));
   TQ_RETURN_IF_ERROR(w.OptUint("task_ms", &info->task_ms));
+  TQ_RETURN_IF_ERROR(w.Str("name", &info->name, false));
   TQ_RETURN_IF_ERROR(w.Uint("rss_bytes", &info->rss_bytes));
   return ReadSubmitter(w, &info->submitter_uid, &info->submitter_pid);
 }
@@ -283,6 +285,58 @@ Result<DaemonMessage> DecodeFunctionList(Fields& f, const Limits&) {
   return DaemonMessage{std::move(m)};
 }
 
+// An array of bins: the keys or values of a reply.
+Status ReadBins(Fields& f, std::string_view key, std::vector<std::string_view>* out) {
+  const msgpack::object* o = f.Find(key);
+  if (o == nullptr) return Status::Ok();
+  if (o->type != msgpack::type::ARRAY) {
+    return f.Error(ErrorCode::kWrongType, "field '" + std::string(key) + "' must be an array");
+  }
+  for (std::uint32_t i = 0; i < o->via.array.size; ++i) {
+    const msgpack::object& e = o->via.array.ptr[i];
+    if (e.type != msgpack::type::BIN) {
+      return f.Error(ErrorCode::kWrongType, "field '" + std::string(key) + "' must hold bins");
+    }
+    out->push_back(View(e));
+  }
+  return Status::Ok();
+}
+
+Result<DaemonMessage> DecodeObjectReply(Fields& f, const Limits&) {
+  ObjectReply m;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  if (f.Find("value") != nullptr) {
+    std::string_view value;
+    TQ_RETURN_IF_ERROR(f.Bin("value", &value, true, "a bin holding a msgpack value"));
+    m.value = value;
+  }
+  TQ_RETURN_IF_ERROR(ReadBins(f, "keys", &m.keys));
+  TQ_RETURN_IF_ERROR(ReadBins(f, "values", &m.values));
+  if (f.Find("size") != nullptr) {
+    std::uint64_t size = 0;
+    TQ_RETURN_IF_ERROR(f.Uint("size", &size));
+    m.size = size;
+  }
+  if (f.Find("ok") != nullptr) {
+    bool ok = false;
+    TQ_RETURN_IF_ERROR(f.Bool("ok", &ok));
+    m.ok = ok;
+  }
+  TQ_RETURN_IF_ERROR(f.Bool("broken", &m.broken));
+  TQ_RETURN_IF_ERROR(f.Bool("timed_out", &m.timed_out));
+  TQ_RETURN_IF_ERROR(f.OptUint("cursor", &m.cursor));
+  return DaemonMessage{std::move(m)};
+}
+
+template <bool kClose>
+Result<DaemonMessage> DecodePipeToClient(Fields& f, const Limits&) {
+  PipeMessage m;
+  m.close = kClose;
+  TQ_RETURN_IF_ERROR(f.RequestId(&m.request_id));
+  TQ_RETURN_IF_ERROR(ReadPipe(f, &m));
+  return DaemonMessage{m};
+}
+
 // The order of the UNKNOWN_KIND sentence.
 constexpr KindRow<DaemonMessage> kReplies[] = {
     {"accepted", DecodeAccepted},       {"result", DecodeResult},
@@ -291,6 +345,8 @@ constexpr KindRow<DaemonMessage> kReplies[] = {
     {"error", DecodeErrorReply},        {"pong", DecodePong},
     {"function_list", DecodeFunctionList}, {"metrics_text", DecodeMetricsText},
     {"job_status", DecodeJobStatus},
+    {"reply", DecodeObjectReply},       {"pipe", DecodePipeToClient<false>},
+    {"pipe_close", DecodePipeToClient<true>},
 };
 
 }  // namespace

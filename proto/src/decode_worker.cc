@@ -71,17 +71,41 @@ Result<TaskAssignment> DecodeAssignment(Fields& f, const Limits& limits) {
   TQ_RETURN_IF_ERROR(ReadFunctionName(f, &m.fn));
   TQ_RETURN_IF_ERROR(ReadArgs(f, limits, &m.args));
   TQ_RETURN_IF_ERROR(f.Bool("chunk", &m.chunk));
+  TQ_RETURN_IF_ERROR(f.Bool("pipe", &m.pipe));
   return m;
+}
+
+// A pipe frame, either way: `pipe` (with data) or `pipe_close`.
+template <typename Message, bool kClose>
+Result<Message> DecodePipeFrame(Fields& f, const Limits&) {
+  PipeMessage m;
+  m.close = kClose;
+  TQ_RETURN_IF_ERROR(ReadPipe(f, &m));
+  return Message{m};
+}
+
+Result<ToWorkerMessage> DecodeAssignmentMessage(Fields& f, const Limits& limits) {
+  Result<TaskAssignment> task = DecodeAssignment(f, limits);
+  if (!task.ok()) return task.status();
+  return ToWorkerMessage{*task};
 }
 
 constexpr KindRow<WorkerMessage> kFromWorker[] = {
     {"hello", DecodeHello},
     {"result", DecodeWorkerResult},
     {"progress", DecodeWorkerProgress},
+    {"pipe", DecodePipeFrame<WorkerMessage, false>},
+    {"pipe_close", DecodePipeFrame<WorkerMessage, true>},
 };
 
-constexpr KindRow<TaskAssignment> kToWorker[] = {
+constexpr KindRow<TaskAssignment> kTaskOnly[] = {
     {"task", DecodeAssignment},
+};
+
+constexpr KindRow<ToWorkerMessage> kToWorker[] = {
+    {"task", DecodeAssignmentMessage},
+    {"pipe", DecodePipeFrame<ToWorkerMessage, false>},
+    {"pipe_close", DecodePipeFrame<ToWorkerMessage, true>},
 };
 
 }  // namespace
@@ -92,8 +116,13 @@ Result<WorkerMessage> Decoder::DecodeFromWorker(std::string_view frame) {
 }
 
 Result<TaskAssignment> Decoder::DecodeTask(std::string_view frame) {
-  return impl_->Decode<TaskAssignment>(frame, kToWorker, Impl::Shape::kPeer,
+  return impl_->Decode<TaskAssignment>(frame, kTaskOnly, Impl::Shape::kPeer,
                                        &last_request_id_);
+}
+
+Result<ToWorkerMessage> Decoder::DecodeToWorker(std::string_view frame) {
+  return impl_->Decode<ToWorkerMessage>(frame, kToWorker, Impl::Shape::kPeer,
+                                        &last_request_id_);
 }
 
 }  // namespace tq::proto

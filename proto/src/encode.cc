@@ -2,6 +2,7 @@
 // order PROTOCOL.md shows them, optional ones only when set, and leaves
 // the counting to MapWriter.
 #include "map_writer.h"
+#include "object_ops.h"
 #include "tq/proto/codec.h"
 
 namespace tq::proto {
@@ -47,6 +48,11 @@ void WriteArrayOfMaps(MapWriter& w, std::string_view key, const std::vector<T>& 
   }
 }
 
+void WriteBins(MapWriter& w, std::string_view key, const std::vector<std::string_view>& bins) {
+  ArrayWriter array = w.Array(key);
+  for (std::string_view b : bins) array.Bin(b);
+}
+
 // submitter_uid and submitter_pid, each only when known.
 void WriteSubmitter(MapWriter& w, std::int64_t uid, std::uint32_t pid) {
   if (uid >= 0) w.Uint("submitter_uid", static_cast<std::uint64_t>(uid));
@@ -63,6 +69,7 @@ void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("uptime_ms", info.uptime_ms);
   w.Uint("rss_bytes", info.rss_bytes);
   w.Uint("task_ms", info.task_ms);
+  if (!info.name.empty()) w.Str("name", info.name);
   WriteSubmitter(w, info.submitter_uid, info.submitter_pid);
 }
 
@@ -142,6 +149,8 @@ void Encode(const SubmitRequest& m, Buffer& out) {
   if (m.durable) w.Bool("durable", *m.durable);
   if (!m.name.empty()) w.Str("name", m.name);
   if (m.rerun_failed) w.True("rerun_failed");
+  if (m.daemon) w.True("daemon");
+  if (m.pipe) w.True("pipe");
   w.Str("fn", m.fn);
   static constexpr char kEmptyArray = '\x90';
   w.Bin("args", m.args.empty() ? std::string_view(&kEmptyArray, 1) : m.args);
@@ -171,6 +180,39 @@ void Encode(const UnwaitRequest& m, Buffer& out) {
   w.Uint("of", m.waiting_request_id);
 }
 
+void Encode(const ObjectRequest& m, Buffer& out) {
+  // The kind is the type's name ("dict", "queue", ...).
+  MessageWriter w(out, ObjectTypeName(m.type), m.request_id);
+  w.Str("name", m.name);
+  w.Str("op", ObjectOpName(m.op));
+  const ObjectOpRow* row = FindObjectOp(m.type, m.op);
+  const std::uint16_t bits = row == nullptr ? 0 : row->required | row->optional;
+  const std::uint16_t required = row == nullptr ? 0 : row->required;
+  auto has = [&](ObjectField f) { return (bits & f) != 0; };
+  auto must = [&](ObjectField f) { return (required & f) != 0; };
+  if (has(kFieldKey)) w.Bin("key", m.key);
+  if (has(kFieldValue)) w.Bin("value", m.value);
+  if (has(kFieldExpect) && m.expect) w.Bin("expect", *m.expect);
+  if (has(kFieldKeys)) WriteBins(w, "keys", m.keys);
+  if (has(kFieldValues)) WriteBins(w, "values", m.values);
+  if (has(kFieldIndex) && (must(kFieldIndex) || m.index != 0)) w.Int("index", m.index);
+  if (has(kFieldStop) && m.stop) w.Int("stop", *m.stop);
+  if (has(kFieldBy) && m.by != 1) w.Int("by", m.by);
+  if (has(kFieldTimeout) && m.timeout_ms) w.Uint("timeout_ms", *m.timeout_ms);
+  if (has(kFieldCount)) w.Uint("count", m.count);
+  if (has(kFieldCapacity) && m.capacity != 0) w.Uint("capacity", m.capacity);
+  if (has(kFieldInitial) && m.initial != 1) w.Uint("initial", m.initial);
+  if (has(kFieldCursor) && m.cursor != 0) w.Uint("cursor", m.cursor);
+  if (has(kFieldTask) && m.task_id != 0) w.Uint("task", m.task_id);
+}
+
+void Encode(const PipeMessage& m, Buffer& out) {
+  MessageWriter w(out, m.close ? "pipe_close" : "pipe");
+  if (m.request_id != 0) w.Uint("req", m.request_id);
+  w.Uint("task", m.task_id);
+  if (!m.close) w.Bin("data", m.data);
+}
+
 // ---- tqd -> client ----------------------------------------------------------
 
 void Encode(const Accepted& m, Buffer& out) {
@@ -197,6 +239,7 @@ void Encode(const TaskStatus& m, Buffer& out) {
   w.Int("queued_at_ms", m.queued_at_ms);
   w.Int("started_at_ms", m.started_at_ms);
   w.Int("finished_at_ms", m.finished_at_ms);
+  if (!m.name.empty()) w.Str("name", m.name);
   if (m.error) WriteError(w, *m.error);
   WriteSubmitter(w, m.submitter_uid, m.submitter_pid);
 }
@@ -286,6 +329,18 @@ void Encode(const FunctionsReply& m, Buffer& out) {
   WriteArrayOfMaps(w, "functions", m.functions, WriteFunction);
 }
 
+void Encode(const ObjectReply& m, Buffer& out) {
+  MessageWriter w(out, "reply", m.request_id);
+  if (m.value) w.Bin("value", *m.value);
+  if (!m.keys.empty()) WriteBins(w, "keys", m.keys);
+  if (!m.values.empty()) WriteBins(w, "values", m.values);
+  if (m.size) w.Uint("size", *m.size);
+  if (m.ok) w.Bool("ok", *m.ok);
+  if (m.broken) w.True("broken");
+  if (m.timed_out) w.True("timed_out");
+  if (m.cursor != 0) w.Uint("cursor", m.cursor);
+}
+
 void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out) {
   Encode(ErrorReply{request_id, ErrorCodeName(status.code()), status.message()}, out);
 }
@@ -309,6 +364,7 @@ void Encode(const TaskAssignment& m, Buffer& out) {
   MessageWriter w(out, "task");
   w.Uint("task", m.task_id);
   if (m.chunk) w.True("chunk");
+  if (m.pipe) w.True("pipe");
   w.Str("fn", m.fn);
   w.Bin("args", m.args);
 }

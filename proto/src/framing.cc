@@ -44,10 +44,17 @@ char* FrameReader::Prepare(std::size_t min_bytes, std::size_t* capacity) {
 void FrameReader::Commit(std::size_t n) { end_ += n; }
 
 void FrameReader::Append(std::string_view bytes) {
+  if (bytes.empty()) return;
   std::size_t capacity = 0;
   char* p = Prepare(bytes.size(), &capacity);
   std::memcpy(p, bytes.data(), bytes.size());
   Commit(bytes.size());
+}
+
+std::string_view FrameReader::TakeRest() {
+  const std::string_view rest(buf_.data() + start_, end_ - start_);
+  start_ = end_;
+  return rest;
 }
 
 FrameReader::Next FrameReader::Pop(std::string_view* frame) {

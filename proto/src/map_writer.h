@@ -144,6 +144,10 @@ class ArrayWriter : public CountedWriter {
     BeginEntry();
     PackStr(pk_, v);
   }
+  void Bin(std::string_view v) {
+    BeginEntry();
+    PackBin(pk_, v);
+  }
   MapWriter Map();
 
  private:

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "tq/proto/msgpack_walk.h"
 #include "tq/proto/utf8.h"
 
 namespace tq::proto {
@@ -99,6 +100,26 @@ Status ReadOutcome(Fields& f, const Limits& limits, bool (*allowed)(TaskState),
                                              std::to_string(limits.max_result_bytes));
   }
   return Status::Ok();
+}
+
+bool IsOneMsgpackValue(std::string_view bytes) {
+  std::size_t pos = 0;
+  return !bytes.empty() && SkipValue(bytes, &pos) && pos == bytes.size();
+}
+
+Status ReadMsgpackValue(Fields& f, std::string_view key, std::string_view* out) {
+  TQ_RETURN_IF_ERROR(f.Bin(key, out, true, "a bin holding a msgpack value"));
+  if (!IsOneMsgpackValue(*out)) {
+    return f.Error(ErrorCode::kBadValue,
+                   "field '" + std::string(key) + "' must hold exactly one msgpack value");
+  }
+  return Status::Ok();
+}
+
+Status ReadPipe(Fields& f, PipeMessage* m) {
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m->task_id));
+  if (m->close) return Status::Ok();
+  return ReadMsgpackValue(f, "data", &m->data);
 }
 
 Status ReadProgress(Fields& f, TaskProgress* m) {

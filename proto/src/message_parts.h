@@ -31,6 +31,13 @@ Status ReadErrorMap(Fields& e, ErrorInfo* error);
 Status ReadOutcome(Fields& f, const Limits& limits, bool (*allowed)(TaskState),
                    TaskState* state, std::string_view* value, ErrorInfo* error);
 
+// `key`: a bin holding exactly one msgpack value (a key, a value, pipe data).
+Status ReadMsgpackValue(Fields& f, std::string_view key, std::string_view* out);
+bool IsOneMsgpackValue(std::string_view bytes);
+
+// "task", and "data" unless m->close: a pipe message (not "req").
+Status ReadPipe(Fields& f, PipeMessage* m);
+
 // "task", "done", "total" and "message" (not "req": only tqd sends one).
 Status ReadProgress(Fields& f, TaskProgress* m);
 

@@ -1,6 +1,8 @@
 // ReadArrayHeader and SkipValue (msgpack spec: formats by first byte).
 #include "tq/proto/msgpack_walk.h"
 
+#include <cstdint>
+
 namespace tq::proto {
 namespace {
 
@@ -101,6 +103,81 @@ bool SkipValue(std::string_view data, std::size_t* pos) {
   }
   *pos = at;
   return true;
+}
+
+bool ReadInteger(std::string_view data, std::int64_t* value) {
+  if (data.empty()) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  const unsigned char b = p[0];
+  auto sized = [&](std::size_t n) { return data.size() == 1 + n; };
+  if (b <= 0x7f) {
+    if (!sized(0)) return false;
+    *value = b;
+    return true;
+  }
+  if (b >= 0xe0) {
+    if (!sized(0)) return false;
+    *value = static_cast<std::int8_t>(b);
+    return true;
+  }
+  std::size_t n = 0;
+  bool is_signed = false;
+  switch (b) {
+    case 0xcc: n = 1; break;
+    case 0xcd: n = 2; break;
+    case 0xce: n = 4; break;
+    case 0xcf: n = 8; break;
+    case 0xd0: n = 1; is_signed = true; break;
+    case 0xd1: n = 2; is_signed = true; break;
+    case 0xd2: n = 4; is_signed = true; break;
+    case 0xd3: n = 8; is_signed = true; break;
+    default: return false;
+  }
+  if (!sized(n)) return false;
+  const std::uint64_t raw = BigEndian(p + 1, static_cast<int>(n));
+  if (!is_signed) {
+    if (raw > static_cast<std::uint64_t>(INT64_MAX)) return false;
+    *value = static_cast<std::int64_t>(raw);
+    return true;
+  }
+  // Sign-extend the n-byte two's complement value.
+  const unsigned shift = static_cast<unsigned>(64 - 8 * n);
+  *value = static_cast<std::int64_t>(raw << shift) >> shift;
+  return true;
+}
+
+void AppendInteger(std::int64_t value, std::string* out) {
+  auto put = [&](unsigned char head, std::uint64_t v, int n) {
+    out->push_back(static_cast<char>(head));
+    for (int i = n - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  };
+  if (value >= 0) {
+    const auto v = static_cast<std::uint64_t>(value);
+    if (v <= 0x7f) {
+      out->push_back(static_cast<char>(v));
+    } else if (v <= 0xff) {
+      put(0xcc, v, 1);
+    } else if (v <= 0xffff) {
+      put(0xcd, v, 2);
+    } else if (v <= 0xffffffffu) {
+      put(0xce, v, 4);
+    } else {
+      put(0xcf, v, 8);
+    }
+    return;
+  }
+  const auto bits = static_cast<std::uint64_t>(value);
+  if (value >= -32) {
+    out->push_back(static_cast<char>(bits & 0xff));
+  } else if (value >= INT8_MIN) {
+    put(0xd0, bits & 0xff, 1);
+  } else if (value >= INT16_MIN) {
+    put(0xd1, bits & 0xffff, 2);
+  } else if (value >= INT32_MIN) {
+    put(0xd2, bits & 0xffffffffu, 4);
+  } else {
+    put(0xd3, bits, 8);
+  }
 }
 
 }  // namespace tq::proto

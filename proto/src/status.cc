@@ -12,7 +12,7 @@ struct CodeName {
   std::string_view name;
 };
 
-constexpr std::array<CodeName, 19> kCodeNames{{
+constexpr std::array<CodeName, 22> kCodeNames{{
     {ErrorCode::kOk, "OK"},
     {ErrorCode::kMalformed, "MALFORMED"},
     {ErrorCode::kBadVersion, "BAD_VERSION"},
@@ -30,6 +30,9 @@ constexpr std::array<CodeName, 19> kCodeNames{{
     {ErrorCode::kWrongState, "WRONG_STATE"},
     {ErrorCode::kRepliesDropped, "REPLIES_DROPPED"},
     {ErrorCode::kStoreFailed, "STORE_FAILED"},
+    {ErrorCode::kObjectFull, "OBJECT_FULL"},
+    {ErrorCode::kTooManyWaiting, "TOO_MANY_WAITING"},
+    {ErrorCode::kPipeFull, "PIPE_FULL"},
     {ErrorCode::kIo, "IO"},
     {ErrorCode::kConfig, "CONFIG"},
 }};

@@ -429,13 +429,17 @@ TEST(DecoderTest, NamesEveryKindOfItsDirectionWhenTheKindIsUnknown) {
   const std::string frob = Message("frob").Set("req", PackedUint(1)).Build();
   EXPECT_EQ(decoder.DecodeClient(frob).status().message(),
             "unknown message kind 'frob'; expected 'submit', 'ping', 'cancel', 'kick', "
-            "'status', 'wait', 'workers', 'stats', 'functions', 'unwait', 'metrics' or 'job'");
+            "'status', 'wait', 'workers', 'stats', 'functions', 'unwait', 'metrics', 'job', "
+            "'dict', 'list', 'queue', 'lock', 'semaphore', 'event', 'pipe' or 'pipe_close'");
   EXPECT_EQ(decoder.DecodeDaemon(frob).status().message(),
             "unknown message kind 'frob'; expected 'accepted', 'result', 'task_status', "
             "'progress', 'worker_list', 'queue_stats', 'error', 'pong', 'function_list', "
-            "'metrics_text' or 'job_status'");
+            "'metrics_text', 'job_status', 'reply', 'pipe' or 'pipe_close'");
   EXPECT_EQ(decoder.DecodeFromWorker(frob).status().message(),
-            "unknown message kind 'frob'; expected 'hello', 'result' or 'progress'");
+            "unknown message kind 'frob'; expected 'hello', 'result', 'progress', 'pipe' or "
+            "'pipe_close'");
+  EXPECT_EQ(decoder.DecodeToWorker(frob).status().message(),
+            "unknown message kind 'frob'; expected 'task', 'pipe' or 'pipe_close'");
   EXPECT_EQ(decoder.DecodeTask(frob).status().message(),
             "unknown message kind 'frob'; expected 'task'");
 }
@@ -455,6 +459,21 @@ ClientMessage RequestOfKind(RequestKind kind) {
     case RequestKind::kUnwait: return UnwaitRequest{1, 2, 3};
     case RequestKind::kMetrics: return ListRequest{1, Listing::kMetrics};
     case RequestKind::kJob: return JobRequest{1, "thumbs"};
+    case RequestKind::kDict:
+      return ObjectRequest{.request_id = 1, .type = ObjectType::kDict, .op = ObjectOp::kSize, .name = "o"};
+    case RequestKind::kList:
+      return ObjectRequest{.request_id = 1, .type = ObjectType::kList, .op = ObjectOp::kSize, .name = "o"};
+    case RequestKind::kQueue:
+      return ObjectRequest{.request_id = 1, .type = ObjectType::kQueue, .op = ObjectOp::kSize, .name = "o"};
+    case RequestKind::kLock:
+      return ObjectRequest{.request_id = 1, .type = ObjectType::kLock, .op = ObjectOp::kValue, .name = "o"};
+    case RequestKind::kSemaphore:
+      return ObjectRequest{
+          .request_id = 1, .type = ObjectType::kSemaphore, .op = ObjectOp::kValue, .name = "o"};
+    case RequestKind::kEvent:
+      return ObjectRequest{.request_id = 1, .type = ObjectType::kEvent, .op = ObjectOp::kIsSet, .name = "o"};
+    case RequestKind::kPipe: return PipeMessage{1, 2, "\xc0", false};
+    case RequestKind::kPipeClose: return PipeMessage{1, 2, {}, true};
   }
   return PingRequest{};
 }

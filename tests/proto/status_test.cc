@@ -22,6 +22,10 @@ constexpr ErrorCode kWireCodes[] = {
     ErrorCode::kUnknownField,    ErrorCode::kTooLarge,
     ErrorCode::kUnknownFunction, ErrorCode::kQueueFull,
     ErrorCode::kShuttingDown,    ErrorCode::kInternal,
+    ErrorCode::kNotFound,        ErrorCode::kWrongState,
+    ErrorCode::kRepliesDropped,  ErrorCode::kStoreFailed,
+    ErrorCode::kObjectFull,      ErrorCode::kTooManyWaiting,
+    ErrorCode::kPipeFull,
 };
 
 TEST(ErrorCodeTest, ParsesTheNameOfEveryWireCodeBackToTheCode) {

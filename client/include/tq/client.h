@@ -136,14 +136,39 @@ R As(const msgpack::object& o, const std::string& what) {
 // Converts a task's msgpack value to R, or throws ResultTypeError.
 template <typename R>
 R Unpack(const Outcome& o) {
+  // An object call's answer has no task.
+  const std::string what =
+      o.task_id != 0 ? "task " + std::to_string(o.task_id) : std::string("tqd's answer");
   msgpack::object_handle oh;
   try {
     oh = msgpack::unpack(o.value.data(), o.value.size());
   } catch (const std::exception& e) {
-    throw ProtocolError("task " + std::to_string(o.task_id) +
-                        ": its value is not msgpack: " + e.what());
+    throw ProtocolError(what + ": its value is not msgpack: " + e.what());
   }
-  return As<R>(oh.get(), "task " + std::to_string(o.task_id));
+  return As<R>(oh.get(), what);
+}
+
+// One value, msgpack-encoded (a key, a value, a pipe message).
+template <typename T>
+std::string PackValue(const T& value) {
+  std::string out;
+  StringSink sink{&out};
+  msgpack::packer<StringSink> pk(sink);
+  pk.pack(value);
+  return out;
+}
+
+// `bytes`, one msgpack value, as a T; ResultTypeError naming `what` if it
+// is not one.
+template <typename T>
+T UnpackValue(std::string_view bytes, const std::string& what) {
+  msgpack::object_handle oh;
+  try {
+    oh = msgpack::unpack(bytes.data(), bytes.size());
+  } catch (const std::exception& e) {
+    throw ProtocolError(what + " is not msgpack: " + e.what());
+  }
+  return As<T>(oh.get(), what);
 }
 
 template <typename R>
@@ -514,6 +539,19 @@ class Imap {
   std::deque<std::optional<MapItem<R>>> waiting_;  // [i]: input head_ + i
 };
 
+template <typename K, typename V>
+class Dict;
+template <typename T>
+class List;
+template <typename T>
+class Queue;
+class Lock;
+class Semaphore;
+class Event;
+class Process;
+class Channel;
+struct ProcessOptions;
+
 class Client {
  public:
   // Connects to options.endpoint (empty: the default, see ClientOptions)
@@ -619,6 +657,41 @@ class Client {
                                             std::forward<Range>(inputs), {}, options);
   }
 
+  // Named objects hosted by tqd (tq/objects.h), shared with every client
+  // and task that names them: handles, cheap to make, that must not
+  // outlive this client. The first call that changes an object creates it.
+  template <typename K, typename V>
+  Dict<K, V> dict(std::string name) {
+    return Dict<K, V>(raw_, std::move(name));
+  }
+  template <typename T>
+  List<T> list(std::string name) {
+    return List<T>(raw_, std::move(name));
+  }
+  // capacity: of a queue this handle creates (0: unbounded); put waits
+  // while a bounded queue is full.
+  template <typename T>
+  Queue<T> queue(std::string name, std::uint64_t capacity = 0) {
+    return Queue<T>(raw_, std::move(name), capacity);
+  }
+  Lock lock(std::string name);
+  Semaphore semaphore(std::string name, std::uint64_t initial = 1);
+  Event event(std::string name);
+
+  // A Process (tq/process.h): one task, started by Process::start(), as
+  // multiprocessing.Process runs target(*args).
+  template <typename... Args>
+  Process process(std::string_view fn, const Args&... args);
+  template <typename... Args>
+  Process process(const ProcessOptions& options, std::string_view fn, const Args&... args);
+  // The same, with a pipe between this client and the running task
+  // (Python's Pipe(), one end passed to the Process).
+  template <typename... Args>
+  std::pair<Process, Channel> process_with_pipe(std::string_view fn, const Args&... args);
+  template <typename... Args>
+  std::pair<Process, Channel> process_with_pipe(const ProcessOptions& options,
+                                                std::string_view fn, const Args&... args);
+
   // Who is serving: throws ConnectionError if nobody answers.
   ServerInfo ping() { return raw_.Ping(); }
   const std::string& endpoint() const { return raw_.endpoint(); }
@@ -684,3 +757,8 @@ class Client {
 };
 
 }  // namespace tq
+
+// The handles the Client makes: named objects, processes, pools.
+#include "tq/objects.h"  // IWYU pragma: export
+#include "tq/pool.h"     // IWYU pragma: export
+#include "tq/process.h"  // IWYU pragma: export

@@ -55,7 +55,13 @@ struct ClientOptions {
   // threw. Unset: the exception is dropped. Either way other callbacks and
   // results carry on.
   std::function<void(std::exception_ptr)> on_callback_error;
+  // For a task's own client (tq::worker::client()): the task a call is
+  // made for, asked at each lock or semaphore call, so that what the task
+  // holds is released when it ends. Unset or 0: calls are the connection's.
+  std::function<std::uint64_t()> calling_task;
 };
+
+class TaskGroup;
 
 // How a task is to be run. Zero/empty fields take tqd's defaults.
 struct SubmitOptions {
@@ -72,13 +78,23 @@ struct SubmitOptions {
   // Durable: on tqd's disk before it is accepted, so it survives a crash or
   // restart of tqd (README, Durability). Unset: tqd's `durable` setting.
   std::optional<bool> durable;
-  // A name for the task (1-128 bytes of printable UTF-8), shown in listings;
-  // the tasks of one resumable map share one (RawClient::Job counts them).
+  // A name for the task (1-128 bytes of printable UTF-8), shown by
+  // `tq status` and `tq workers` (Process.name); the tasks of one resumable
+  // map share one (RawClient::Job counts them). "" for none.
   std::string name;
   // With `key`: when the key names a task that ended other than done (it
   // failed, was lost, ...), run a new task under the key instead of
   // returning the old one. A resumable map re-runs its failed items so.
   bool rerun_failed = false;
+  // Cancel the task when this client's connection goes (Process.daemon).
+  // Such a task is never durable (tqd ignores `durable` for it).
+  bool daemon = false;
+  // Give this call a two-way pipe to the running task (Channel,
+  // RawResult::pipe_recv, RawClient::PipeSend).
+  bool pipe = false;
+  // Tracks the call in this group (tq::Pool uses one to join or cancel
+  // its own tasks and no others). Null: none.
+  std::shared_ptr<TaskGroup> group;
 };
 
 // What tqd knows of a task (status, cancel, kick).
@@ -96,6 +112,7 @@ struct TaskInfo {
   std::optional<std::string> error_type;
   std::string error_message;
   ErrorDetails error;
+  std::string name;  // as submitted; "" for none
   // Who submitted it, as the kernel told tqd (ipc:// only): the uid and
   // pid of the submitting process; -1 and 0 when tqd does not know.
   std::int64_t submitter_uid = -1;
@@ -120,6 +137,7 @@ struct WorkerStatus {
   std::uint64_t tasks_done = 0;
   std::uint64_t uptime_ms = 0;
   std::uint64_t rss_bytes = 0;
+  std::string name;  // of that task, if it has one
   std::uint64_t task_ms = 0;  // how long its task has run; 0 without one
   // Who submitted its task, as in TaskInfo; -1 and 0 when idle or unknown.
   std::int64_t submitter_uid = -1;
@@ -246,6 +264,41 @@ struct FunctionInfo {
   std::string origin;  // the plugin's path; "" for one built into the worker
 };
 
+// The kinds of named object tqd hosts (tq/objects.h has typed handles).
+enum class ObjectType { kDict, kList, kQueue, kLock, kSemaphore, kEvent };
+
+// One call on a named object, with keys and values as msgpack bytes
+// (PROTOCOL.md §2, "Named objects", says which op takes which field).
+struct ObjectCall {
+  ObjectType type = ObjectType::kDict;
+  std::string name;
+  std::string op;  // "get", "set", "incr", "put", "acquire", ...
+  std::string key;
+  std::string value;
+  std::optional<std::string> expect;  // cas: absent means "no such key"
+  std::vector<std::string> keys, values;
+  std::int64_t index = 0;
+  std::optional<std::int64_t> stop;
+  std::int64_t by = 1;
+  // Blocking ops: how long tqd may wait; unset: without limit; 0: not at all.
+  std::optional<std::chrono::milliseconds> timeout;
+  std::uint64_t count = 0;     // get_many
+  std::uint64_t capacity = 0;  // a queue this call creates; 0: unbounded
+  std::uint64_t initial = 1;   // a semaphore this call creates
+  std::uint64_t cursor = 0;    // keys, items: from a previous answer's cursor
+};
+
+// What tqd answered an object call (only the fields its op gives).
+struct ObjectAnswer {
+  std::optional<std::string> value;
+  std::vector<std::string> keys, values;
+  std::optional<std::uint64_t> size;
+  std::optional<bool> ok;
+  bool broken = false;     // acquire: its last holder ended holding it
+  bool timed_out = false;  // a blocking call gave up waiting
+  std::uint64_t cursor = 0;  // more follow: call again with it
+};
+
 namespace detail {
 struct CallState;
 class CompletionQueue;
@@ -303,6 +356,17 @@ class TQ_EXPORT RawResult {
   // already ended or its client is gone.
   bool forget() const;
 
+  // An object call's answer (waits; empty for other calls). outcome()
+  // says whether it failed, and its `value` is the answer's value, or nil.
+  const ObjectAnswer& answer() const;
+
+  // A call submitted with SubmitOptions::pipe: the task's messages, in
+  // order. pipe_recv blocks for the next one; nullopt once the task closed
+  // its end or ended (and everything it sent was read). pipe_poll waits up
+  // to `timeout` for pipe_recv to have something to return at once.
+  std::optional<std::string> pipe_recv() const;
+  bool pipe_poll(std::chrono::milliseconds timeout) const;
+
  private:
   std::shared_ptr<detail::CallState> state_;
 };
@@ -352,6 +416,16 @@ class TQ_EXPORT RawClient {
   std::vector<FunctionInfo> Functions();
   // The tasks named `name`, by state. Blocking; throws on failure.
   JobStatus Job(const std::string& name);
+  // A call on a named object; never blocks on the network. Its RawResult
+  // ends with the answer (answer()), or a RejectedError (OBJECT_FULL,
+  // QUEUE_FULL, TOO_MANY_WAITING, NOT_FOUND, ...) for outcome().
+  RawResult Object(const ObjectCall& call);
+  // A message (msgpack) on the pipe of a task this client submitted with
+  // SubmitOptions::pipe, or the close of this end. The RawResult ends when
+  // tqd took it: PIPE_FULL if the task has not read enough of what it was
+  // sent, WRONG_STATE once either end is closed.
+  RawResult PipeSend(std::uint64_t task_id, std::string data);
+  RawResult PipeClose(std::uint64_t task_id);
   // Asks tqd who it is. Throws ConnectionError if it does not answer
   // within connect_timeout, a missing socket included: a script starts
   // tqd, then waits for it with Ping().
@@ -362,6 +436,26 @@ class TQ_EXPORT RawClient {
  private:
   class TQ_HIDDEN Impl;
   std::shared_ptr<Impl> impl_;  // shared: calls hold it weakly, to cancel
+};
+
+// Calls that belong together (a tq::Pool's), to wait for or cancel them
+// all and no others. Thread-safe; cheap to share (SubmitOptions::group).
+class TQ_EXPORT TaskGroup {
+ public:
+  TaskGroup();
+  // Adds a call (RawClient::Submit does, for calls with this group).
+  void Add(const RawResult& call);
+  // Asks tqd to cancel every call of the group that has not ended (queued
+  // or running), and waits for each to end; returns how many it asked.
+  std::size_t CancelAll();
+  // Waits until every call of the group has ended.
+  void WaitAll();
+  // Calls added and not yet ended.
+  std::size_t unfinished() const;
+
+ private:
+  struct TQ_HIDDEN Impl;
+  std::shared_ptr<Impl> impl_;
 };
 
 namespace detail {

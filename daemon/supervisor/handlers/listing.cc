@@ -55,6 +55,7 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
         info.task_id = *w.task_id;
         if (const Task* t = tasks_.Find(*w.task_id)) {
           info.fn = t->fn;
+          if (t->name) info.name = *t->name;
           info.submitter_uid = t->submitter_uid;
           info.submitter_pid = static_cast<std::uint32_t>(t->submitter_pid);
         }

@@ -47,6 +47,14 @@ void Supervisor::HandleMessage(const Incoming& in) {
       {RequestKind::kUnwait, Call<proto::UnwaitRequest, &Supervisor::HandleUnwait>},
       {RequestKind::kMetrics, Call<proto::ListRequest, &Supervisor::HandleList>},
       {RequestKind::kJob, Call<proto::JobRequest, &Supervisor::HandleJob>},
+      {RequestKind::kDict, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
+      {RequestKind::kList, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
+      {RequestKind::kQueue, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
+      {RequestKind::kLock, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
+      {RequestKind::kSemaphore, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
+      {RequestKind::kEvent, Call<proto::ObjectRequest, &Supervisor::HandleObject>},
+      {RequestKind::kPipe, Call<proto::PipeMessage, &Supervisor::HandlePipe>},
+      {RequestKind::kPipeClose, Call<proto::PipeMessage, &Supervisor::HandlePipe>},
   }};
   static_assert(CoversEveryKindInOrder(kRoutes), "one route per proto::RequestKind, in order");
 
@@ -66,7 +74,9 @@ void Supervisor::HandleMessage(const Incoming& in) {
     return;
   }
   sender_ = in.peer;
+  incoming_ = &in;  // for WatchCaller
   kRoutes[static_cast<std::size_t>(proto::KindOf(*message))].handle(*this, client, *message);
+  incoming_ = nullptr;
 }
 
 }  // namespace tq::daemon

@@ -25,6 +25,8 @@ std::string FunctionList(const Functions& fns) {
 void Supervisor::HandleSubmit(std::string_view client,
                               const proto::SubmitRequest& m) {
   using proto::ErrorCode;
+  // Its task goes with its connection: a connection already gone gets none.
+  if ((m.daemon || m.pipe) && !WatchCaller(client)) return;
   if (stopping_) {
     SendError(client, m.request_id,
               {ErrorCode::kShuttingDown, "tqd is shutting down"});
@@ -88,6 +90,7 @@ void Supervisor::HandleSubmit(std::string_view client,
   task.max_retries = m.max_retries;
   task.retry_on = m.retry_on;
   task.chunk = m.chunk;
+  TieToSubmitter(task, client, m);
   if (m.retry_backoff_ms != 0) {
     task.retry_backoff = std::chrono::milliseconds(m.retry_backoff_ms);
   }
@@ -100,7 +103,10 @@ void Supervisor::HandleSubmit(std::string_view client,
   metrics_.TaskSubmitted(task.fn);
   Enqueue(task, clock_.Now() + std::chrono::milliseconds(m.delay_ms));
   ReserveIds();
-  if (m.durable.value_or(config_.durable)) {
+  // A daemon task or a piped one is tied to its submitter's connection,
+  // which no restart of tqd keeps: such a task is never durable.
+  const bool tied = m.daemon || m.pipe;
+  if (!tied && m.durable.value_or(config_.durable)) {
     // ACCEPTED only once it is on disk, STORE_FAILED if it cannot be
     // (RefuseTask, queued first, answers before the ACCEPTED would).
     PersistNew(task, m.args, m.key);

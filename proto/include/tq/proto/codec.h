@@ -28,6 +28,10 @@ void Encode(const TaskRequest& m, Buffer& out);
 void Encode(const ListRequest& m, Buffer& out);
 void Encode(const UnwaitRequest& m, Buffer& out);
 void Encode(const JobRequest& m, Buffer& out);
+void Encode(const ObjectRequest& m, Buffer& out);
+// Either way between a client and tqd (with request_id), and between tqd
+// and a worker (request_id 0: no "req").
+void Encode(const PipeMessage& m, Buffer& out);
 // tqd -> client
 void Encode(const Accepted& m, Buffer& out);
 void Encode(const TaskResult& m, Buffer& out);
@@ -45,6 +49,7 @@ void Encode(const JobReply& m, Buffer& out);
 // error. DecodeErrorInfo's views point into `bytes`.
 void EncodeErrorInfo(const ErrorInfo& e, Buffer& out);
 Result<ErrorInfo> DecodeErrorInfo(std::string_view bytes);
+void Encode(const ObjectReply& m, Buffer& out);
 // tq-worker <-> tqd
 void Encode(const WorkerHello& m, Buffer& out);
 void Encode(const TaskAssignment& m, Buffer& out);
@@ -63,7 +68,10 @@ class Decoder {
   Result<ClientMessage> DecodeClient(std::string_view frame);
   Result<DaemonMessage> DecodeDaemon(std::string_view frame);
   Result<WorkerMessage> DecodeFromWorker(std::string_view frame);
+  // A task frame only (what a worker without pipes accepts).
   Result<TaskAssignment> DecodeTask(std::string_view frame);
+  // A task or a pipe frame (what tq-worker reads).
+  Result<ToWorkerMessage> DecodeToWorker(std::string_view frame);
 
   // The "req" field of the last frame decoded, if it was readable: lets tqd
   // address an ERROR reply to the request that caused it. 0 otherwise.

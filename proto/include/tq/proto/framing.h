@@ -39,6 +39,11 @@ class FrameReader {
   // kTooLarge is final: the stream cannot be resynchronised.
   Next Pop(std::string_view* frame);
 
+  // Hands out the bytes buffered but not yet handed out (a frame begun),
+  // and forgets them; the view lasts until the next Prepare/Append. Frames
+  // handed out before stay valid.
+  std::string_view TakeRest();
+
   // Bytes buffered but not yet handed out.
   std::size_t buffered() const { return end_ - start_; }
   // The length the last kTooLarge frame claimed.

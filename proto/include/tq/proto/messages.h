@@ -119,6 +119,12 @@ struct SubmitRequest {
   // With `key`: when the key names a task that ended other than done, a
   // new task takes the key over instead of the submit joining the old one.
   bool rerun_failed = false;
+  // Cancelled when the submitting connection goes (Process.daemon); never
+  // durable (PROTOCOL.md §4.11).
+  bool daemon = false;
+  // The submitting connection and the running task get a two-way channel
+  // (PROTOCOL.md §2, "pipe").
+  bool pipe = false;
 };
 
 struct PingRequest {
@@ -159,9 +165,66 @@ struct UnwaitRequest {
   std::uint64_t waiting_request_id = 0;  // the "req" of the request to stop
 };
 
+// ---- named objects (PROTOCOL.md §2, "Named objects") ----------------------
+
+// The kinds of named object tqd hosts; each kind has its own names.
+enum class ObjectType : std::uint8_t { kDict, kList, kQueue, kLock, kSemaphore, kEvent };
+inline constexpr std::size_t kObjectTypes = 6;
+std::string_view ObjectTypeName(ObjectType type);  // "dict", ...
+
+// What a request does to its object. Which ops a type takes, and which
+// fields each op reads, is one table (proto/src/decode_objects.cc).
+enum class ObjectOp : std::uint8_t {
+  kGet, kSet, kSetDefault, kDel, kIncr, kCas, kKeys, kItems, kSize, kUpdate,
+  kClear, kDrop, kAppend, kExtend, kSlice, kPut, kGetMany, kAcquire, kRelease,
+  kValue, kWait, kIsSet,
+};
+std::string_view ObjectOpName(ObjectOp op);  // "get", "setdefault", ...
+// The op named `name`, if `type` takes it.
+std::optional<ObjectOp> ParseObjectOp(ObjectType type, std::string_view name);
+
+// Most items one request carries (update, extend) or one reply holds
+// (keys, items, slice, get_many): the decoders' array limit.
+inline constexpr std::size_t kMaxObjectItems = 4096;
+
+// One call on a named object. Keys and values are msgpack-encoded bytes,
+// each exactly one msgpack value; tqd compares keys byte for byte and reads
+// values only as integers (incr, cas).
+struct ObjectRequest {
+  std::uint64_t request_id = 0;
+  ObjectType type = ObjectType::kDict;
+  ObjectOp op = ObjectOp::kGet;
+  std::string_view name;
+  std::string_view key;
+  std::string_view value;
+  std::optional<std::string_view> expect;  // cas: absent means "no such key"
+  std::vector<std::string_view> keys;      // update
+  std::vector<std::string_view> values;    // update, extend
+  std::int64_t index = 0;                  // list get, set, slice start
+  std::optional<std::int64_t> stop;        // slice end, exclusive; absent: the end
+  std::int64_t by = 1;                     // incr
+  // Blocking ops (queue put/get, acquire, wait): how long to wait; absent:
+  // without limit; 0: not at all.
+  std::optional<std::uint64_t> timeout_ms;
+  std::uint64_t count = 0;     // get_many: most items, 1..kMaxObjectItems
+  std::uint64_t capacity = 0;  // queue, when this request creates it; 0: none
+  std::uint64_t initial = 1;   // semaphore, when this request creates it
+  std::uint64_t cursor = 0;    // keys, items: go on from a reply's cursor
+  std::uint64_t task_id = 0;   // the task making the call (owns locks); 0: none
+};
+
+// A message on a task's pipe, or the end of one side (close): client <->
+// tqd with request_id (the submit's), tqd <-> worker with 0.
+struct PipeMessage {
+  std::uint64_t request_id = 0;
+  std::uint64_t task_id = 0;
+  std::string_view data;  // one msgpack value; empty when close
+  bool close = false;
+};
+
 using ClientMessage =
     std::variant<SubmitRequest, PingRequest, TaskRequest, ListRequest, UnwaitRequest,
-                 JobRequest>;
+                 JobRequest, ObjectRequest, PipeMessage>;
 
 // Every kind of request, one per name on the wire. They are rows of one
 // table (proto/src/decode_client.cc) that holds each one's name and
@@ -179,8 +242,16 @@ enum class RequestKind : std::uint8_t {
   kUnwait,
   kMetrics,
   kJob,
+  kDict,
+  kList,
+  kQueue,
+  kLock,
+  kSemaphore,
+  kEvent,
+  kPipe,
+  kPipeClose,
 };
-inline constexpr std::size_t kRequestKinds = 12;
+inline constexpr std::size_t kRequestKinds = 20;
 
 std::string_view RequestKindName(RequestKind kind);  // "submit", ...
 RequestKind KindOf(const ClientMessage& m);
@@ -226,6 +297,7 @@ struct TaskStatus {
   std::int64_t started_at_ms = 0;    // 0 if it never started
   std::int64_t finished_at_ms = 0;   // 0 until final
   std::optional<ErrorInfo> error;    // when final and not done
+  std::string_view name;             // as submitted; "" for none
   // Who submitted it, from the ipc:// peer's credentials: -1 / 0 when
   // unknown (a tcp:// client), and then absent on the wire.
   std::int64_t submitter_uid = -1;
@@ -271,6 +343,7 @@ struct WorkerInfo {
   std::uint64_t uptime_ms = 0;
   std::uint64_t rss_bytes = 0;  // read from /proc for the listing
   std::uint64_t task_ms = 0;    // how long its task has run; 0 without one
+  std::string_view name;        // of that task, if it has one
   // Of its task, as in TaskStatus; -1 / 0 when idle or unknown.
   std::int64_t submitter_uid = -1;
   std::uint32_t submitter_pid = 0;
@@ -366,10 +439,24 @@ struct JobReply {
 };
 inline constexpr std::size_t kMaxJobFailures = 100;
 
+// The answer to an object request or a pipe message: only the fields its
+// op gives are set (PROTOCOL.md §3, "reply").
+struct ObjectReply {
+  std::uint64_t request_id = 0;
+  std::optional<std::string_view> value;  // get, del, setdefault, incr, cas, queue get
+  std::vector<std::string_view> keys;     // keys, items
+  std::vector<std::string_view> values;   // items, slice, get_many
+  std::optional<std::uint64_t> size;      // size, append, extend, update, put, value
+  std::optional<bool> ok;  // cas swapped, setdefault set, del found, acquired, event set
+  bool broken = false;     // acquire: its last holder ended holding it
+  bool timed_out = false;  // a blocking call gave up waiting
+  std::uint64_t cursor = 0;  // keys, items: more follow; ask again with it
+};
+
 using DaemonMessage =
     std::variant<Accepted, TaskResult, TaskStatus, ErrorReply, Pong,
                  TaskProgress, WorkersReply, StatsReply, FunctionsReply, MetricsReply,
-                 JobReply>;
+                 JobReply, ObjectReply, PipeMessage>;
 
 // ---- tq-worker <-> tqd (pipe frames) ---------------------------------------
 
@@ -388,7 +475,11 @@ struct TaskAssignment {
   std::string_view fn;
   std::string_view args;
   bool chunk = false;  // as SubmitRequest::chunk
+  bool pipe = false;   // the task has a pipe: pipe frames may follow
 };
+
+// What tqd sends a worker: a task, or a message on the running task's pipe.
+using ToWorkerMessage = std::variant<TaskAssignment, PipeMessage>;
 
 // worker -> tqd: how it went. state is kDone or kFailed.
 struct WorkerResult {
@@ -398,6 +489,6 @@ struct WorkerResult {
   ErrorInfo error;
 };
 
-using WorkerMessage = std::variant<WorkerHello, WorkerResult, TaskProgress>;
+using WorkerMessage = std::variant<WorkerHello, WorkerResult, TaskProgress, PipeMessage>;
 
 }  // namespace tq::proto

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace tq::proto {
@@ -21,5 +22,13 @@ bool ReadArrayHeader(std::string_view data, std::size_t* pos, std::uint32_t* cou
 // Advances *pos past one whole value (with everything nested in it). False
 // (and *pos unchanged) if the value is truncated or malformed.
 bool SkipValue(std::string_view data, std::size_t* pos);
+
+// True if `data` is exactly one msgpack integer (in any encoding) that fits
+// an int64, and then *value is it. A float or anything else is no integer.
+bool ReadInteger(std::string_view data, std::int64_t* value);
+
+// Appends `value` to *out in msgpack's shortest encoding (what msgpack-c
+// writes), so equal integers compare equal as bytes.
+void AppendInteger(std::int64_t value, std::string* out);
 
 }  // namespace tq::proto

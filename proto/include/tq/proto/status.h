@@ -50,6 +50,15 @@ enum class ErrorCode : std::uint8_t {
   kRepliesDropped,
   // wire: a durable submit could not be written to tqd's store.
   kStoreFailed,
+  // wire: a named object, or tqd's objects together, would hold more than
+  // their limit (max_object_bytes, max_object_store_bytes, max_objects).
+  kObjectFull,
+  // wire: the connection already has max_waiting_per_client blocking
+  // calls waiting (queue get/put, acquire, wait).
+  kTooManyWaiting,
+  // wire: the task has not read what its pipe already holds
+  // (max_pipe_bytes); retry later.
+  kPipeFull,
   // local only: a system call failed.
   kIo,
   // local only: invalid configuration.

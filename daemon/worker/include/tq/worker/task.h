@@ -23,12 +23,21 @@
 //
 // Tasks run one at a time on the worker's main thread. A Registry is filled
 // at start-up and read-only afterwards.
+//
+// A task started with a pipe (a client's process_with_pipe) talks to its
+// client through tq::worker::pipe(). A task that uses tqd's named objects,
+// or submits tasks of its own, does it with tq::worker::client(), declared
+// in tq/worker/client.h: including that header means linking libtq
+// (tq::client); this one needs nothing but msgpack-c.
 #pragma once
 
 #include <msgpack.hpp>
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -57,9 +66,29 @@ class TaskError : public std::runtime_error {
 // it; tasks use tq::progress() rather than this directly.
 class Host {
  public:
+  // What a pipe call found.
+  enum class PipeStatus {
+    kOk,       // sent, or a message received
+    kClosed,   // the other end closed (or this one, for a send): end of stream
+    kTimeout,  // nothing came within the time given
+    kNoPipe,   // the task has no pipe, or none is running
+  };
+
   virtual ~Host() = default;
   // done out of total (total 0: unknown), and a short sentence.
   virtual void Progress(double done, double total, std::string_view message) = 0;
+  // The id of the task running now; 0 between tasks.
+  virtual std::uint64_t CurrentTask() const { return 0; }
+  // The running task's pipe: one msgpack message each way.
+  virtual PipeStatus PipeSend(std::string_view /*msgpack*/) { return PipeStatus::kNoPipe; }
+  // Waits for the next message, without limit or within `timeout`.
+  virtual PipeStatus PipeRecv(std::string* /*msgpack*/,
+                              std::optional<std::chrono::milliseconds> /*timeout*/) {
+    return PipeStatus::kNoPipe;
+  }
+  // Whether PipeRecv would return at once, waiting up to `timeout`.
+  virtual bool PipePoll(std::chrono::milliseconds /*timeout*/) { return true; }
+  virtual void PipeClose() {}
 };
 
 namespace detail {
@@ -78,6 +107,34 @@ inline Host*& CurrentHost() {
 inline void progress(double done, double total, std::string_view message = {}) {
   if (Host* h = detail::CurrentHost()) h->Progress(done, total, message);
 }
+
+// The running task's pipe to the client that started it with one
+// (client.process_with_pipe; Python's Pipe): msgpack values, in order each
+// way. recv returns nullopt at the end of stream: the client closed its
+// end or went away. A task that ends closes its end. Use it from the
+// task's own threads while the task runs.
+class Pipe {
+ public:
+  // Sends `message`; throws TaskError "tq.PipeClosed" once this end is
+  // closed, "tq.NoPipe" in a task started without a pipe.
+  template <typename T>
+  void send(const T& message);
+  // The next message as a T (TaskError "tq.BadMessage" if it is not one);
+  // nullopt at the end of stream. Blocks until one comes.
+  template <typename T>
+  std::optional<T> recv();
+  // Whether recv would return at once, waiting up to `timeout`.
+  bool poll(std::chrono::milliseconds timeout = std::chrono::milliseconds(0)) {
+    Host* h = detail::CurrentHost();
+    return h == nullptr || h->PipePoll(timeout);
+  }
+  // Closes this end: the client's recv then returns nullopt.
+  void close() {
+    if (Host* h = detail::CurrentHost()) h->PipeClose();
+  }
+};
+
+inline Pipe pipe() { return Pipe(); }
 
 // Where a task writes its msgpack-encoded return value.
 class Output {
@@ -241,6 +298,54 @@ class Registry {
   std::string origin_;
   Host* host_ = nullptr;
 };
+
+namespace detail {
+inline std::string PackMessage(const auto& message) {
+  std::string out;
+  Output sink(&out);
+  msgpack::packer<Output> pk(sink);
+  pk.pack(message);
+  return out;
+}
+
+[[noreturn]] inline void ThrowPipeStatus(Host::PipeStatus status) {
+  if (status == Host::PipeStatus::kNoPipe) {
+    throw TaskError("tq.NoPipe", "this task was started without a pipe");
+  }
+  throw TaskError("tq.PipeClosed", "the pipe is closed");
+}
+}  // namespace detail
+
+template <typename T>
+void Pipe::send(const T& message) {
+  Host* h = detail::CurrentHost();
+  const Host::PipeStatus status =
+      h == nullptr ? Host::PipeStatus::kNoPipe : h->PipeSend(detail::PackMessage(message));
+  if (status != Host::PipeStatus::kOk) detail::ThrowPipeStatus(status);
+}
+
+template <typename T>
+std::optional<T> Pipe::recv() {
+  Host* h = detail::CurrentHost();
+  std::string bytes;
+  const Host::PipeStatus status =
+      h == nullptr ? Host::PipeStatus::kNoPipe : h->PipeRecv(&bytes, std::nullopt);
+  if (status == Host::PipeStatus::kClosed) return std::nullopt;
+  if (status != Host::PipeStatus::kOk) detail::ThrowPipeStatus(status);
+  try {
+    msgpack::object_handle oh = msgpack::unpack(bytes.data(), bytes.size(), nullptr, nullptr,
+                                                detail::ArgsLimit(bytes.size()));
+    return oh.get().as<T>();
+  } catch (const std::exception& e) {
+    throw TaskError("tq.BadMessage", std::string("a pipe message: ") + e.what());
+  }
+}
+
+// The id of the task running now (0 outside a task).
+inline std::uint64_t current_task_id() {
+  Host* h = detail::CurrentHost();
+  return h == nullptr ? 0 : h->CurrentTask();
+}
 
 // Runs the worker loop of a custom worker program (tqd --worker PATH):
 // loads --plugin libraries given in argv into `registry`, says hello to tqd
