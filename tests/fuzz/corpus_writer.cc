@@ -126,6 +126,37 @@ int main(int argc, char** argv) {
                                      .cause = "timeout", .pid = 4121, .signal = 9,
                                      .rss_bytes = 1 << 20, .timeout_ms = 2000,
                                      .stack = "#0 nanosleep"}}));
+  // Named objects and task pipes (PROTOCOL.md §2, §3): one request per
+  // shape of the op table in decode_objects.cc, and their replies.
+  auto object = [&](const std::string& name, ObjectRequest r) {
+    r.request_id = 20;
+    r.name = "jobs";
+    Write(msg, "object_" + name, Encoded(r));
+  };
+  object("dict_set", {.type = ObjectType::kDict, .op = ObjectOp::kSet, .key = "\xa1k", .value = args});
+  object("dict_get", {.type = ObjectType::kDict, .op = ObjectOp::kGet, .key = "\xa1k"});
+  object("dict_incr", {.type = ObjectType::kDict, .op = ObjectOp::kIncr, .key = "\xa1n", .by = -3});
+  object("dict_cas", {.type = ObjectType::kDict, .op = ObjectOp::kCas, .key = "\xa1n",
+                      .value = "\x02", .expect = "\x01"});
+  object("dict_update", {.type = ObjectType::kDict, .op = ObjectOp::kUpdate,
+                         .keys = {"\xa1" "a", "\xa1" "b"}, .values = {"\x01", "\xc0"}});
+  object("dict_items", {.type = ObjectType::kDict, .op = ObjectOp::kItems, .cursor = 7});
+  object("list_extend", {.type = ObjectType::kList, .op = ObjectOp::kExtend, .values = {"\x01", args}});
+  object("list_slice", {.type = ObjectType::kList, .op = ObjectOp::kSlice, .index = -2, .stop = 5});
+  object("queue_put", {.type = ObjectType::kQueue, .op = ObjectOp::kPut, .value = args,
+                       .timeout_ms = 300, .capacity = 8});
+  object("queue_get_many", {.type = ObjectType::kQueue, .op = ObjectOp::kGetMany, .timeout_ms = 0,
+                            .count = 16});
+  object("lock_acquire", {.type = ObjectType::kLock, .op = ObjectOp::kAcquire, .task_id = 5});
+  object("semaphore_acquire", {.type = ObjectType::kSemaphore, .op = ObjectOp::kAcquire,
+                               .timeout_ms = 1000, .initial = 3});
+  object("event_wait", {.type = ObjectType::kEvent, .op = ObjectOp::kWait, .timeout_ms = 50});
+  Write(msg, "reply_value", Encoded(ObjectReply{.request_id = 20, .value = args, .ok = true}));
+  Write(msg, "reply_items", Encoded(ObjectReply{.request_id = 21, .keys = {"\xa1" "a"}, .values = {"\x01"},
+                                                .cursor = 9}));
+  Write(msg, "reply_timed_out", Encoded(ObjectReply{.request_id = 22, .broken = true, .timed_out = true}));
+  Write(msg, "pipe_send", Encoded(PipeMessage{.request_id = 23, .task_id = 4, .data = args}));
+  Write(msg, "pipe_close", Encoded(PipeMessage{.request_id = 23, .task_id = 4, .close = true}));
   // Hostile shapes (tests/integration/robustness_test.cc sends them too).
   Write(msg, "bomb_array", std::string("\xdd\xff\xff\xff\xff", 5));
   Write(msg, "bomb_map", std::string("\xdf\xff\xff\xff\xff", 5));
