@@ -46,8 +46,9 @@ bool Worker::Flush() {
   return true;
 }
 
-Worker::ReadStatus Worker::ReadSome(bool* got_data) {
+Worker::ReadStatus Worker::ReadSome(bool* got_data, bool* drained) {
   *got_data = false;
+  *drained = true;
   if (!from_worker_) return ReadStatus::kClosed;
   std::size_t capacity = 0;
   char* space = reader_.Prepare(kReadChunk, &capacity);
@@ -56,6 +57,10 @@ Worker::ReadStatus Worker::ReadSome(bool* got_data) {
     if (n > 0) {
       reader_.Commit(static_cast<std::size_t>(n));
       *got_data = true;
+      // A pipe's read returns all it holds up to the space given: less
+      // means it is empty now, and a second read would only say EAGAIN
+      // (one system call per result saved; poll reports what comes next).
+      *drained = static_cast<std::size_t>(n) < capacity;
       return ReadStatus::kOk;
     }
     if (n == 0) return ReadStatus::kClosed;

@@ -68,7 +68,8 @@ class Worker {
   void CloseIo();
 
  private:
-  ReadStatus ReadSome(bool* got_data);
+  // One read(); *drained: nothing more is waiting in the pipe.
+  ReadStatus ReadSome(bool* got_data, bool* drained);
 
   int slot_;
   std::uint64_t serial_;
@@ -90,8 +91,8 @@ Worker::ReadStatus Worker::ReadFrames(OnFrame&& on_frame) {
   // poll reports it readable again next turn. on_frame may close our ends
   // (CloseIo); reading then stops.
   for (int round = 0; round < 16 && from_worker_; ++round) {
-    bool got_data = false;
-    const ReadStatus status = ReadSome(&got_data);
+    bool got_data = false, drained = false;
+    const ReadStatus status = ReadSome(&got_data, &drained);
     std::string_view frame;
     for (;;) {
       const auto next = reader_.Pop(&frame);
@@ -99,7 +100,7 @@ Worker::ReadStatus Worker::ReadFrames(OnFrame&& on_frame) {
       if (next == proto::FrameReader::Next::kTooLarge) return ReadStatus::kTooLarge;
       on_frame(frame);
     }
-    if (status != ReadStatus::kOk || !got_data) return status;
+    if (status != ReadStatus::kOk || !got_data || drained) return status;
   }
   return from_worker_ ? ReadStatus::kOk : ReadStatus::kClosed;
 }
