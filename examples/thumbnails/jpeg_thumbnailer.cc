@@ -20,12 +20,14 @@
 #include <jpeglib.h>
 #include <tq/worker/task.h>
 
+#include "exif_orientation.h"
+#ifdef TQ_THUMBNAILS_PNG
+#include "png_decoder.h"
+#endif
+
 namespace tq::thumbnails {
 namespace {
 
-// PIL's Image.MAX_IMAGE_PIXELS * 2: beyond it PIL refuses the image
-// (DecompressionBombError), and so do we.
-constexpr std::uint64_t kMaxPixels = 178'956'970;
 constexpr int kThumbnailQuality = 75;  // PIL's default for JPEG
 // Thumbnails are decoded at the smallest scale with at least this many
 // times the thumbnail's pixels per side, then averaged down. 1 is the
@@ -77,6 +79,15 @@ jpeg_error_mgr* Install(ErrorManager* err) {
 
 int ScaledSide(int side, int denom) { return (side + denom - 1) / denom; }
 
+enum class Format { kJpeg, kPng, kOther };
+
+// What the first bytes say the file is, as PIL's Image.open decides.
+Format Sniff(std::string_view bytes) {
+  if (bytes.starts_with("\xFF\xD8\xFF")) return Format::kJpeg;
+  if (bytes.starts_with("\x89PNG\r\n\x1A\n")) return Format::kPng;
+  return Format::kOther;
+}
+
 // The largest of libjpeg's fast scale denominators (8, 4, 2, 1) that keeps
 // both sides at least `min`.
 int PickDenominator(Dimensions full, Dimensions min) {
@@ -89,12 +100,52 @@ int PickDenominator(Dimensions full, Dimensions min) {
   return 1;
 }
 
+// The EXIF orientation in the first APP1 marker that has one; 1 without.
+int OrientationOf(jpeg_saved_marker_ptr marker) {
+  for (; marker != nullptr; marker = marker->next) {
+    if (marker->marker != JPEG_APP0 + 1) continue;
+    const int o = ExifOrientation(
+        {reinterpret_cast<const char*>(marker->data), marker->data_length});
+    if (o != 1) return o;
+  }
+  return 1;
+}
+
+// Whether the file ends with the EOI marker, as an untruncated JPEG does
+// (decoders add nothing after it). A DC-only decode stops early and would
+// never see a truncation; without EOI the whole file is decoded, which
+// reports it.
+bool EndsWithEoi(const unsigned char* data, unsigned long size) {
+  return size >= 2 && data[size - 2] == 0xFF && data[size - 1] == JPEG_EOI;
+}
+
+// Buffered-image mode: reads scans until each component's DC coefficients
+// have arrived (progressive status coef_bits[c][0] is set once a scan with
+// Ss == 0 has begun for that component, so it is checked as each scan
+// completes) and stops there. In libjpeg's and ImageMagick's default
+// progression that is the first scan, about a tenth of the file; a later
+// scan would only refine the DC's lowest bit (successive approximation,
+// Al = 1), which moves a pixel by at most the DC quantiser / 8.
+void ConsumeDcScans(j_decompress_ptr cinfo) {
+  auto dc_known = [cinfo] {
+    for (int c = 0; c < cinfo->num_components; ++c) {
+      if (cinfo->coef_bits[c][0] < 0) return false;
+    }
+    return true;
+  };
+  for (;;) {
+    const int r = jpeg_consume_input(cinfo);
+    if (r == JPEG_REACHED_EOI || r == JPEG_SUSPENDED) return;
+    if (r == JPEG_SCAN_COMPLETED && dc_known()) return;
+  }
+}
+
 // Pixels are decoded straight into `out->image`, sized once the header is
 // known. Returns false with err->message set on a libjpeg error, or with
 // `too_big` set for images over kMaxPixels.
 bool RunDecompress(const unsigned char* data, unsigned long size, int box,
-                   int reducing_gap, Decoded* out, bool* too_big,
-                   ErrorManager* err) {
+                   int reducing_gap, ProgressiveScans scans, Decoded* out,
+                   bool* too_big, ErrorManager* err) {
   jpeg_decompress_struct cinfo;
   cinfo.err = Install(err);
   if (setjmp(err->jump) != 0) {
@@ -103,6 +154,7 @@ bool RunDecompress(const unsigned char* data, unsigned long size, int box,
   }
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, data, size);
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);  // EXIF
   jpeg_read_header(&cinfo, TRUE);
 
   const Dimensions full{static_cast<int>(cinfo.image_width),
@@ -123,7 +175,21 @@ bool RunDecompress(const unsigned char* data, unsigned long size, int box,
                               ? JCS_GRAYSCALE
                           : cmyk ? JCS_CMYK
                                  : JCS_RGB;
+  out->orientation = OrientationOf(cinfo.marker_list);
+  // At 1/8 each output pixel is a block's DC coefficient alone: a
+  // progressive file's first DC scan(s) hold all of it (see DcScansOnly).
+  out->dc_only = scans == ProgressiveScans::kDcOnlyAtOneEighth &&
+                 cinfo.progressive_mode && cinfo.scale_denom == 8 &&
+                 EndsWithEoi(data, size);
+  if (out->dc_only) {
+    cinfo.buffered_image = TRUE;
+    cinfo.do_block_smoothing = FALSE;  // it guesses AC, which 1/8 ignores
+  }
   jpeg_start_decompress(&cinfo);
+  if (out->dc_only) {
+    ConsumeDcScans(&cinfo);
+    jpeg_start_output(&cinfo, cinfo.input_scan_number);
+  }
 
   const int width = static_cast<int>(cinfo.output_width);
   const int height = static_cast<int>(cinfo.output_height);
@@ -164,15 +230,18 @@ bool RunDecompress(const unsigned char* data, unsigned long size, int box,
     }
     image.pixels.resize(n * 3);  // shrinking: never reallocates
   }
-  jpeg_finish_decompress(&cinfo);
+  // With dc_only the remaining scans are never read: no finish, which
+  // would read them, just the destroy.
+  if (!out->dc_only) jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
   return true;
 }
 
 // The encoded bytes land in *buffer (malloc'ed by libjpeg; the caller frees
 // it, also after a failure) and *size.
-bool RunCompress(const Image& image, int quality, unsigned char** buffer,
-                 unsigned long* size, ErrorManager* err) {
+bool RunCompress(const Image& image, int quality, JpegMode mode,
+                 unsigned char** buffer, unsigned long* size,
+                 ErrorManager* err) {
   jpeg_compress_struct cinfo;
   cinfo.err = Install(err);
   if (setjmp(err->jump) != 0) {
@@ -187,6 +256,7 @@ bool RunCompress(const Image& image, int quality, unsigned char** buffer,
   cinfo.in_color_space = image.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
+  if (mode == JpegMode::kProgressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
   const std::size_t stride =
       static_cast<std::size_t>(image.width) * image.channels;
@@ -228,14 +298,14 @@ std::vector<Span> AreaSpans(int in, int out) {
 }  // namespace
 
 Decoded DecodeJpeg(std::string_view jpeg, const std::string& path, int box,
-                   int reducing_gap) {
+                   int reducing_gap, ProgressiveScans scans) {
   Decoded out;
   ErrorManager err;
   bool too_big = false;
   const bool ok =
       RunDecompress(reinterpret_cast<const unsigned char*>(jpeg.data()),
                     static_cast<unsigned long>(jpeg.size()), box,
-                    std::max(reducing_gap, 1), &out, &too_big, &err);
+                    std::max(reducing_gap, 1), scans, &out, &too_big, &err);
   if (too_big) {
     ThrowImageError(path, std::to_string(out.original.width) + "x" +
                               std::to_string(out.original.height) +
@@ -295,11 +365,11 @@ Image ResizeArea(const Image& in, Dimensions to) {
   return out;
 }
 
-std::string EncodeJpeg(const Image& image, int quality) {
+std::string EncodeJpeg(const Image& image, int quality, JpegMode mode) {
   ErrorManager err;
   unsigned char* buffer = nullptr;
   unsigned long size = 0;
-  const bool ok = RunCompress(image, quality, &buffer, &size, &err);
+  const bool ok = RunCompress(image, quality, mode, &buffer, &size, &err);
   std::string bytes;
   if (ok) bytes.assign(reinterpret_cast<const char*>(buffer), size);
   std::free(buffer);
@@ -310,12 +380,34 @@ std::string EncodeJpeg(const Image& image, int quality) {
   return bytes;
 }
 
+Decoded DecodeImage(std::string_view bytes, const std::string& path, int box,
+                    int reducing_gap) {
+  switch (Sniff(bytes)) {
+    case Format::kJpeg:
+      return DecodeJpeg(bytes, path, box, reducing_gap);
+    case Format::kPng:
+#ifdef TQ_THUMBNAILS_PNG
+      return DecodePng(bytes, path);
+#else
+      ThrowImageError(path, "it is a PNG, and this thumbnailer was built "
+                            "without libpng (libpng-dev)");
+#endif
+    case Format::kOther:
+      break;
+  }
+  // libjpeg's own words for what it found, as before PNGs were read.
+  return DecodeJpeg(bytes, path, box, reducing_gap);
+}
+
 ThumbnailInfo ThumbnailWithLibjpeg(const std::string& src,
                                    const std::string& dst, int size) {
-  const std::string jpeg = ReadFile(src);
-  const Decoded decoded = DecodeJpeg(jpeg, src, size, kReducingGap);
-  const Image thumb =
-      ResizeArea(decoded.image, FitWithin(decoded.original, size));
+  const std::string bytes = ReadFile(src);
+  const Decoded decoded = DecodeImage(bytes, src, size, kReducingGap);
+  // Resized first, turned after: fewer pixels to move, and FitWithin gives
+  // the same sides either way round.
+  const Image thumb = Orient(
+      ResizeArea(decoded.image, FitWithin(decoded.original, size)),
+      decoded.orientation);
   ThumbnailInfo info;
   info.width = thumb.width;
   info.height = thumb.height;

@@ -21,7 +21,7 @@ TQ_SYSTEMD_CONTAINER_PACKAGES=(libzmq5 libspdlog1.10 libfmt9 libtomlplusplus3 li
   procps libpam-systemd)
 # The thumbnail example's plugin and test (examples/thumbnails), and what
 # its benchmark (bench/thumbnails/run) compares it with.
-TQ_THUMBNAIL_PACKAGES=(libjpeg62-turbo-dev)
+TQ_THUMBNAIL_PACKAGES=(libjpeg62-turbo-dev libpng-dev)
 TQ_THUMBNAIL_BENCH_PACKAGES=(libvips-dev imagemagick python3-pil)
 
 log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
