@@ -119,24 +119,54 @@ bool EndsWithEoi(const unsigned char* data, unsigned long size) {
   return size >= 2 && data[size - 2] == 0xFF && data[size - 1] == JPEG_EOI;
 }
 
-// Buffered-image mode: reads scans until each component's DC coefficients
-// have arrived (progressive status coef_bits[c][0] is set once a scan with
-// Ss == 0 has begun for that component, so it is checked as each scan
-// completes) and stops there. In libjpeg's and ImageMagick's default
-// progression that is the first scan, about a tenth of the file; a later
-// scan would only refine the DC's lowest bit (successive approximation,
-// Al = 1), which moves a pixel by at most the DC quantiser / 8.
-void ConsumeDcScans(j_decompress_ptr cinfo) {
-  auto dc_known = [cinfo] {
-    for (int c = 0; c < cinfo->num_components; ++c) {
-      if (cinfo->coef_bits[c][0] < 0) return false;
+// The natural (row-major) index of each zigzag position: progressive
+// scans, and coef_bits, count coefficients in zigzag order.
+constexpr int kNaturalOrder[DCTSIZE2] = {
+    0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,
+    12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6,  7,  14, 21, 28,
+    35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+    58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+
+// The side of the inverse DCT libjpeg uses for a component at this scale.
+int ScaledDctSide(const jpeg_component_info& c) {
+#if JPEG_LIB_VERSION >= 70
+  return c.DCT_h_scaled_size;
+#else
+  return c.DCT_scaled_size;
+#endif
+}
+
+// Whether every coefficient the output needs has arrived, at some
+// precision: those of each component's s x s inverse DCT. At 1/8 that is
+// s = 1, the DC alone, for all but subsampled chroma, which libjpeg-turbo
+// decodes with a 2x2 DCT (then needing coefficients 1, 8 and 9 too) so as
+// not to upsample it.
+bool NeededCoefficientsKnown(j_decompress_ptr cinfo) {
+  for (int c = 0; c < cinfo->num_components; ++c) {
+    const int side = ScaledDctSide(cinfo->comp_info[c]);
+    for (int k = 0; k < DCTSIZE2; ++k) {
+      const int n = kNaturalOrder[k];
+      if (n / DCTSIZE < side && n % DCTSIZE < side &&
+          cinfo->coef_bits[c][k] < 0) {
+        return false;
+      }
     }
-    return true;
-  };
+  }
+  return true;
+}
+
+// Buffered-image mode: reads scans until NeededCoefficientsKnown, checked
+// as each scan completes (coef_bits is set when a scan begins), and stops
+// there. In libjpeg's and ImageMagick's default progression, at 1/8 of a
+// 4:2:0 file, that is the first four scans of ten, about a fifth of the
+// file: the DC of all components, the luma's first AC band and the
+// chroma's AC. Later scans only refine the lowest bits (successive
+// approximation), which move a pixel by about a quantiser step / 8.
+void ConsumeNeededScans(j_decompress_ptr cinfo) {
   for (;;) {
     const int r = jpeg_consume_input(cinfo);
     if (r == JPEG_REACHED_EOI || r == JPEG_SUSPENDED) return;
-    if (r == JPEG_SCAN_COMPLETED && dc_known()) return;
+    if (r == JPEG_SCAN_COMPLETED && NeededCoefficientsKnown(cinfo)) return;
   }
 }
 
@@ -176,18 +206,18 @@ bool RunDecompress(const unsigned char* data, unsigned long size, int box,
                           : cmyk ? JCS_CMYK
                                  : JCS_RGB;
   out->orientation = OrientationOf(cinfo.marker_list);
-  // At 1/8 each output pixel is a block's DC coefficient alone: a
-  // progressive file's first DC scan(s) hold all of it (see DcScansOnly).
-  out->dc_only = scans == ProgressiveScans::kDcOnlyAtOneEighth &&
+  // At 1/8 each output pixel needs a block's first few coefficients only:
+  // a progressive file's first scans hold them (ConsumeNeededScans).
+  out->skipped_scans = scans == ProgressiveScans::kOnlyNeededAtOneEighth &&
                  cinfo.progressive_mode && cinfo.scale_denom == 8 &&
                  EndsWithEoi(data, size);
-  if (out->dc_only) {
+  if (out->skipped_scans) {
     cinfo.buffered_image = TRUE;
     cinfo.do_block_smoothing = FALSE;  // it guesses AC, which 1/8 ignores
   }
   jpeg_start_decompress(&cinfo);
-  if (out->dc_only) {
-    ConsumeDcScans(&cinfo);
+  if (out->skipped_scans) {
+    ConsumeNeededScans(&cinfo);
     jpeg_start_output(&cinfo, cinfo.input_scan_number);
   }
 
@@ -230,9 +260,9 @@ bool RunDecompress(const unsigned char* data, unsigned long size, int box,
     }
     image.pixels.resize(n * 3);  // shrinking: never reallocates
   }
-  // With dc_only the remaining scans are never read: no finish, which
+  // With skipped_scans the remaining scans are never read: no finish, which
   // would read them, just the destroy.
-  if (!out->dc_only) jpeg_finish_decompress(&cinfo);
+  if (!out->skipped_scans) jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
   return true;
 }

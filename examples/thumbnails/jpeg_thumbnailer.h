@@ -33,16 +33,19 @@ struct Decoded {
   Image image;
   Dimensions original;
   int orientation = 1;   // EXIF orientation 1..8 (exif_orientation.h)
-  bool dc_only = false;  // only a progressive JPEG's DC scans were decoded
+  // A progressive JPEG's later scans were not decoded (kOnlyNeededAtOneEighth).
+  bool skipped_scans = false;
 };
 
 // How much of a progressive JPEG to decode.
 enum class ProgressiveScans {
-  // At 1/8 scale, stop once every component's DC has arrived (the first
-  // scan(s) with Ss == 0): the AC scans, most of the file, change nothing
-  // at 1/8 but the lowest bit of the DC. The file must end with EOI (else
-  // it is decoded whole, so that truncation is still reported).
-  kDcOnlyAtOneEighth,
+  // At 1/8 scale, stop at the end of the first scan by which every
+  // coefficient the scaled inverse DCT uses has arrived: the DC, and for
+  // 4:2:0 chroma (a 2x2 DCT in libjpeg-turbo) three AC more. With libjpeg's
+  // default progression that is 4 scans of 10; the rest, most of the file,
+  // would only refine the lowest bits. The file must end with EOI (else it
+  // is decoded whole, so that truncation is still reported).
+  kOnlyNeededAtOneEighth,
   kAll,  // every scan, as libjpeg does by itself
 };
 
@@ -53,7 +56,7 @@ enum class ProgressiveScans {
 // decompression-bomb limit (178,956,970 pixels).
 Decoded DecodeJpeg(std::string_view jpeg, const std::string& path, int box,
                    int reducing_gap,
-                   ProgressiveScans scans = ProgressiveScans::kDcOnlyAtOneEighth);
+                   ProgressiveScans scans = ProgressiveScans::kOnlyNeededAtOneEighth);
 
 // Decodes `bytes` (file `path`) by content, whatever its name says: a JPEG
 // as DecodeJpeg, a PNG with libpng (png_decoder.h) when built with it.
