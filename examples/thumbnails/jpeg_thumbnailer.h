@@ -1,6 +1,8 @@
-// Thumbnails with libjpeg-turbo alone: decode at a reduced scale (the DCT
-// does most of the shrinking for free), average down to the exact size,
-// encode at quality 75 (PIL's default).
+// Thumbnails with libjpeg-turbo: decode at a reduced scale (the DCT does
+// most of the shrinking for free; a progressive file only as far as its
+// scans carry what that scale uses), average down to the exact size, turn
+// upright by the EXIF orientation, encode at quality 75 (PIL's default).
+// Files are decoded by content: a PNG, whatever its name, with libpng.
 //
 // All functions are re-entrant: no global state, any thread. Errors are
 // thrown as tq::worker::TaskError with the types of thumbnail.h, naming the
