@@ -20,12 +20,14 @@
 #include <jpeglib.h>
 #include <tq/worker/task.h>
 
+#include "exif_orientation.h"
+#ifdef TQ_THUMBNAILS_PNG
+#include "png_decoder.h"
+#endif
+
 namespace tq::thumbnails {
 namespace {
 
-// PIL's Image.MAX_IMAGE_PIXELS * 2: beyond it PIL refuses the image
-// (DecompressionBombError), and so do we.
-constexpr std::uint64_t kMaxPixels = 178'956'970;
 constexpr int kThumbnailQuality = 75;  // PIL's default for JPEG
 // Thumbnails are decoded at the smallest scale with at least this many
 // times the thumbnail's pixels per side, then averaged down. 1 is the
@@ -77,6 +79,15 @@ jpeg_error_mgr* Install(ErrorManager* err) {
 
 int ScaledSide(int side, int denom) { return (side + denom - 1) / denom; }
 
+enum class Format { kJpeg, kPng, kOther };
+
+// What the first bytes say the file is, as PIL's Image.open decides.
+Format Sniff(std::string_view bytes) {
+  if (bytes.starts_with("\xFF\xD8\xFF")) return Format::kJpeg;
+  if (bytes.starts_with("\x89PNG\r\n\x1A\n")) return Format::kPng;
+  return Format::kOther;
+}
+
 // The largest of libjpeg's fast scale denominators (8, 4, 2, 1) that keeps
 // both sides at least `min`.
 int PickDenominator(Dimensions full, Dimensions min) {
@@ -89,12 +100,82 @@ int PickDenominator(Dimensions full, Dimensions min) {
   return 1;
 }
 
+// The EXIF orientation in the first APP1 marker that has one; 1 without.
+int OrientationOf(jpeg_saved_marker_ptr marker) {
+  for (; marker != nullptr; marker = marker->next) {
+    if (marker->marker != JPEG_APP0 + 1) continue;
+    const int o = ExifOrientation(
+        {reinterpret_cast<const char*>(marker->data), marker->data_length});
+    if (o != 1) return o;
+  }
+  return 1;
+}
+
+// Whether the file ends with the EOI marker, as an untruncated JPEG does
+// (decoders add nothing after it). A DC-only decode stops early and would
+// never see a truncation; without EOI the whole file is decoded, which
+// reports it.
+bool EndsWithEoi(const unsigned char* data, unsigned long size) {
+  return size >= 2 && data[size - 2] == 0xFF && data[size - 1] == JPEG_EOI;
+}
+
+// The natural (row-major) index of each zigzag position: progressive
+// scans, and coef_bits, count coefficients in zigzag order.
+constexpr int kNaturalOrder[DCTSIZE2] = {
+    0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,
+    12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6,  7,  14, 21, 28,
+    35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+    58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63};
+
+// The side of the inverse DCT libjpeg uses for a component at this scale.
+int ScaledDctSide(const jpeg_component_info& c) {
+#if JPEG_LIB_VERSION >= 70
+  return c.DCT_h_scaled_size;
+#else
+  return c.DCT_scaled_size;
+#endif
+}
+
+// Whether every coefficient the output needs has arrived, at some
+// precision: those of each component's s x s inverse DCT. At 1/8 that is
+// s = 1, the DC alone, for all but subsampled chroma, which libjpeg-turbo
+// decodes with a 2x2 DCT (then needing coefficients 1, 8 and 9 too) so as
+// not to upsample it.
+bool NeededCoefficientsKnown(j_decompress_ptr cinfo) {
+  for (int c = 0; c < cinfo->num_components; ++c) {
+    const int side = ScaledDctSide(cinfo->comp_info[c]);
+    for (int k = 0; k < DCTSIZE2; ++k) {
+      const int n = kNaturalOrder[k];
+      if (n / DCTSIZE < side && n % DCTSIZE < side &&
+          cinfo->coef_bits[c][k] < 0) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+// Buffered-image mode: reads scans until NeededCoefficientsKnown, checked
+// as each scan completes (coef_bits is set when a scan begins), and stops
+// there. In libjpeg's and ImageMagick's default progression, at 1/8 of a
+// 4:2:0 file, that is the first four scans of ten, about a fifth of the
+// file: the DC of all components, the luma's first AC band and the
+// chroma's AC. Later scans only refine the lowest bits (successive
+// approximation), which move a pixel by about a quantiser step / 8.
+void ConsumeNeededScans(j_decompress_ptr cinfo) {
+  for (;;) {
+    const int r = jpeg_consume_input(cinfo);
+    if (r == JPEG_REACHED_EOI || r == JPEG_SUSPENDED) return;
+    if (r == JPEG_SCAN_COMPLETED && NeededCoefficientsKnown(cinfo)) return;
+  }
+}
+
 // Pixels are decoded straight into `out->image`, sized once the header is
 // known. Returns false with err->message set on a libjpeg error, or with
 // `too_big` set for images over kMaxPixels.
 bool RunDecompress(const unsigned char* data, unsigned long size, int box,
-                   int reducing_gap, Decoded* out, bool* too_big,
-                   ErrorManager* err) {
+                   int reducing_gap, ProgressiveScans scans, Decoded* out,
+                   bool* too_big, ErrorManager* err) {
   jpeg_decompress_struct cinfo;
   cinfo.err = Install(err);
   if (setjmp(err->jump) != 0) {
@@ -103,6 +184,7 @@ bool RunDecompress(const unsigned char* data, unsigned long size, int box,
   }
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, data, size);
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);  // EXIF
   jpeg_read_header(&cinfo, TRUE);
 
   const Dimensions full{static_cast<int>(cinfo.image_width),
@@ -123,7 +205,21 @@ bool RunDecompress(const unsigned char* data, unsigned long size, int box,
                               ? JCS_GRAYSCALE
                           : cmyk ? JCS_CMYK
                                  : JCS_RGB;
+  out->orientation = OrientationOf(cinfo.marker_list);
+  // At 1/8 each output pixel needs a block's first few coefficients only:
+  // a progressive file's first scans hold them (ConsumeNeededScans).
+  out->skipped_scans = scans == ProgressiveScans::kOnlyNeededAtOneEighth &&
+                 cinfo.progressive_mode && cinfo.scale_denom == 8 &&
+                 EndsWithEoi(data, size);
+  if (out->skipped_scans) {
+    cinfo.buffered_image = TRUE;
+    cinfo.do_block_smoothing = FALSE;  // it guesses AC, which 1/8 ignores
+  }
   jpeg_start_decompress(&cinfo);
+  if (out->skipped_scans) {
+    ConsumeNeededScans(&cinfo);
+    jpeg_start_output(&cinfo, cinfo.input_scan_number);
+  }
 
   const int width = static_cast<int>(cinfo.output_width);
   const int height = static_cast<int>(cinfo.output_height);
@@ -164,15 +260,18 @@ bool RunDecompress(const unsigned char* data, unsigned long size, int box,
     }
     image.pixels.resize(n * 3);  // shrinking: never reallocates
   }
-  jpeg_finish_decompress(&cinfo);
+  // With skipped_scans the remaining scans are never read: no finish, which
+  // would read them, just the destroy.
+  if (!out->skipped_scans) jpeg_finish_decompress(&cinfo);
   jpeg_destroy_decompress(&cinfo);
   return true;
 }
 
 // The encoded bytes land in *buffer (malloc'ed by libjpeg; the caller frees
 // it, also after a failure) and *size.
-bool RunCompress(const Image& image, int quality, unsigned char** buffer,
-                 unsigned long* size, ErrorManager* err) {
+bool RunCompress(const Image& image, int quality, JpegMode mode,
+                 unsigned char** buffer, unsigned long* size,
+                 ErrorManager* err) {
   jpeg_compress_struct cinfo;
   cinfo.err = Install(err);
   if (setjmp(err->jump) != 0) {
@@ -187,6 +286,7 @@ bool RunCompress(const Image& image, int quality, unsigned char** buffer,
   cinfo.in_color_space = image.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, quality, TRUE);
+  if (mode == JpegMode::kProgressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
   const std::size_t stride =
       static_cast<std::size_t>(image.width) * image.channels;
@@ -228,14 +328,14 @@ std::vector<Span> AreaSpans(int in, int out) {
 }  // namespace
 
 Decoded DecodeJpeg(std::string_view jpeg, const std::string& path, int box,
-                   int reducing_gap) {
+                   int reducing_gap, ProgressiveScans scans) {
   Decoded out;
   ErrorManager err;
   bool too_big = false;
   const bool ok =
       RunDecompress(reinterpret_cast<const unsigned char*>(jpeg.data()),
                     static_cast<unsigned long>(jpeg.size()), box,
-                    std::max(reducing_gap, 1), &out, &too_big, &err);
+                    std::max(reducing_gap, 1), scans, &out, &too_big, &err);
   if (too_big) {
     ThrowImageError(path, std::to_string(out.original.width) + "x" +
                               std::to_string(out.original.height) +
@@ -295,11 +395,11 @@ Image ResizeArea(const Image& in, Dimensions to) {
   return out;
 }
 
-std::string EncodeJpeg(const Image& image, int quality) {
+std::string EncodeJpeg(const Image& image, int quality, JpegMode mode) {
   ErrorManager err;
   unsigned char* buffer = nullptr;
   unsigned long size = 0;
-  const bool ok = RunCompress(image, quality, &buffer, &size, &err);
+  const bool ok = RunCompress(image, quality, mode, &buffer, &size, &err);
   std::string bytes;
   if (ok) bytes.assign(reinterpret_cast<const char*>(buffer), size);
   std::free(buffer);
@@ -310,12 +410,34 @@ std::string EncodeJpeg(const Image& image, int quality) {
   return bytes;
 }
 
+Decoded DecodeImage(std::string_view bytes, const std::string& path, int box,
+                    int reducing_gap) {
+  switch (Sniff(bytes)) {
+    case Format::kJpeg:
+      return DecodeJpeg(bytes, path, box, reducing_gap);
+    case Format::kPng:
+#ifdef TQ_THUMBNAILS_PNG
+      return DecodePng(bytes, path);
+#else
+      ThrowImageError(path, "it is a PNG, and this thumbnailer was built "
+                            "without libpng (libpng-dev)");
+#endif
+    case Format::kOther:
+      break;
+  }
+  // libjpeg's own words for what it found, as before PNGs were read.
+  return DecodeJpeg(bytes, path, box, reducing_gap);
+}
+
 ThumbnailInfo ThumbnailWithLibjpeg(const std::string& src,
                                    const std::string& dst, int size) {
-  const std::string jpeg = ReadFile(src);
-  const Decoded decoded = DecodeJpeg(jpeg, src, size, kReducingGap);
-  const Image thumb =
-      ResizeArea(decoded.image, FitWithin(decoded.original, size));
+  const std::string bytes = ReadFile(src);
+  const Decoded decoded = DecodeImage(bytes, src, size, kReducingGap);
+  // Resized first, turned after: fewer pixels to move, and FitWithin gives
+  // the same sides either way round.
+  const Image thumb = Orient(
+      ResizeArea(decoded.image, FitWithin(decoded.original, size)),
+      decoded.orientation);
   ThumbnailInfo info;
   info.width = thumb.width;
   info.height = thumb.height;

@@ -34,12 +34,16 @@ struct Dimensions {
 // `box` and the image's sides must be positive.
 Dimensions FitWithin(Dimensions image, int box);
 
+// PIL's Image.MAX_IMAGE_PIXELS * 2: beyond it PIL refuses the image
+// (DecompressionBombError), and so do we.
+inline constexpr std::uint64_t kMaxPixels = 178'956'970;
+
 // The error types a thumbnail task fails with (tq::worker::TaskError). Both
 // messages name the file.
 inline constexpr const char* kFileError =
     "thumbnail.FileError";  // src unreadable, dst unwritable
 inline constexpr const char* kImageError =
-    "thumbnail.ImageError";  // src is no decodable JPEG
+    "thumbnail.ImageError";  // src is no decodable JPEG or PNG
 
 // The whole content of `path`. Throws TaskError(kFileError) naming the file
 // and the errno text: "cannot read 'x.jpg': No such file or directory".

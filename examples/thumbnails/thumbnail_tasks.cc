@@ -5,9 +5,10 @@
 //   {"bytes":1440,"height":56,"width":75}
 //   examples/thumbnails/thumbnail-folder /p /t     # a folder, via tq map
 //
-// thumbnail(src, dst, size) reads the JPEG `src`, writes a JPEG thumbnail
-// whose longer side is `size` (PIL's Image.thumbnail rule: aspect kept,
-// never enlarged) to `dst`, and returns {width, height, bytes}. The same
+// thumbnail(src, dst, size) reads the image `src` (a JPEG or a PNG, by
+// content), writes a JPEG thumbnail whose longer side is `size` (PIL's
+// Image.thumbnail rule: aspect kept, never enlarged; turned upright by its
+// EXIF orientation) to `dst`, and returns {width, height, bytes}. The same
 // job also comes as one argument, which is what `tq map` sends (one JSON
 // value per input line): [src, dst, size] or
 // {"src": .., "dst": .., "size": ..}. The worker opens the paths: they
@@ -15,7 +16,7 @@
 //
 // Failures are task errors naming the file, never a crash:
 // thumbnail.FileError (src unreadable, dst unwritable),
-// thumbnail.ImageError (not a JPEG, truncated, corrupt) and
+// thumbnail.ImageError (neither JPEG nor PNG, truncated, corrupt) and
 // tq.BadArguments (a malformed job).
 //
 // `thumbnail` uses libjpeg-turbo's scaled decoding (jpeg_thumbnailer.h),

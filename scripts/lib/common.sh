@@ -11,7 +11,7 @@ TQ_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev libcli11-dev
   nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev libsqlite3-dev gdb help2man
   libncurses-dev)
-TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db tmux)
+TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db tmux strace)
 # scripts/test-systemd: a container with systemd as PID 1 (systemd-nspawn,
 # its root filesystem made by debootstrap), and what the built programs
 # load there (from ldd of tqd, tq and tq-worker; apt brings their own
@@ -21,7 +21,7 @@ TQ_SYSTEMD_CONTAINER_PACKAGES=(libzmq5 libspdlog1.10 libfmt9 libtomlplusplus3 li
   procps libpam-systemd)
 # The thumbnail example's plugin and test (examples/thumbnails), and what
 # its benchmark (bench/thumbnails/run) compares it with.
-TQ_THUMBNAIL_PACKAGES=(libjpeg62-turbo-dev)
+TQ_THUMBNAIL_PACKAGES=(libjpeg62-turbo-dev libpng-dev)
 TQ_THUMBNAIL_BENCH_PACKAGES=(libvips-dev imagemagick python3-pil)
 
 log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }

@@ -5,12 +5,21 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <tq/client.h>
+#ifdef TQ_THUMBNAILS_PNG
+#include <png.h>
+#endif
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
+#include "exif_orientation.h"
 #include "jpeg_thumbnailer.h"
 #include "testing/run_command.h"
 #include "testing/temp_dir.h"
@@ -44,6 +53,72 @@ void WriteJpeg(const std::string& path, int width, int height,
     }
   }
   thumbnails::WriteFile(path, thumbnails::EncodeJpeg(image, 90));
+}
+
+// A photo-like width x height RGB image: gradients, and grain that puts
+// energy in every AC coefficient (a smooth gradient would have little).
+thumbnails::Image PhotoLike(int width, int height) {
+  thumbnails::Image image;
+  image.width = width;
+  image.height = height;
+  image.pixels.resize(static_cast<std::size_t>(width) * height * 3);
+  std::mt19937 grain(42);
+  std::uniform_int_distribution<int> noise(-40, 40);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        const int v = (x * 255 / width + (c + 1) * y * 255 / height) / (c + 2) +
+                      64 + noise(grain);
+        image.pixels[(static_cast<std::size_t>(y) * width + x) * 3 + c] =
+            static_cast<unsigned char>(std::clamp(v, 0, 255));
+      }
+    }
+  }
+  return image;
+}
+
+// A JPEG with an EXIF APP1 marker saying `orientation`, right after SOI, in
+// big-endian ("MM") TIFF order, or little-endian ("II").
+std::string WithOrientation(const std::string& jpeg, int orientation,
+                            bool big_endian = true) {
+  std::string tiff = big_endian ? std::string("MM\0*\0\0\0\x08", 8)
+                                : std::string("II*\0\x08\0\0\0", 8);
+  auto u16 = [&](int v) {
+    const char hi = static_cast<char>(v >> 8), lo = static_cast<char>(v & 0xFF);
+    tiff += big_endian ? std::string{hi, lo} : std::string{lo, hi};
+  };
+  u16(1);       // one IFD0 entry
+  u16(0x0112);  // orientation
+  u16(3);       // SHORT
+  u16(big_endian ? 0 : 1);  // count 1, as two halves
+  u16(big_endian ? 1 : 0);
+  u16(orientation);
+  u16(0);
+  tiff += std::string(4, '\0');  // no next IFD
+  const std::string payload = std::string("Exif\0\0", 6) + tiff;
+  const std::size_t length = payload.size() + 2;
+  return jpeg.substr(0, 2) + "\xFF\xE1" + static_cast<char>(length >> 8) +
+         static_cast<char>(length & 0xFF) + payload + jpeg.substr(2);
+}
+
+// Mean and largest absolute difference of two images of one shape.
+struct Difference {
+  double mean = 0;
+  int max = 0;
+};
+Difference Compare(const thumbnails::Image& a, const thumbnails::Image& b) {
+  EXPECT_EQ(a.width, b.width);
+  EXPECT_EQ(a.height, b.height);
+  EXPECT_EQ(a.pixels.size(), b.pixels.size());
+  Difference d;
+  const std::size_t n = std::min(a.pixels.size(), b.pixels.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const int delta = std::abs(a.pixels[i] - b.pixels[i]);
+    d.mean += delta;
+    d.max = std::max(d.max, delta);
+  }
+  d.mean /= static_cast<double>(std::max<std::size_t>(n, 1));
+  return d;
 }
 
 // The size recorded in a JPEG file's header.
@@ -233,6 +308,201 @@ TEST_F(ThumbnailsTest, MalformedJobsAreBadArguments) {
   EXPECT_NE(
       type_of(std::map<std::string, std::string>{{"src", "a"}}).find("'dst'"),
       std::string::npos);
+}
+
+// ---- progressive JPEGs: the DC scans alone at 1/8 ---------------------------
+
+// Grey: at 1/8 only the DC is needed, and its first scan lacks only the
+// lowest bit (libjpeg's default progression sends it later), which moves a
+// pixel by at most the DC quantiser / 8: one level at these qualities.
+TEST(ThumbnailDecodeTest, AGreyProgressiveJpegAtOneEighthFromItsDcScanAloneIsWithinOneLevel) {
+  const thumbnails::Image photo = PhotoLike(1024, 768);
+  thumbnails::Image grey;
+  grey.width = photo.width;
+  grey.height = photo.height;
+  grey.channels = 1;
+  for (std::size_t i = 0; i < photo.pixels.size(); i += 3) {
+    grey.pixels.push_back(photo.pixels[i]);
+  }
+  for (const int quality : {75, 85, 95}) {
+    const std::string jpeg =
+        thumbnails::EncodeJpeg(grey, quality, thumbnails::JpegMode::kProgressive);
+    const auto dc = thumbnails::DecodeJpeg(jpeg, "g.jpg", 75, 1);
+    const auto full = thumbnails::DecodeJpeg(jpeg, "g.jpg", 75, 1,
+                                             thumbnails::ProgressiveScans::kAll);
+    ASSERT_TRUE(dc.skipped_scans) << quality;  // else this compares a decode with itself
+    EXPECT_FALSE(full.skipped_scans);
+    EXPECT_EQ(dc.image.width, 128);
+    EXPECT_EQ(dc.image.height, 96);
+    EXPECT_LE(Compare(dc.image, full.image).max, 1) << quality;
+  }
+}
+
+// Colour (4:2:0): libjpeg-turbo decodes the half-size chroma at 1/8 with a
+// 2x2 inverse DCT, so the chroma's first AC scans are read too; their
+// lowest bits are still missing. The test image's grain is independent per
+// channel, far more chroma detail than a photo has (make-images' photos:
+// 0.7 levels apart on average, 6 at most); the thumbnails still agree to
+// about a level, and stay about as close to the full-size decode's.
+TEST(ThumbnailDecodeTest, AColourProgressiveJpegAtOneEighthFromItsFirstScansGivesTheSameThumbnail) {
+  for (const int quality : {75, 85, 95}) {
+    const std::string jpeg = thumbnails::EncodeJpeg(
+        PhotoLike(1024, 768), quality, thumbnails::JpegMode::kProgressive);
+    const auto dc = thumbnails::DecodeJpeg(jpeg, "p.jpg", 75, 1);
+    const auto full = thumbnails::DecodeJpeg(jpeg, "p.jpg", 75, 1,
+                                             thumbnails::ProgressiveScans::kAll);
+    ASSERT_TRUE(dc.skipped_scans) << quality;
+    const thumbnails::Dimensions size = thumbnails::FitWithin(full.original, 75);
+    const thumbnails::Image dc_thumb = thumbnails::ResizeArea(dc.image, size);
+    const thumbnails::Image full_thumb = thumbnails::ResizeArea(full.image, size);
+    const Difference d = Compare(dc_thumb, full_thumb);
+    EXPECT_LT(d.mean, 1.5) << quality;
+    EXPECT_LE(d.max, 8) << quality;
+    const thumbnails::Image truth = thumbnails::ResizeArea(
+        thumbnails::DecodeJpeg(jpeg, "p.jpg", 1 << 16, 1).image, size);
+    EXPECT_LT(Compare(dc_thumb, truth).mean, Compare(full_thumb, truth).mean + 0.75)
+        << quality;
+  }
+}
+
+TEST(ThumbnailDecodeTest, BaselineJpegsAndLargerScalesDecodeEveryScan) {
+  const thumbnails::Image photo = PhotoLike(640, 480);
+  const std::string baseline = thumbnails::EncodeJpeg(photo, 85);
+  EXPECT_FALSE(thumbnails::DecodeJpeg(baseline, "b.jpg", 75, 1).skipped_scans);
+  const std::string progressive =
+      thumbnails::EncodeJpeg(photo, 85, thumbnails::JpegMode::kProgressive);
+  // 320 wide needs 1/2: AC coefficients count there.
+  EXPECT_FALSE(thumbnails::DecodeJpeg(progressive, "p.jpg", 320, 1).skipped_scans);
+}
+
+TEST_F(ThumbnailsTest, ATruncatedProgressiveJpegStillFailsAsTruncated) {
+  const std::string jpeg = thumbnails::EncodeJpeg(
+      PhotoLike(1024, 768), 85, thumbnails::JpegMode::kProgressive);
+  // Cut past the scans a 1/8 decode needs, in the middle of the later ones.
+  thumbnails::WriteFile(In("cut.jpg"),
+                        std::string_view(jpeg).substr(0, jpeg.size() * 2 / 3));
+  const RemoteError e = Failure(In("cut.jpg"), Out("cut.jpg"));
+  EXPECT_EQ(e.type(), "thumbnail.ImageError");
+  EXPECT_NE(e.message().find("truncated"), std::string::npos) << e.message();
+}
+
+// ---- by content, not by name -------------------------------------------------
+
+#ifdef TQ_THUMBNAILS_PNG
+// `image` as PNG bytes, with libpng's simplified writer.
+std::string Png(const thumbnails::Image& image) {
+  png_image png;
+  std::memset(&png, 0, sizeof png);
+  png.version = PNG_IMAGE_VERSION;
+  png.width = static_cast<png_uint_32>(image.width);
+  png.height = static_cast<png_uint_32>(image.height);
+  png.format = image.channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  png_alloc_size_t size = 0;
+  EXPECT_NE(png_image_write_to_memory(&png, nullptr, &size, 0,
+                                      image.pixels.data(), 0, nullptr),
+            0);
+  std::string bytes(size, '\0');
+  EXPECT_NE(png_image_write_to_memory(&png, bytes.data(), &size, 0,
+                                      image.pixels.data(), 0, nullptr),
+            0)
+      << png.message;
+  bytes.resize(size);
+  return bytes;
+}
+
+TEST_F(ThumbnailsTest, APngNamedJpgIsThumbnailedByItsContent) {
+  const thumbnails::Image photo = PhotoLike(400, 300);
+  thumbnails::WriteFile(In("really-a-png.jpg"), Png(photo));
+  const auto info = client_.apply<ThumbnailInfo>(
+      "thumbnail", In("really-a-png.jpg"), Out("really-a-png.jpg"), 75);
+  EXPECT_EQ(info.width, 75);
+  EXPECT_EQ(info.height, 56);
+  // A JPEG comes out, and it shows the same picture.
+  const auto thumb = thumbnails::DecodeJpeg(
+      thumbnails::ReadFile(Out("really-a-png.jpg")), "", 1 << 16, 1);
+  EXPECT_EQ(thumb.original, (Dimensions{75, 56}));
+  EXPECT_LT(Compare(thumb.image, thumbnails::ResizeArea(photo, {75, 56})).mean,
+            4.0);
+}
+
+TEST_F(ThumbnailsTest, ACorruptPngFailsWithAnImageErrorNamingIt) {
+  const std::string png = Png(PhotoLike(64, 48));
+  thumbnails::WriteFile(In("bad-png.jpg"),
+                        std::string_view(png).substr(0, png.size() / 2));
+  const RemoteError e = Failure(In("bad-png.jpg"), Out("bad-png.jpg"));
+  EXPECT_EQ(e.type(), "thumbnail.ImageError");
+  EXPECT_NE(e.message().find(In("bad-png.jpg") + "' as a PNG"),
+            std::string::npos)
+      << e.message();
+}
+#endif
+
+// ---- EXIF orientation -----------------------------------------------------------
+
+TEST(ExifOrientationTest, ReadsTheTagInEitherByteOrderAndIgnoresWhatIsNotExif) {
+  thumbnails::Image tiny;
+  tiny.width = tiny.height = 8;
+  tiny.pixels.assign(8 * 8 * 3, 128);
+  const std::string jpeg = thumbnails::EncodeJpeg(tiny, 75);
+  for (const bool big : {true, false}) {
+    for (int o = 1; o <= 8; ++o) {
+      EXPECT_EQ(thumbnails::DecodeJpeg(WithOrientation(jpeg, o, big), "", 75, 1)
+                    .orientation,
+                o)
+          << o << (big ? " MM" : " II");
+    }
+  }
+  EXPECT_EQ(thumbnails::DecodeJpeg(jpeg, "", 75, 1).orientation, 1);
+  EXPECT_EQ(thumbnails::ExifOrientation(std::string("Exif\0\0MM\0*", 10)), 1);
+  EXPECT_EQ(thumbnails::ExifOrientation("not exif at all"), 1);
+  EXPECT_EQ(thumbnails::ExifOrientation(
+                WithOrientation(jpeg, 9).substr(6, 32)),  // out of range
+            1);
+}
+
+TEST(ExifOrientationTest, TurnsEachOrientationUpright) {
+  // 3x2, one grey level per pixel:  0 1 2
+  //                                 3 4 5
+  thumbnails::Image in;
+  in.width = 3;
+  in.height = 2;
+  in.channels = 1;
+  in.pixels = {0, 1, 2, 3, 4, 5};
+  const std::map<int, std::vector<unsigned char>> want = {
+      {1, {0, 1, 2, 3, 4, 5}}, {2, {2, 1, 0, 5, 4, 3}},
+      {3, {5, 4, 3, 2, 1, 0}}, {4, {3, 4, 5, 0, 1, 2}},
+      {5, {0, 3, 1, 4, 2, 5}}, {6, {3, 0, 4, 1, 5, 2}},
+      {7, {5, 2, 4, 1, 3, 0}}, {8, {2, 5, 1, 4, 0, 3}}};
+  for (const auto& [o, pixels] : want) {
+    const thumbnails::Image out = thumbnails::Orient(in, o);
+    EXPECT_EQ(out.pixels, pixels) << o;
+    EXPECT_EQ(out.width, o >= 5 ? 2 : 3) << o;
+  }
+}
+
+TEST_F(ThumbnailsTest, ExifOrientationSixGivesAThumbnailTurnedClockwise) {
+  // 200x100: the left half white, the right half black. Seen upright
+  // (turned 90 degrees clockwise) the white half is on top.
+  thumbnails::Image halves;
+  halves.width = 200;
+  halves.height = 100;
+  halves.channels = 1;
+  halves.pixels.resize(200 * 100);
+  for (int y = 0; y < 100; ++y) {
+    for (int x = 0; x < 200; ++x) halves.pixels[y * 200 + x] = x < 100 ? 255 : 0;
+  }
+  thumbnails::WriteFile(In("turned.jpg"),
+                        WithOrientation(thumbnails::EncodeJpeg(halves, 90), 6));
+  const auto info = client_.apply<ThumbnailInfo>("thumbnail", In("turned.jpg"),
+                                                 Out("turned.jpg"), 75);
+  EXPECT_EQ(info.width, 38);
+  EXPECT_EQ(info.height, 75);
+  const auto thumb = thumbnails::DecodeJpeg(
+      thumbnails::ReadFile(Out("turned.jpg")), "", 1 << 16, 1);
+  ASSERT_EQ(thumb.original, (Dimensions{38, 75}));
+  const auto& p = thumb.image.pixels;
+  EXPECT_GT(p[10 * 38 + 19], 200);  // top
+  EXPECT_LT(p[65 * 38 + 19], 55);   // bottom
 }
 
 }  // namespace
