@@ -169,7 +169,9 @@ void Channel::close() {
   const RawResult& call = process_.call();
   const std::uint64_t id = call.wait_accepted();
   if (id == 0 || call.ready()) return;  // refused or ended: nothing to close
-  const Outcome& o = process_.state_->raw->PipeClose(id).outcome();
+  // Held by name: the outcome lives in the RawResult, not past it.
+  const RawResult closed = process_.state_->raw->PipeClose(id);
+  const Outcome& o = closed.outcome();
   // Closed already, or the task ended meanwhile: either way it is closed.
   if (o.kind == Outcome::Kind::kRejected && o.error_type == "WRONG_STATE") return;
   o.ThrowIfError();
