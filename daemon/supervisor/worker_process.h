@@ -67,7 +67,7 @@ class WorkerSpawner {
   virtual proto::Result<SpawnedWorker> Spawn(const WorkerCommand& command) = 0;
 };
 
-// The real one: spawns `command.program` with base::Subprocess (a vfork child),
+// The real one: fork/exec's `command.program` with posix_spawn (base::Subprocess),
 // protocol pipes on fds 3 and 4, `--plugin P` per plugin, then extra_args.
 class ProcessSpawner final : public WorkerSpawner {
  public:

@@ -175,31 +175,6 @@ TEST_F(ExecTest, SearchesTheCommandsOwnPathForAProgramWithoutASlash) {
             "hello from " + script + "\n");
 }
 
-TEST_F(ExecTest, TheCommandStartsWithNoSignalBlockedOrIgnored) {
-  TqdProcess tqd;  // its worker ignores SIGPIPE
-  Client client(tqd.endpoint());
-  ExecArgs a;
-  // Not SigCgt: grep catches SIGSEGV itself (and execve resets handlers).
-  a.argv = {"grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"};
-  const auto r = client.apply<ExecResult>("exec", a);
-  // All 64 signals, glibc's internal 32 and 33 too (posix_spawn's child
-  // left those two ignored).
-  EXPECT_EQ(r.out,
-            "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
-  EXPECT_EQ(r.exit_code, 0);
-}
-
-TEST_F(ExecTest, TheCommandHasOnlyItsStandardStreamsOpen) {
-  TqdProcess tqd;  // the worker's protocol pipes, 3 and 4, are inheritable
-  Client client(tqd.endpoint());
-  ExecArgs a;
-  a.argv = {"ls", "/proc/self/fd"};
-  const auto r = client.apply<ExecResult>("exec", a);
-  // 3 is ls's own handle on the directory it lists.
-  EXPECT_EQ(r.out, "0\n1\n2\n3\n");
-  EXPECT_EQ(r.exit_code, 0);
-}
-
 TEST_F(ExecTest, FeedsStdinLargerThanAPipeWhileReadingOutput) {
   TqdProcess tqd;
   Client client(tqd.endpoint());
