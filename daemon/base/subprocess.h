@@ -1,12 +1,9 @@
-// Subprocess: a child started with vfork's speed (spawn_child.h: a
-// clone(CLONE_VM | CLONE_VFORK) child, as posix_spawn's, that makes only the
-// system calls it needs), owned until it is reaped.
+// Subprocess: a child started with posix_spawn, owned until it is reaped.
 // The project's one spawner: tqd's workers, its stack captures and the
 // exec task's commands all start here.
 //
 // Spawn() gives the child a clean signal state (empty mask, default
-// dispositions: a blocked mask or an ignored signal would survive exec;
-// only the signals that are not at the default are reset),
+// dispositions: a blocked mask or an ignored signal would survive exec),
 // wires its standard streams, maps the descriptors the caller names onto
 // fixed numbers, and can close every other descriptor. It runs the program
 // in a process group of its own unless told otherwise. A Subprocess that is
@@ -62,12 +59,11 @@ struct SpawnOptions {
   // Inherit leaves fd_map free to name it (the older way to wire it).
   Stdio child_stdin, child_stdout, child_stderr;
   // Close every descriptor in the child but 0-2 and fd_map's targets, even
-  // ones without O_CLOEXEC (a plugin's, the worker's protocol pipes), with
-  // one close_range per gap. When false, what survives is whatever we did
-  // not mark O_CLOEXEC.
+  // ones without O_CLOEXEC (a plugin's, the worker's protocol pipes). When
+  // false, what survives is whatever we did not mark O_CLOEXEC.
   bool close_other_fds = false;
-  // What a failed spawn's Status says was being done, before ": " and
-  // the errno's text. Default: "spawn PROGRAM".
+  // What a failed posix_spawn's Status says was being done, before ": " and
+  // the errno's text. Default: "posix_spawn PROGRAM".
   std::string error_prefix;
 };
 
@@ -81,7 +77,7 @@ class Subprocess {
  public:
   // Errors: kConfig for options that contradict each other (empty argv, a
   // target named twice); kIo when a system call or the spawn fails (a
-  // missing program, a cwd that cannot be entered: "spawn /x: No such
+  // missing program, a cwd that cannot be entered: "posix_spawn /x: No such
   // file or directory").
   static Result<Subprocess> Spawn(const SpawnOptions& options);
 

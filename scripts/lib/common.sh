@@ -11,7 +11,7 @@ TQ_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev libcli11-dev
   nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev libsqlite3-dev gdb help2man
   libncurses-dev)
-TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db tmux strace)
+TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db tmux)
 # scripts/test-systemd: a container with systemd as PID 1 (systemd-nspawn,
 # its root filesystem made by debootstrap), and what the built programs
 # load there (from ldd of tqd, tq and tq-worker; apt brings their own
