@@ -6,14 +6,16 @@
 // little-endian int64), forwarded with a 4-byte length to an idle worker,
 // which adds 1 and writes it back; the relay routes the reply.
 //
-//   tq-floor relay --endpoint ipc://PATH [--workers 2]     runs until killed
+//   tq-floor relay --endpoint ipc://PATH [--workers 2] [--depth 1]   runs until killed
 //   tq-floor latency --endpoint E [--n N] [--warmup W] [--relay-pid P]
 //   tq-floor throughput --endpoint E [--window W] [--n N] [--warmup W] [--relay-pid P]
 //   tq-floor calibrate                                     what a syscall and a
 //                                                          pipe round trip cost here
 //   (tq-floor worker: what the relay spawns, fds 3 in / 4 out)
 //
-// Like tqd it hands a worker one request at a time and queues the rest.
+// Like tqd it hands a worker one request at a time and queues the rest;
+// with --depth D it keeps up to D requests in each worker's pipe instead
+// (the streaming floor: what bounded prefetch could reach at best).
 // The client is one thread with one socket (libtq has an I/O thread too).
 // The clients print `impl=floor row=... key=value ...` lines as tq-bench,
 // with the CPU time per request of client, relay and workers when given
@@ -112,8 +114,7 @@ struct WorkerProc {
   pid_t pid = -1;
   int task_fd = -1;    // relay writes
   int result_fd = -1;  // relay reads
-  bool busy = false;
-  std::string client;  // routing id of the request it runs
+  std::deque<std::string> clients;  // routing ids of its requests, oldest first
   std::string in;      // bytes read, not yet a whole frame
 };
 
@@ -150,10 +151,20 @@ void Dispatch(WorkerProc& w, std::string client, const std::string& payload) {
   const auto len = static_cast<std::uint32_t>(payload.size());
   std::memcpy(frame.data(), &len, 4);
   frame += payload;
-  // One small frame to an idle worker's empty pipe never blocks.
+  // A few small frames in a pipe that holds 64 KiB never block.
   WriteFull(w.task_fd, frame.data(), frame.size());
-  w.busy = true;
-  w.client = std::move(client);
+  w.clients.push_back(std::move(client));
+}
+
+// The worker with the fewest requests in its pipe, if it has room for one.
+WorkerProc* LeastLoaded(std::vector<WorkerProc>& workers, std::size_t depth) {
+  WorkerProc* best = nullptr;
+  for (WorkerProc& w : workers) {
+    if (w.clients.size() < depth && (best == nullptr || w.clients.size() < best->clients.size())) {
+      best = &w;
+    }
+  }
+  return best;
 }
 
 void SendReply(void* router, const std::string& client, const char* payload, std::size_t n) {
@@ -163,7 +174,7 @@ void SendReply(void* router, const std::string& client, const char* payload, std
   }
 }
 
-int Relay(const std::string& endpoint, int nworkers) {
+int Relay(const std::string& endpoint, int nworkers, std::size_t depth) {
   void* ctx = zmq_ctx_new();
   void* router = zmq_socket(ctx, ZMQ_ROUTER);
   const int unlimited = 0;
@@ -185,7 +196,8 @@ int Relay(const std::string& endpoint, int nworkers) {
   for (std::size_t i = 0; i < workers.size(); ++i) {
     items[1 + i] = {nullptr, workers[i].result_fd, ZMQ_POLLIN, 0};
   }
-  std::fprintf(stderr, "tq-floor: relay on %s with %d workers\n", endpoint.c_str(), nworkers);
+  std::fprintf(stderr, "tq-floor: relay on %s with %d workers, %zu request(s) per pipe\n",
+               endpoint.c_str(), nworkers, depth);
 
   for (;;) {
     if (zmq_poll(items.data(), static_cast<int>(items.size()), -1) < 0) {
@@ -205,10 +217,14 @@ int Relay(const std::string& endpoint, int nworkers) {
       w.in.append(buf, static_cast<std::size_t>(r));
       std::uint32_t len = 0;
       while (w.in.size() >= 4 && (std::memcpy(&len, w.in.data(), 4), w.in.size() >= 4 + len)) {
-        SendReply(router, w.client, w.in.data() + 4, len);
+        if (w.clients.empty()) {
+          std::fprintf(stderr, "tq-floor: worker %d answered what it was not sent\n", w.pid);
+          return 1;
+        }
+        SendReply(router, w.clients.front(), w.in.data() + 4, len);
+        w.clients.pop_front();
         w.in.erase(0, 4 + len);
-        w.busy = false;
-        if (!pending.empty()) {
+        while (w.clients.size() < depth && !pending.empty()) {
           Dispatch(w, std::move(pending.front().client), pending.front().payload);
           pending.pop_front();
         }
@@ -230,10 +246,8 @@ int Relay(const std::string& endpoint, int nworkers) {
         std::string payload(static_cast<char*>(zmq_msg_data(&body)), zmq_msg_size(&body));
         zmq_msg_close(&id);
         zmq_msg_close(&body);
-        auto idle = std::find_if(workers.begin(), workers.end(),
-                                 [](const WorkerProc& w) { return !w.busy; });
-        if (idle != workers.end()) {
-          Dispatch(*idle, std::move(client), payload);
+        if (WorkerProc* w = LeastLoaded(workers, depth)) {
+          Dispatch(*w, std::move(client), payload);
         } else {
           pending.push_back({std::move(client), std::move(payload)});
         }
@@ -411,7 +425,7 @@ int Calibrate() {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: tq-floor relay --endpoint E [--workers N]\n"
+               "usage: tq-floor relay --endpoint E [--workers N] [--depth D]\n"
                "       tq-floor calibrate\n"
                "       tq-floor latency --endpoint E [--n N] [--warmup W] [--relay-pid P]\n"
                "       tq-floor throughput --endpoint E [--window W] [--n N] [--warmup W] "
@@ -429,6 +443,7 @@ int main(int argc, char** argv) {
   std::string endpoint;
   std::size_t n = 0, warmup = 1000, window = 1000;
   int workers = 2;
+  std::size_t depth = 1;
   long relay_pid = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
@@ -442,6 +457,8 @@ int main(int argc, char** argv) {
       window = std::max<std::size_t>(1, std::stoul(value));
     } else if (flag == "--workers") {
       workers = std::stoi(value);
+    } else if (flag == "--depth") {
+      depth = std::max<std::size_t>(1, std::stoul(value));
     } else if (flag == "--relay-pid") {
       relay_pid = std::stol(value);
     } else {
@@ -449,7 +466,7 @@ int main(int argc, char** argv) {
     }
   }
   if (endpoint.empty()) return Usage();
-  if (mode == "relay") return Relay(endpoint, workers);
+  if (mode == "relay") return Relay(endpoint, workers, depth);
   ClientSocket s = Connect(endpoint);
   if (mode == "latency") {
     Latency(s.dealer, n == 0 ? 5000 : n, warmup, relay_pid);
