@@ -22,7 +22,7 @@ _tq_offer() {
 
 _tq() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-  local commands="call submit map wait status stats top workers functions cancel kick ping
+  local commands="call submit map wait status stats top workers functions cancel kick ping keygen
     dict list queue"
   local global_flags="-h --help --version --endpoint --connect-timeout"
   local task_flags="--priority --timeout --delay --retries --retry-on --retry-backoff
@@ -98,6 +98,7 @@ _tq() {
     status | workers | functions) flags="--json" ;;
     stats) flags="--json --prometheus" ;;
     cancel | kick | ping | top) ;;
+    keygen) flags="--force" ;;
     dict | list | queue)
       # First the object command, then its flags (NAME and values have none).
       local subcommands

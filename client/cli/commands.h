@@ -124,4 +124,9 @@ int ObjectCommand(const Common& common, const ObjectSpec& spec);
 // tq ping: who serves the endpoint.
 int Ping(const Common& common);
 
+// tq keygen PATH: writes a new CURVE key pair, PATH.key (secret, mode
+// 0600) and PATH.pub, and prints the public key. Refuses to replace either
+// file unless `force`. Needs no tqd. Exit 0, or 125 with the reason.
+int Keygen(const std::string& stem, bool force);
+
 }  // namespace tq::cli

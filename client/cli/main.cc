@@ -317,6 +317,15 @@ int Run(int argc, char** argv) {
 
   auto* ping = app.add_subcommand("ping", "Check that tqd answers; print who it is");
 
+  std::string key_stem;
+  bool force = false;
+  auto* keygen = app.add_subcommand(
+      "keygen",
+      "Write a new CURVE key pair, PATH.key (secret, mode 0600) and PATH.pub, for "
+      "tqd's agent endpoint or an agent; print the public key (needs no tqd)");
+  keygen->add_option("PATH", key_stem, "Where: PATH.key and PATH.pub")->required();
+  keygen->add_flag("--force", force, "Replace PATH.key and PATH.pub if they exist");
+
   // tqd's named objects: tq dict|list|queue VERB NAME [ARG...].
   struct ObjectVerbs {
     const char* kind;
@@ -384,6 +393,13 @@ int Run(int argc, char** argv) {
 
   common.connect_timeout = Ms(connect_timeout_s);
   const bool with_command = cli_argc != argc;
+  if (*keygen) {
+    if (with_command) {
+      std::cerr << "tq: keygen takes no -- CMD\n";
+      return kUsage;
+    }
+    return Keygen(key_stem, force);
+  }
   for (const auto& [cmd, what] : object_cmds) {
     if (!*cmd) continue;
     if (with_command) {

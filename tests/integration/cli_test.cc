@@ -610,5 +610,35 @@ TEST_F(CliTest, HelpListsTheExitCodes) {
   EXPECT_NE(r.out.find("cannot reach tqd"), std::string::npos);
 }
 
+// tq keygen needs no tqd: the endpoint here has nothing behind it.
+TEST(CliKeygenTest, KeygenWritesAPairPrintsItsPublicKeyAndReplacesItOnlyWithForce) {
+  testing::TempDir dir;
+  const std::vector<std::string> env = {"TQ_ENDPOINT=ipc://" + dir.File("none.sock")};
+  auto r = RunCommand({BinPath("tq"), "keygen", dir.File("head")}, "", env);
+  ASSERT_EQ(r.code(), 0) << r.err;
+  const std::string pub = ReadFile(dir.File("head.pub"));
+  ASSERT_EQ(r.out.size(), 41u) << r.out;  // 40 Z85 characters and a newline
+  EXPECT_NE(pub.find(r.out), std::string::npos) << pub;
+  EXPECT_NE(r.err.find("head.key (secret, mode 0600)"), std::string::npos) << r.err;
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.File("head.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const std::string secret = ReadFile(dir.File("head.key"));
+
+  r = RunCommand({BinPath("tq"), "keygen", dir.File("head")}, "", env);
+  EXPECT_EQ(r.code(), 125);
+  EXPECT_NE(r.err.find("exists already (--force replaces it)"), std::string::npos) << r.err;
+  EXPECT_EQ(ReadFile(dir.File("head.key")), secret);
+
+  r = RunCommand({BinPath("tq"), "keygen", "--force", dir.File("head")}, "", env);
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_NE(ReadFile(dir.File("head.key")), secret);
+  EXPECT_NE(ReadFile(dir.File("head.pub")).find(r.out), std::string::npos);
+
+  r = RunCommand({BinPath("tq"), "keygen", dir.File("no/such/dir/k")}, "", env);
+  EXPECT_EQ(r.code(), 125);
+  EXPECT_NE(r.err.find("no/such/dir/k.key"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace tq
