@@ -40,7 +40,12 @@ TqdProcess::TqdProcess(TqdOptions options) {
   endpoint_ = options.endpoint.empty() ? "ipc://" + dir_.File("s.sock")
                                        : options.endpoint;
   base::SpawnOptions spawn;
-  spawn.argv = options.launcher;
+  // SIGKILL when this test process dies, even by a sanitizer's abort that
+  // runs no destructor: a tqd left behind would keep its workers and CPU.
+  // (setpriv execs what follows, so the pid stays tqd's; a launcher that
+  // changes user clears it, as the kernel does on a credential change.)
+  spawn.argv = {"/usr/bin/setpriv", "--pdeathsig", "KILL"};
+  spawn.argv.insert(spawn.argv.end(), options.launcher.begin(), options.launcher.end());
   spawn.argv.insert(spawn.argv.end(),
                     {BinPath("tqd"), "--endpoint", endpoint_, "--log-level", "debug",
                      "--state-dir",
