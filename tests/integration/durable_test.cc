@@ -29,16 +29,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::LibPath;
+using testing::Lines;
 using testing::TqdOptions;
 using testing::TqdProcess;
 using testing::WaitFor;
-
-std::vector<std::string> Lines(const std::string& path) {
-  std::vector<std::string> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.push_back(line);
-  return out;
-}
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);

@@ -26,19 +26,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::LibPath;
+using testing::Lines;
 using testing::TqdOptions;
 using testing::TqdProcess;
 using testing::WaitFor;
 
 // tqd's most tasks sent ahead to one worker (Supervisor::kMaxPrefetch).
 constexpr int kDepth = 8;
-
-std::vector<std::string> Lines(const std::string& path) {
-  std::vector<std::string> lines;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
 
 std::size_t Count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -69,6 +63,15 @@ class PrefetchTest : public ::testing::Test {
   }
 
   void CloseGate() { std::ofstream(gate_) << "closed"; }
+  // With the gate closed, t0..t5 to the one worker: t0 runs (held), the
+  // others are sent ahead to it.
+  std::vector<AsyncResult<std::string>> HoldSix() {
+    CloseGate();
+    std::vector<AsyncResult<std::string>> sent;
+    for (int i = 0; i < 6; ++i) sent.push_back(Submit("t" + std::to_string(i)));
+    EXPECT_TRUE(WaitFor([&] { return SentAhead() == 5; }));
+    return sent;
+  }
   void OpenGate() { std::filesystem::remove(gate_); }
   // Tasks tqd has sent ahead so far (its debug log says each).
   std::size_t SentAhead() const { return Count(tqd_->Log(), "sent ahead to worker"); }
@@ -128,10 +131,8 @@ TEST_F(PrefetchTest, AHighPriorityTaskRunsBeforeEveryQueuedLowerOneWithWorkSentA
 
 TEST_F(PrefetchTest, ATaskSentAheadAndCancelledEndsCancelledAndNeverRuns) {
   Start(1);
-  CloseGate();
-  std::vector<AsyncResult<std::string>> sent;
-  for (int i = 0; i < 6; ++i) sent.push_back(Submit("t" + std::to_string(i)));
-  ASSERT_TRUE(WaitFor([&] { return SentAhead() == 5; }));
+  std::vector<AsyncResult<std::string>> sent = HoldSix();
+  ASSERT_EQ(SentAhead(), 5u);
   const std::uint64_t victim = sent[3].task_id();
   EXPECT_EQ(client_->status(victim).state, TaskState::kQueued);
   // The answer waits for the worker, which is held at the gate.
@@ -152,10 +153,8 @@ TEST_F(PrefetchTest, ATaskSentAheadAndCancelledEndsCancelledAndNeverRuns) {
 
 TEST_F(PrefetchTest, AKilledWorkerLosesOnlyItsRunningTaskAndWhatWasSentAheadRunsElsewhere) {
   Start(1);
-  CloseGate();
-  std::vector<AsyncResult<std::string>> sent;
-  for (int i = 0; i < 6; ++i) sent.push_back(Submit("t" + std::to_string(i)));
-  ASSERT_TRUE(WaitFor([&] { return SentAhead() == 5; }));
+  std::vector<AsyncResult<std::string>> sent = HoldSix();
+  ASSERT_EQ(SentAhead(), 5u);
   const std::vector<pid_t> workers = tqd_->WorkerPids();
   ASSERT_EQ(workers.size(), 1u);
   ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
