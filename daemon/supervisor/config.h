@@ -50,6 +50,9 @@ struct Config {
   std::chrono::milliseconds task_timeout{0};  // default per task; 0: none
   std::chrono::milliseconds stop_grace{2000};  // SIGTERM -> SIGKILL a worker
   std::uint64_t max_tasks_per_worker = 0;      // recycle after; 0: never
+  // Most expected run time of tasks sent to one worker ahead of need; 0:
+  // none are.
+  std::chrono::milliseconds prefetch_budget{1};
   std::uint64_t max_rss_per_worker = 0;        // bytes; recycle above; 0: never
   std::uint32_t bury_after = 3;  // worker deaths before a task is buried
   bool capture_stacks = true;    // gdb/eu-stack a timed-out task's worker

@@ -159,6 +159,10 @@ std::vector<Setting> MakeSettings() {
        .help = "Time between SIGTERM and SIGKILL for a worker whose task timed out "
                "or was cancelled",
        .field = Field(&Config::stop_grace)},
+      {.name = "prefetch_budget", .type = kDuration, .reload = kApplies,
+       .help = "Most expected run time of short tasks queued on one busy worker ahead "
+               "of need, by their function's measured run time",
+       .field = Field(&Config::prefetch_budget), .zero_means = "no prefetch"},
       {.name = "max_tasks_per_worker", .type = kCount, .reload = kApplies,
        .help = "Replace a worker after this many tasks",
        .field = Field(&Config::max_tasks_per_worker), .zero_means = "never"},

@@ -151,6 +151,7 @@ PoolSettings Supervisor::MakePoolSettings() const {
   p.max_tasks_per_worker = config_.max_tasks_per_worker;
   p.max_rss_bytes = config_.max_rss_per_worker;
   p.stop_grace = config_.stop_grace;
+  p.prefetch_budget = config_.prefetch_budget;
   p.stack_tool = config_.capture_stacks ? stack_tool_ : "";
   return p;
 }
@@ -244,6 +245,7 @@ void Supervisor::BeforeSleep() {
     ::malloc_trim(0);
     held_peak_ = held;
   }
+  if (!late_cancels_.empty()) CancelLate();
   if (!stopping_ && (scheduler_.size() != 0 || !claimed_.empty())) Dispatch();
   if (start_log_->bytes() >= kStartLogTrimBytes) TrimStartLog();
   // Last: the turn's writes, the ones Dispatch made included, go to disk
@@ -256,41 +258,39 @@ void Supervisor::Dispatch() {
   // The start log cannot be written (a full disk): claimed tasks wait, and
   // non-durable ones go past them.
   bool claims_blocked = false;
-  while (const std::optional<int> slot = pool_.FindIdle()) {
-    // First the claimed durable tasks whose start is on disk, in order.
-    while (!claimed_.empty()) {
-      const Task* task = tasks_.Find(claimed_.front());
-      if (task != nullptr && task->claimed) break;
-      claimed_.pop_front();  // cancelled or refused meanwhile
+  for (;;) {
+    bool claim = false;
+    Task* task = NextToStart(now, claims_blocked, &claim);
+    if (task == nullptr) break;
+    // An idle worker first; else, for a short task, one whose queue of
+    // work sent ahead is within the budget (it waits there in order, as it
+    // would have in ours).
+    std::optional<int> slot = pool_.FindIdle();
+    const base::Duration expected = ExpectedRunTime(*task);
+    const bool ahead = !slot;
+    if (ahead) {
+      if (!Prefetchable(*task) || expected <= base::Duration{0}) break;
+      slot = pool_.FindPrefetchSlot(expected, task->durable ? kMaxDurablePrefetch
+                                                            : kMaxPrefetch);
+      if (!slot) break;
     }
-    // A claim goes first unless a task queued since outranks it: claiming
-    // ahead must not let a low-priority task jump one submitted after it.
-    if (!claimed_.empty() && !claims_blocked && !OutrankedByQueued(claimed_.front(), now)) {
-      Task* task = tasks_.Find(claimed_.front());
-      if (!journal_->Done(task->write_seq)) break;  // the worker waits for the disk
+    if (claim) {
       if (!LogStart(*task)) {
         claims_blocked = true;
         continue;
       }
       claimed_.pop_front();
       ++durable_starts_;
-      StartOn(*slot, *task);
-      continue;
+    } else {
+      (void)scheduler_.Pop(now);
+      task->state = TaskState::kRunning;
+      ++task->attempts;
     }
-    const std::optional<std::uint64_t> id = scheduler_.Peek(now);
-    if (!id) break;
-    Task* task = tasks_.Find(*id);
-    if (task != nullptr && task->durable && task->state == TaskState::kQueued) {
-      break;  // claimed below, started once on disk
+    if (ahead) {
+      PrefetchOn(*slot, *task, expected);
+    } else {
+      StartOn(*slot, *task, expected);
     }
-    (void)scheduler_.Pop(now);
-    if (task == nullptr || task->state != TaskState::kQueued) {
-      scheduler_.RunEnded(*id);
-      continue;
-    }
-    task->state = TaskState::kRunning;
-    ++task->attempts;
-    StartOn(*slot, *task);
   }
   // Claims: one for each worker idle now, and claim_ahead_ more, so that
   // workers that free up during the next commit find their task on disk.
@@ -312,6 +312,45 @@ void Supervisor::Dispatch() {
     (void)scheduler_.Pop(now);
     Claim(*task);
   }
+}
+
+Task* Supervisor::NextToStart(base::TimePoint now, bool claims_blocked, bool* claim) {
+  // First the claimed durable tasks whose start is on disk, in order.
+  while (!claimed_.empty()) {
+    const Task* task = tasks_.Find(claimed_.front());
+    if (task != nullptr && task->claimed) break;
+    claimed_.pop_front();  // cancelled or refused meanwhile
+  }
+  // A claim goes first unless a task queued since outranks it: claiming
+  // ahead must not let a low-priority task jump one submitted after it.
+  if (!claimed_.empty() && !claims_blocked && !OutrankedByQueued(claimed_.front(), now)) {
+    Task* task = tasks_.Find(claimed_.front());
+    if (!journal_->Done(task->write_seq)) return nullptr;  // the worker waits for the disk
+    *claim = true;
+    return task;
+  }
+  for (;;) {
+    const std::optional<std::uint64_t> id = scheduler_.Peek(now);
+    if (!id) return nullptr;
+    Task* task = tasks_.Find(*id);
+    if (task != nullptr && task->state == TaskState::kQueued) {
+      // A durable one is claimed (Dispatch), and started once on disk.
+      return task->durable ? nullptr : task;
+    }
+    (void)scheduler_.Pop(now);
+    scheduler_.RunEnded(*id);
+  }
+}
+
+base::Duration Supervisor::ExpectedRunTime(const Task& task) const {
+  return run_times_.Estimate(task.fn, task.chunk).value_or(base::Duration{0});
+}
+
+bool Supervisor::Prefetchable(const Task& task) {
+  // A task with a timeout has a deadline from its start, which a task
+  // waiting in a worker's pipe does not know; one with a pipe reads the
+  // worker's pipe itself.
+  return task.timeout.count() == 0 && !task.pipe;
 }
 
 bool Supervisor::OutrankedByQueued(std::uint64_t claimed_id, base::TimePoint now) {
@@ -336,18 +375,31 @@ bool Supervisor::OutranksLastClaim(const Task& task) {
   return last == nullptr || task.priority > last->priority;
 }
 
-void Supervisor::StartOn(int slot, Task& task) {
+void Supervisor::StartOn(int slot, Task& task, base::Duration expected) {
   if (task.claimed) Unclaim(task);
+  task.worker_pid = pool_.pid(slot);
+  MarkStarted(task);
+  pool_.Dispatch(slot,
+                 proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, task.pipe},
+                 task.timeout, expected);
+  if (task.pipe) OnTaskStarted(task);
+}
+
+void Supervisor::MarkStarted(Task& task) {
   const auto now = clock_.Now();
   metrics_.TaskStarted(now - task.since);  // its wait in the queue, claimed or not
   task.since = now;
   task.started_at_ms = WallMs();
-  task.worker_pid = pool_.pid(slot);
   LogTask(spdlog::level::debug, task, "running (attempt {})", task.attempts);
-  pool_.Dispatch(slot,
-                 proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, task.pipe},
-                 task.timeout);
-  if (task.pipe) OnTaskStarted(task);
+}
+
+void Supervisor::PrefetchOn(int slot, Task& task, base::Duration expected) {
+  if (task.claimed) Unclaim(task);
+  task.prefetched = true;
+  task.worker_pid = pool_.pid(slot);
+  LogTask(spdlog::level::debug, task, "sent ahead to worker {}", task.worker_pid);
+  pool_.Prefetch(slot, proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, false},
+                 expected);
 }
 
 std::chrono::milliseconds Supervisor::NextTimeout() const {

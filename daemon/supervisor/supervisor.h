@@ -49,6 +49,7 @@
 #include "metrics.h"
 #include "metrics_endpoint.h"
 #include "router_socket.h"
+#include "run_time_estimates.h"
 #include "store/start_log.h"
 #include "store/task_store.h"
 #include "scheduler.h"
@@ -84,8 +85,25 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // are claimed a little ahead of the workers (claim_ahead_), so that one
   // commit starts many and workers never wait on the disk between tasks.
   void Dispatch();
+  // The task Dispatch hands out next, left where it is: a claim whose
+  // start is on disk (*claim set), or the queue's head if it is not
+  // durable; null if there is none or it must wait.
+  Task* NextToStart(base::TimePoint now, bool claims_blocked, bool* claim);
   // Hands `task` to the idle worker of `slot`.
-  void StartOn(int slot, Task& task);
+  void StartOn(int slot, Task& task, base::Duration expected);
+  // Sends `task` ahead to the busy worker of `slot` (prefetch): it runs
+  // there after what that worker has, and users see it queued meanwhile.
+  void PrefetchOn(int slot, Task& task, base::Duration expected);
+  // Its attempt starts now: times, metrics.
+  void MarkStarted(Task& task);
+  // What a run of it is expected to take; 0 when no run of its function
+  // has been seen.
+  base::Duration ExpectedRunTime(const Task& task) const;
+  // Whether it may be sent ahead at all, whatever its function costs.
+  static bool Prefetchable(const Task& task);
+  // Cancels of tasks sent ahead that turned out to have started: they are
+  // cancelled as running ones, outside the pool's reports.
+  void CancelLate();
   // Whether the queue's next task has a higher priority than the claim.
   bool OutrankedByQueued(std::uint64_t claimed_id, base::TimePoint now);
   // Whether `task` has a higher priority than the last live claim (none
@@ -116,7 +134,10 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // Sends `to` the task's latest progress report, if it is running and has
   // made one: every request that joins a running task is caught up.
   void ReplayProgress(const Task& task, const Waiter& to);
-  void Cancel(Task& task, const std::string& why);
+  // Ends the task cancelled, stopping its worker if it runs. False if it
+  // was sent ahead to a worker: the worker is asked to drop it first, and
+  // the task ends once it answers (drops_).
+  bool Cancel(Task& task, const std::string& why);
   void Kick(Task& task);
 
   // ---- task lifecycle (task_lifecycle.cc)
@@ -163,7 +184,9 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   void ReturnClaims();
   // Tasks waiting for a worker as users count them: the queue's and the
   // claimed ones.
-  std::size_t queued() const { return scheduler_.size() + claims_; }
+  std::size_t queued() const {
+    return scheduler_.size() + claims_ + pool_.prefetched();
+  }
   // After each commit: tells the operator when the store starts or stops
   // failing.
   void OnCommitted();
@@ -186,6 +209,12 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
                       base::Duration ran_for, std::string stack) override;
   void OnWorkerRestarted(proto::RestartCause cause) override;
   void OnTaskPipe(const Worker& worker, const proto::PipeMessage& message) override;
+  void OnPrefetchedStarted(const Worker& worker, std::uint64_t task_id) override;
+  void OnTaskReturned(std::uint64_t task_id) override;
+  void OnTaskDropped(std::uint64_t task_id) override;
+  // Sends each request waiting on the cancel of `task`, sent ahead, its
+  // status, now that the task has ended one way or another.
+  void AnswerDrop(const Task& task);
 
   // ---- the figures of stats, metrics and /metrics (handlers/listing.cc)
   proto::StatsReply Stats();
@@ -282,6 +311,21 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // For `stats`, `metrics` and /metrics; the last tasks to end.
   Metrics metrics_{clock_};
   std::deque<std::uint64_t> recent_;  // task ids, newest first
+
+  // Prefetch: what each function's runs take; cancels of tasks sent ahead
+  // that wait for their worker's answer (the why, and the cancel requests
+  // to answer); and those of them found running meanwhile.
+  static constexpr std::size_t kMaxPrefetch = 8;
+  // Durable tasks sent ahead are lost, not run, when tqd is killed (their
+  // start is on disk): fewer of them.
+  static constexpr std::size_t kMaxDurablePrefetch = 2;
+  RunTimeEstimates run_times_;
+  struct PendingDrop {
+    std::string why;
+    std::vector<Waiter> answer;
+  };
+  std::unordered_map<std::uint64_t, PendingDrop> drops_;
+  std::vector<std::uint64_t> late_cancels_;
 
   // Durability: the id ceiling on disk (ids above it were never handed
   // out), whether a higher one is being written, durable tasks known, why

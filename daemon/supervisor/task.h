@@ -87,6 +87,9 @@ struct Task {
   // A durable task taken from the queue whose start is being written
   // (state kRunning on disk and here, no worker yet): users see it queued.
   bool claimed = false;
+  // Sent to a busy worker ahead of need and not known to have started
+  // (state kRunning, not counted as an attempt yet): users see it queued.
+  bool prefetched = false;
   std::uint64_t insert_seq = 0;
   std::uint64_t write_seq = 0;
   std::chrono::milliseconds retry_backoff{1000};

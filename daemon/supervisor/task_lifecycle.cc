@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <utility>
 
 #include "supervisor.h"
 #include "task_log.h"
@@ -90,11 +91,13 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
                         TaskError error) {
   if (task.state == TaskState::kQueued) scheduler_.Remove(task.id);
   if (task.state == TaskState::kRunning) {
-    // A claimed task had not started: no attempt of it ends here.
-    if (!task.claimed) metrics_.AttemptEnded(clock_.Now() - task.since);
+    // A claimed task, or one sent ahead, had not started: no attempt of it
+    // ends here.
+    if (!task.claimed && !task.prefetched) metrics_.AttemptEnded(clock_.Now() - task.since);
     scheduler_.RunEnded(task.id);
   }
   if (task.claimed) Unclaim(task);  // Dispatch drops it from claimed_
+  task.prefetched = false;
   metrics_.TaskEnded(task.fn, state);
   task.state = state;
   if (state != TaskState::kBuried) {  // a kick runs a buried task again
@@ -115,7 +118,24 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   for (const Waiter& w : task.waiters) SendResult(task, w);
   task.waiters.clear();
   task.waiters.shrink_to_fit();
+  if (!drops_.empty()) AnswerDrop(task);
   tasks_.Retain(task, clock_.Now());
+}
+
+void Supervisor::AnswerDrop(const Task& task) {
+  const auto it = drops_.find(task.id);
+  if (it == drops_.end()) return;
+  for (const Waiter& w : it->second.answer) SendStatus(task, w.client, w.request_id);
+  drops_.erase(it);
+}
+
+void Supervisor::CancelLate() {
+  for (std::uint64_t id : std::exchange(late_cancels_, {})) {
+    Task* task = tasks_.Find(id);
+    const auto it = drops_.find(id);
+    if (task == nullptr || it == drops_.end() || proto::IsFinal(task->state)) continue;
+    Cancel(*task, it->second.why);  // running now: its worker is stopped
+  }
 }
 
 void Supervisor::SendResult(const Task& task, const Waiter& to) {
@@ -139,7 +159,7 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   proto::TaskStatus s;
   s.request_id = request_id;
   s.task_id = task.id;
-  s.state = task.claimed ? TaskState::kQueued : task.state;
+  s.state = task.claimed || task.prefetched ? TaskState::kQueued : task.state;
   s.fn = task.fn;
   s.priority = task.priority;
   s.attempts = task.attempts;
@@ -190,6 +210,10 @@ void Supervisor::OnTaskResult(const Worker& worker, const proto::WorkerResult& r
     spdlog::error("a result for a task that is not running");
     return;
   }
+  // What the worker measured; a worker that does not say, as tqd saw it.
+  run_times_.Record(task->fn, task->chunk,
+                    result.run_ns != 0 ? std::chrono::nanoseconds(result.run_ns)
+                                       : clock_.Now() - task->since);
   if (result.state == TaskState::kDone) {
     EndTask(*task, TaskState::kDone, std::string(result.value), {});
     return;
@@ -222,6 +246,13 @@ void Supervisor::OnTaskProgress(const Worker&, const proto::TaskProgress& progre
 void Supervisor::OnTaskLost(std::uint64_t task_id, const DeathCause& cause) {
   Task* task = tasks_.Find(task_id);
   if (task == nullptr || task->state != TaskState::kRunning) return;
+  if (const auto it = drops_.find(task_id); it != drops_.end()) {
+    // Its cancel was waiting to hear whether it had started: cancelled
+    // either way.
+    EndTask(*task, TaskState::kCancelled, {},
+            TaskError{"tq.Cancelled", it->second.why, "cancelled"});
+    return;
+  }
   if (!stopping_) LogTask(spdlog::level::warn, *task, "lost: {}", cause.message);
   TaskError error;
   error.type = "tq.WorkerLost";
@@ -232,6 +263,55 @@ void Supervisor::OnTaskLost(std::uint64_t task_id, const DeathCause& cause) {
   error.signal = cause.signal;
   error.rss_bytes = cause.rss_bytes;
   AttemptFailed(*task, TaskState::kLost, std::move(error));
+}
+
+void Supervisor::OnPrefetchedStarted(const Worker& worker, std::uint64_t task_id) {
+  Task* task = tasks_.Find(task_id);
+  if (task == nullptr || !task->prefetched) return;
+  task->prefetched = false;
+  task->worker_pid = worker.pid();
+  MarkStarted(*task);
+  // Its cancel came too late to drop it: it is cancelled as a running task,
+  // once the pool's report is over.
+  if (drops_.contains(task_id)) late_cancels_.push_back(task_id);
+}
+
+void Supervisor::OnTaskReturned(std::uint64_t task_id) {
+  Task* task = tasks_.Find(task_id);
+  if (task == nullptr || !task->prefetched) return;
+  --task->attempts;  // it never started
+  if (const auto it = drops_.find(task_id); it != drops_.end()) {
+    EndTask(*task, TaskState::kCancelled, {},
+            TaskError{"tq.Cancelled", it->second.why, "cancelled"});
+    return;
+  }
+  task->prefetched = false;
+  scheduler_.RunEnded(task_id);
+  task->state = TaskState::kQueued;
+  if (stopping_) {
+    // As for the queue at shutdown: a durable task stays queued on disk,
+    // any other is cancelled.
+    if (task->durable) {
+      Persist(*task);
+    } else {
+      EndTask(*task, TaskState::kCancelled, {},
+              TaskError{"tq.Cancelled", "daemon shutting down", "shutdown"});
+    }
+    return;
+  }
+  LogTask(spdlog::level::debug, *task, "queued again: its worker went before it started");
+  Enqueue(*task, clock_.Now());
+  if (task->durable) Persist(*task);
+}
+
+void Supervisor::OnTaskDropped(std::uint64_t task_id) {
+  Task* task = tasks_.Find(task_id);
+  if (task == nullptr || !task->prefetched) return;
+  --task->attempts;  // it never started
+  const auto it = drops_.find(task_id);
+  EndTask(*task, TaskState::kCancelled, {},
+          TaskError{"tq.Cancelled", it != drops_.end() ? it->second.why : "cancelled",
+                    "cancelled"});
 }
 
 void Supervisor::OnTaskTimedOut(std::uint64_t task_id, pid_t pid,

@@ -40,6 +40,9 @@ class Worker {
   // It said hello (this process, not an earlier one of its slot).
   bool greeted() const { return greeted_; }
   void MarkGreeted() { greeted_ = true; }
+  // It said it takes tasks sent ahead of need (hello's `prefetch`).
+  bool takes_prefetch() const { return takes_prefetch_; }
+  void set_takes_prefetch(bool yes) { takes_prefetch_ = yes; }
   std::uint64_t tasks_done() const { return tasks_done_; }
   void CountTaskDone() { ++tasks_done_; }
   // Its RSS when last sampled, in bytes.
@@ -83,6 +86,7 @@ class Worker {
   std::uint64_t tasks_done_ = 0;
   std::uint64_t rss_bytes_ = 0;
   bool greeted_ = false;
+  bool takes_prefetch_ = false;
 };
 
 template <typename OnFrame>

@@ -91,6 +91,8 @@ void WorkerPool::BeginStop(Slot& s, StopReason reason, std::string why) {
   }
   TQ_CHECK((reason != StopReason::kRetire && reason != StopReason::kRecycle) ||
            TaskOf(s) == nullptr);
+  std::deque<Assignment> prefetched;
+  if (auto* busy = std::get_if<Busy>(&s.state)) prefetched = std::move(busy->prefetched);
   std::optional<base::Subprocess> tool;
   if (auto* capturing = std::get_if<Capturing>(&s.state)) {
     tool = capturing->capture.ReleaseTool();
@@ -124,12 +126,33 @@ void WorkerPool::BeginStop(Slot& s, StopReason reason, std::string why) {
       break;  // it is exiting on its own
   }
   w.CloseIo();
-  s.state = Stopping{reason, std::move(why), kill_at, task, std::move(tool)};
+  s.state = Stopping{reason, std::move(why), kill_at, task, std::move(prefetched),
+                     std::move(tool)};
+}
+
+void WorkerPool::NextTask(Slot& s) {
+  auto& busy = std::get<Busy>(s.state);
+  if (busy.prefetched.empty()) {
+    AfterTask(s);
+    return;
+  }
+  busy.task = busy.prefetched.front();
+  busy.prefetched.pop_front();
+  busy.task.started_at = clock_.Now();
+  // A dropping one may never start: the worker says which (OnDropped, or
+  // a frame of it).
+  if (!busy.task.dropping) listener_.OnPrefetchedStarted(*s.worker, busy.task.task_id);
+}
+
+void WorkerPool::ConfirmStarted(Slot& s) {
+  auto& busy = std::get<Busy>(s.state);
+  if (!busy.task.dropping) return;
+  busy.task.dropping = false;
+  listener_.OnPrefetchedStarted(*s.worker, busy.task.task_id);
 }
 
 void WorkerPool::AfterTask(Slot& s) {
   Worker& w = *s.worker;
-  w.CountTaskDone();
   s.state = Idle{};
   if (shutting_down_ || s.index >= size_) {
     BeginStop(s, StopReason::kRetire, "the pool shrinks");
@@ -179,6 +202,14 @@ void WorkerPool::Reap(Slot& s, const base::ExitStatus& exit) {
 WorkerPool::Death WorkerPool::ReportDeath(Slot& s, const base::ExitStatus& exit) {
   Death death{DescribeDeath(s, exit), std::nullopt};
   if (const Assignment* task = TaskOf(s)) death.lost_task = task->task_id;
+  // What it was sent ahead and had not started (its result pipe, read to
+  // the end above, says so) goes back: it is dead and starts nothing more.
+  std::deque<Assignment> returned;
+  if (auto* busy = std::get_if<Busy>(&s.state)) {
+    returned = std::move(busy->prefetched);
+  } else if (auto* stopping = std::get_if<Stopping>(&s.state)) {
+    returned = std::move(stopping->prefetched);
+  }
   const std::optional<proto::RestartCause> restart = RestartCauseOf(s, death.cause);
   if (auto* capturing = std::get_if<Capturing>(&s.state)) {
     (void)AbandonCapture(capturing->capture);
@@ -189,6 +220,7 @@ WorkerPool::Death WorkerPool::ReportDeath(Slot& s, const base::ExitStatus& exit)
   s.worker.reset();
   s.state = Empty{};
   if (death.lost_task) listener_.OnTaskLost(*death.lost_task, death.cause);
+  for (const Assignment& task : returned) listener_.OnTaskReturned(task.task_id);
   if (restart) listener_.OnWorkerRestarted(*restart);
   return death;
 }
@@ -347,6 +379,7 @@ void WorkerPool::HandleFrame(Slot& s, std::string_view frame) {
     // Late progress of a task that timed out or was cancelled is dropped.
     const auto* busy = std::get_if<Busy>(&s.state);
     if (busy != nullptr && busy->task.task_id == progress->task_id) {
+      ConfirmStarted(s);
       listener_.OnTaskProgress(*s.worker, *progress);
     }
   } else if (const auto* pipe = std::get_if<proto::PipeMessage>(&*message)) {
@@ -355,6 +388,8 @@ void WorkerPool::HandleFrame(Slot& s, std::string_view frame) {
     if (busy != nullptr && busy->task.task_id == pipe->task_id) {
       listener_.OnTaskPipe(*s.worker, *pipe);
     }
+  } else if (const auto* dropped = std::get_if<proto::TaskDropped>(&*message)) {
+    OnDropped(s, *dropped);
   } else {
     OnResult(s, std::get<proto::WorkerResult>(*message));
   }
@@ -367,6 +402,7 @@ void WorkerPool::OnHello(Slot& s, const proto::WorkerHello& hello) {
   }
   Worker& w = *s.worker;
   w.MarkGreeted();
+  w.set_takes_prefetch(hello.prefetch);
   s.state = Idle{};
   if (s.hellos++ == 0) {
     ++slots_greeted_;
@@ -387,8 +423,32 @@ void WorkerPool::OnResult(Slot& s, const proto::WorkerResult& result) {
                   " it was not running");
     return;
   }
+  ConfirmStarted(s);
   listener_.OnTaskResult(*s.worker, result);
-  AfterTask(s);
+  s.worker->CountTaskDone();
+  NextTask(s);
+}
+
+void WorkerPool::OnDropped(Slot& s, const proto::TaskDropped& dropped) {
+  auto* busy = std::get_if<Busy>(&s.state);
+  if (busy != nullptr && busy->task.task_id == dropped.task_id && busy->task.dropping) {
+    listener_.OnTaskDropped(dropped.task_id);
+    NextTask(s);
+    return;
+  }
+  if (busy != nullptr) {
+    const auto it = std::find_if(
+        busy->prefetched.begin(), busy->prefetched.end(),
+        [&](const Assignment& a) { return a.task_id == dropped.task_id && a.dropping; });
+    if (it != busy->prefetched.end()) {
+      busy->prefetched.erase(it);
+      listener_.OnTaskDropped(dropped.task_id);
+      return;
+    }
+  }
+  BeginStop(s, StopReason::kExpel,
+            "said it dropped task " + std::to_string(dropped.task_id) +
+                ", which it was not asked to drop");
 }
 
 void WorkerPool::OnDeadline(Slot& s) {
@@ -504,7 +564,7 @@ std::size_t WorkerPool::idle() const {
 }
 
 void WorkerPool::Dispatch(int index, const proto::TaskAssignment& task,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout, base::Duration expected) {
   Slot& s = slot(index);
   TQ_CHECK(Is<Idle>(s.state));
   Worker& w = *s.worker;
@@ -514,8 +574,89 @@ void WorkerPool::Dispatch(int index, const proto::TaskAssignment& task,
   proto::EndFrame(out, start);
   const auto now = clock_.Now();
   s.state = Busy{{task.task_id, now,
-                  timeout.count() > 0 ? std::optional(now + timeout) : std::nullopt}};
+                  timeout.count() > 0 ? std::optional(now + timeout) : std::nullopt,
+                  expected, task.pipe},
+                 {}};
   (void)w.Flush();  // EPIPE: its death is reported when it is reaped
+}
+
+std::optional<int> WorkerPool::FindPrefetchSlot(base::Duration expected,
+                                                std::size_t max_depth) const {
+  if (settings_.prefetch_budget <= base::Duration{0} || shutting_down_ ||
+      expected <= base::Duration{0}) {
+    return std::nullopt;
+  }
+  std::optional<int> best;
+  base::Duration best_load{};
+  for (const Slot& s : slots_) {
+    const auto* busy = std::get_if<Busy>(&s.state);
+    if (busy == nullptr || s.index >= size_ || !s.worker->takes_prefetch()) continue;
+    const Assignment& running = busy->task;
+    // A task of unknown length could hold what waits behind it for good; a
+    // pipe task reads the pipe itself.
+    if (running.expected <= base::Duration{0} || running.deadline || running.pipe) continue;
+    if (busy->prefetched.size() >= max_depth) continue;
+    base::Duration load = running.expected;
+    for (const Assignment& a : busy->prefetched) load += a.expected;
+    if (load + expected > settings_.prefetch_budget) continue;
+    // Due to be recycled before this one would run: it must not be sent.
+    const Worker& w = *s.worker;
+    if (settings_.max_tasks_per_worker != 0 &&
+        w.tasks_done() + busy->prefetched.size() + 2 > settings_.max_tasks_per_worker) {
+      continue;
+    }
+    if (settings_.max_rss_bytes != 0 && w.rss_bytes() > settings_.max_rss_bytes) continue;
+    if (!best || load < best_load) {
+      best = s.index;
+      best_load = load;
+    }
+  }
+  return best;
+}
+
+void WorkerPool::Prefetch(int index, const proto::TaskAssignment& task,
+                          base::Duration expected) {
+  Slot& s = slot(index);
+  auto& busy = std::get<Busy>(s.state);
+  TQ_CHECK(!task.pipe);
+  Worker& w = *s.worker;
+  proto::Buffer& out = w.out();
+  const std::size_t start = proto::BeginFrame(out);
+  proto::Encode(task, out);
+  proto::EndFrame(out, start);
+  busy.prefetched.push_back({task.task_id, {}, std::nullopt, expected, false, false});
+  (void)w.Flush();  // EPIPE: its death is reported when it is reaped
+}
+
+bool WorkerPool::DropPrefetched(std::uint64_t task_id) {
+  for (Slot& s : slots_) {
+    auto* busy = std::get_if<Busy>(&s.state);
+    if (busy == nullptr) continue;
+    if (busy->task.task_id == task_id && busy->task.dropping) return true;  // asked already
+    for (Assignment& a : busy->prefetched) {
+      if (a.task_id != task_id) continue;
+      if (!a.dropping) {
+        a.dropping = true;
+        Worker& w = *s.worker;
+        proto::Buffer& out = w.out();
+        const std::size_t start = proto::BeginFrame(out);
+        proto::Encode(proto::TaskDrop{task_id}, out);
+        proto::EndFrame(out, start);
+        (void)w.Flush();
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+std::size_t WorkerPool::prefetched() const {
+  std::size_t n = 0;
+  for (const Slot& s : slots_) {
+    if (const auto* busy = std::get_if<Busy>(&s.state)) n += busy->prefetched.size();
+    if (const auto* stopping = std::get_if<Stopping>(&s.state)) n += stopping->prefetched.size();
+  }
+  return n;
 }
 
 pid_t WorkerPool::pid(int index) const { return slot(index).worker->pid(); }

@@ -28,6 +28,16 @@
 // a slot. Events about pipes carry the worker's serial number, so an event
 // polled for a worker that has since been replaced is dropped.
 //
+// Prefetch: a Busy slot may hold, behind its running task, a few tasks
+// already written to the worker's pipe (Prefetch()), when the worker said
+// it takes them and the expected run time of everything on it stays
+// within PoolSettings::prefetch_budget. The result of the running task
+// starts the next (OnPrefetchedStarted). Ones that never started go back to the
+// caller (OnTaskReturned) when the worker dies or is stopped; one being
+// dropped (DropPrefetched) is reported OnTaskDropped when the worker says
+// it has not run it. A slot with tasks sent ahead is never recycled or
+// retired until they are done: it takes no more once it is due to be.
+//
 // It enforces what is about processes: task deadlines (capturing the stack
 // first), stopping a worker whose task was cancelled (SIGTERM, SIGKILL after
 // a grace), recycling after max_tasks_per_worker tasks or above
@@ -38,6 +48,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -72,6 +83,9 @@ struct PoolSettings {
   std::chrono::milliseconds stop_grace{2000};  // SIGTERM (or EOF) -> SIGKILL
   std::string stack_tool;                  // gdb or eu-stack; "" disables
   std::chrono::milliseconds capture_timeout{5000};
+  // Most expected run time queued on one worker, the running task's
+  // included, for tasks to be sent ahead of need; 0 disables prefetch.
+  base::Duration prefetch_budget = std::chrono::milliseconds(1);
 };
 
 // What a listing shows of one worker.
@@ -99,6 +113,13 @@ class WorkerPool {
     // unless it is recycled.
     virtual void OnTaskResult(const Worker& worker,
                               const proto::WorkerResult& result) = 0;
+    // A task sent ahead (Prefetch) has started: the one before it ended.
+    virtual void OnPrefetchedStarted(const Worker&, std::uint64_t /*task_id*/) {}
+    // A task sent ahead never started and never will on that worker (it
+    // died, or was stopped): the caller owns it again.
+    virtual void OnTaskReturned(std::uint64_t /*task_id*/) {}
+    // The worker answered a DropPrefetched: the task was not run.
+    virtual void OnTaskDropped(std::uint64_t /*task_id*/) {}
     // The worker's task reported how far it has got.
     virtual void OnTaskProgress(const Worker& worker,
                                 const proto::TaskProgress& progress) = 0;
@@ -155,8 +176,24 @@ class WorkerPool {
   // How many slots are idle.
   std::size_t idle() const;
   // Sends `task` to the idle worker of `slot`; `timeout` 0 means none.
+  // `expected`: its expected run time, zero when unknown (nothing is then
+  // prefetched behind it).
   void Dispatch(int slot, const proto::TaskAssignment& task,
-                std::chrono::milliseconds timeout);
+                std::chrono::milliseconds timeout, base::Duration expected = {});
+  // The busy slot to send a task expected to run `expected` (> 0) ahead
+  // to, if one may take it: its worker takes prefetch, its running task
+  // has an expected time, no deadline and no pipe, fewer than `max_depth`
+  // are queued on it, and with this one they stay within the budget. It
+  // is not due to be retired or recycled. The least loaded of those.
+  std::optional<int> FindPrefetchSlot(base::Duration expected, std::size_t max_depth) const;
+  // Writes `task` (no timeout, no pipe) to the worker of `slot`, as
+  // FindPrefetchSlot chose, behind what it has.
+  void Prefetch(int slot, const proto::TaskAssignment& task, base::Duration expected);
+  // Asks the worker holding `task_id` sent ahead not to run it. False if
+  // no worker holds it as such.
+  bool DropPrefetched(std::uint64_t task_id);
+  // Tasks sent ahead that have not started, on all workers.
+  std::size_t prefetched() const;
   // The pid of the worker in `slot`, which must have one.
   pid_t pid(int slot) const;
   // Writes `message` (a pipe frame) to the worker running `task_id`.
@@ -198,8 +235,11 @@ class WorkerPool {
  private:
   struct Assignment {
     std::uint64_t task_id = 0;
-    base::TimePoint started_at{};
+    base::TimePoint started_at{};  // once it runs
     std::optional<base::TimePoint> deadline;
+    base::Duration expected{};  // its expected run time; 0: unknown
+    bool pipe = false;
+    bool dropping = false;  // sent ahead, then dropped: its fate is unknown
   };
   enum class StopReason : std::uint8_t {
     kRetire,    // between tasks (shrink, shutdown): input closed, it
@@ -221,7 +261,8 @@ class WorkerPool {
   struct Starting {};
   struct Idle {};
   struct Busy {
-    Assignment task;
+    Assignment task;  // running (or, if dropping, maybe never started)
+    std::deque<Assignment> prefetched;  // written behind it, in order
   };
   struct Capturing {
     Assignment task;
@@ -233,6 +274,9 @@ class WorkerPool {
     std::optional<base::TimePoint> kill_at;
     // Its task, if it is still to be reported lost when the worker is reaped.
     std::optional<Assignment> task;
+    // Tasks it was sent ahead, returned once it is reaped (never before:
+    // until then it might still start one).
+    std::deque<Assignment> prefetched;
     // kStopTask of a task whose stack was being captured: the tool, killed.
     // The worker gets its SIGTERM once the tool is reaped, as a signal sent
     // while the tool still traces it could be swallowed.
@@ -296,6 +340,12 @@ class WorkerPool {
   void HandleFrame(Slot& s, std::string_view frame);
   void OnHello(Slot& s, const proto::WorkerHello& hello);
   void OnResult(Slot& s, const proto::WorkerResult& result);
+  void OnDropped(Slot& s, const proto::TaskDropped& dropped);
+  // Busy: the running task is over; the next one sent ahead starts, or
+  // AfterTask().
+  void NextTask(Slot& s);
+  // Busy with a dropping task that reports in: it had started after all.
+  void ConfirmStarted(Slot& s);
   // Busy past its task's deadline -> Capturing, or TimeOutTask().
   void OnDeadline(Slot& s);
   // Stops a stack capture that is no longer wanted; its text, if any.

@@ -124,6 +124,38 @@ void TaskLoop::Progress(double done, double total, std::string_view message) {
 int TaskLoop::Run() {
   if (!SayHello()) return 0;
   for (;;) {
+    // A pipe task's own frames follow it: it reads them itself (FillInbox).
+    const bool pipe_next = !queue_.empty() && queue_.front().pipe;
+    if (!pipe_next) {
+      // Wait for work when none is queued; else only take what has come,
+      // drops included, before the next task starts.
+      if (int rc = ReadTasks(queue_.empty()); rc >= 0) return rc;
+      if (queue_.empty()) continue;
+    }
+    // What is answered reaches tqd before the next task starts: tqd counts
+    // the first task it has no result of as the running one, and when a
+    // worker dies only that one is lost (the ones behind it are queued
+    // again).
+    if (!Flush()) return 0;
+    const QueuedTask task = std::move(queue_.front());
+    queue_.pop_front();
+    RunOne(proto::TaskAssignment{task.task_id, task.fn, task.args, task.chunk, task.pipe});
+  }
+}
+
+int TaskLoop::ReadTasks(bool block) {
+  if (block && !Flush()) return 0;  // a dead tqd shows up at the read too
+  for (;;) {
+    if (!block) {
+      // The same call tells whether tqd is gone (our result pipe has no
+      // reader): then no task it sent ahead starts, as it can no longer
+      // hear of it.
+      pollfd p[2] = {{task_fd_, POLLIN, 0}, {result_fd_, 0, 0}};
+      const int ready = ::poll(p, 2, 0);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready > 0 && (p[1].revents & POLLERR) != 0) return 0;
+      if (ready <= 0 || (p[0].revents & POLLIN) == 0) break;
+    }
     std::size_t capacity = 0;
     char* space = reader_.Prepare(kReadChunk, &capacity);
     const ssize_t n = ::read(task_fd_, space, capacity);
@@ -134,7 +166,54 @@ int TaskLoop::Run() {
       return 1;
     }
     reader_.Commit(static_cast<std::size_t>(n));
-    if (int rc = RunFrames(); rc >= 0) return rc;
+    // A read that did not fill the space found the pipe empty.
+    if (static_cast<std::size_t>(n) < capacity) break;
+    block = false;
+  }
+  return TakeFrames();
+}
+
+// Moves every complete frame buffered into queue_, acting on drops; stops
+// after a pipe task, whose own frames it reads. Returns an exit code to
+// stop with, or -1 to go on.
+int TaskLoop::TakeFrames() {
+  std::string_view frame;
+  for (;;) {
+    switch (reader_.Pop(&frame)) {
+      case proto::FrameReader::Next::kNeedMore:
+        return -1;
+      case proto::FrameReader::Next::kTooLarge:
+        std::fprintf(stderr,
+                     "tq-worker: task frame of %u bytes is over the limit\n",
+                     reader_.rejected_length());
+        return 3;
+      case proto::FrameReader::Next::kFrame:
+        break;
+    }
+    proto::Result<proto::ToWorkerMessage> message = decoder_.DecodeToWorker(frame);
+    if (!message.ok()) {
+      // tqd and worker disagree on the protocol: nothing sane to answer.
+      std::fprintf(stderr, "tq-worker: bad task frame: %s\n",
+                   message.status().ToString().c_str());
+      return 3;
+    }
+    if (const auto* task = std::get_if<proto::TaskAssignment>(&*message)) {
+      queue_.push_back({task->task_id, std::string(task->fn), std::string(task->args),
+                        task->chunk, task->pipe});
+      if (task->pipe) return -1;
+    } else if (const auto* drop = std::get_if<proto::TaskDrop>(&*message)) {
+      // Not queued: it has started (or ended), and its result tells tqd so.
+      const auto it = std::find_if(queue_.begin(), queue_.end(), [&](const QueuedTask& t) {
+        return t.task_id == drop->task_id;
+      });
+      if (it != queue_.end()) {
+        queue_.erase(it);
+        const std::size_t start = proto::BeginFrame(out_);
+        proto::Encode(proto::TaskDropped{drop->task_id}, out_);
+        proto::EndFrame(out_, start);
+      }
+    }
+    // Pipe frames between tasks are for one that has ended: dropped.
   }
 }
 
@@ -241,41 +320,13 @@ bool TaskLoop::SayHello() {
   const std::vector<std::string> names = registry_.names();
   proto::WorkerHello hello;
   hello.pid = static_cast<std::uint32_t>(::getpid());
+  hello.prefetch = true;
   hello.functions.assign(names.begin(), names.end());
   for (const std::string& name : names) hello.origins.push_back(registry_.origin(name));
   const std::size_t start = proto::BeginFrame(out_);
   proto::Encode(hello, out_);
   proto::EndFrame(out_, start);
   return Flush();
-}
-
-// Runs every complete frame buffered; results are written once no
-// further frame is waiting, so a burst costs one write. Returns an exit
-// code to stop with, or -1 to keep reading.
-int TaskLoop::RunFrames() {
-  std::string_view frame;
-  for (;;) {
-    switch (reader_.Pop(&frame)) {
-      case proto::FrameReader::Next::kNeedMore:
-        return Flush() ? -1 : 0;
-      case proto::FrameReader::Next::kTooLarge:
-        std::fprintf(stderr,
-                     "tq-worker: task frame of %u bytes is over the limit\n",
-                     reader_.rejected_length());
-        return 3;
-      case proto::FrameReader::Next::kFrame:
-        break;
-    }
-    proto::Result<proto::ToWorkerMessage> message = decoder_.DecodeToWorker(frame);
-    if (!message.ok()) {
-      // tqd and worker disagree on the protocol: nothing sane to answer.
-      std::fprintf(stderr, "tq-worker: bad task frame: %s\n",
-                   message.status().ToString().c_str());
-      return 3;
-    }
-    // Pipe frames between tasks are for one that has ended: dropped.
-    if (const auto* task = std::get_if<proto::TaskAssignment>(&*message)) RunOne(*task);
-  }
 }
 
 void TaskLoop::RunOne(const proto::TaskAssignment& task) {
@@ -298,6 +349,7 @@ void TaskLoop::RunOne(const proto::TaskAssignment& task) {
     type = "tq.UnknownFunction";
     message = "this worker has no function '" + std::string(task.fn) + "'";
   } else {
+    const auto began = std::chrono::steady_clock::now();
     try {
       if (task.chunk) {
         RunChunk(*fn, task.args);
@@ -309,6 +361,11 @@ void TaskLoop::RunOne(const proto::TaskAssignment& task) {
     } catch (...) {
       DescribeCurrentException(&type, &message);
     }
+    // tqd's estimate of what the function costs (what it may send ahead).
+    const auto ran = std::chrono::steady_clock::now() - began;
+    result.run_ns = std::max<std::uint64_t>(
+        1, static_cast<std::uint64_t>(
+               std::chrono::duration_cast<std::chrono::nanoseconds>(ran).count()));
   }
   std::scoped_lock lock(out_mu_, read_mu_);
   current_task_ = 0;

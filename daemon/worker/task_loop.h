@@ -2,13 +2,20 @@
 // set-up around it (flags, signals, limits, plugins: Main in runtime.cc),
 // so that it can be driven through pipes in a test.
 //
-// Run() writes a hello frame (our pid and the registry's names) to
-// `result_fd`, then reads length-prefixed task frames from `task_fd` and
-// runs each with the registry's function: one result frame per task, in
-// order, written once no further frame is waiting (a burst costs one
-// write), and progress frames for the running task (proto/PROTOCOL.md,
-// "Worker pipes"). A task that throws fails with the exception's type and
-// message; texts are made valid UTF-8 and cut to the protocol's limit.
+// Run() writes a hello frame (our pid, the registry's names, and that we
+// take prefetched tasks) to `result_fd`, then reads length-prefixed task
+// frames from `task_fd` and runs each with the registry's function: one
+// result frame per task, in order, and progress frames for the running
+// task (proto/PROTOCOL.md, "Worker pipes"). A task that throws fails with
+// the exception's type and message; texts are made valid UTF-8 and cut to
+// the protocol's limit.
+//
+// Prefetch: tqd may send tasks ahead of the running one. They wait in a
+// local queue; before each start the loop takes whatever tqd has written
+// since (without blocking), so that a `drop` of a queued task is answered
+// `dropped` and the task never runs, and writes the results so far, so that
+// tqd knows which task runs. Once tqd is gone (the result pipe has no
+// reader), no queued task starts.
 //
 // Blocking and single-threaded: tasks run on the thread that calls Run().
 // The descriptors are not owned and must outlive the loop; so must the
@@ -16,10 +23,11 @@
 // that tq::progress() reaches it.
 //
 // Pipes: while a task runs, the only frames tqd sends are pipe frames for
-// it (a task goes only to an idle worker), so the running task's recv()
-// reads task_fd itself, on the task's thread, instead of a reader thread
-// that would hand every task frame across threads too. The frame being
-// run views the loop's reader's buffer, so bytes read during the task go
+// it (a pipe task goes only to an idle worker and is never prefetched, nor
+// is anything behind it), so the running task's recv() reads task_fd
+// itself, on the task's thread, instead of a reader thread that would hand
+// every task frame across threads too. Bytes already in the loop's reader
+// behind the task's frame are read first; bytes read during the task go
 // to a second reader, which takes over once the task is done; pipe frames
 // left unread then, or for a task that has ended, are dropped. The task's
 // threads may send and receive at once (a mutex for each side).
@@ -66,8 +74,20 @@ class TaskLoop final : public Host {
   void PipeClose() override;
 
  private:
+  // A task frame, copied out of the reader's buffer to wait its turn.
+  struct QueuedTask {
+    std::uint64_t task_id = 0;
+    std::string fn;
+    std::string args;
+    bool chunk = false;
+    bool pipe = false;
+  };
+
   bool SayHello();
-  int RunFrames();
+  // Reads task_fd (waiting for data if `block`, else only what is there)
+  // and TakeFrames(). An exit code to stop with, or -1.
+  int ReadTasks(bool block);
+  int TakeFrames();
   void RunOne(const proto::TaskAssignment& task);
   void RunChunk(const RawTask& fn, std::string_view args);
   bool Flush();
@@ -83,6 +103,7 @@ class TaskLoop final : public Host {
   const int result_fd_;
   proto::FrameReader reader_;
   proto::Decoder decoder_;
+  std::deque<QueuedTask> queue_;  // received, not started
   proto::Buffer out_;
   std::string value_;               // reused across tasks
   std::uint64_t current_task_ = 0;  // 0 between tasks

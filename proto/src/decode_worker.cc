@@ -46,6 +46,7 @@ Result<WorkerMessage> DecodeHello(Fields& f, const Limits&) {
       m.origins.push_back(View(o));
     }
   }
+  TQ_RETURN_IF_ERROR(f.Bool("prefetch", &m.prefetch));
   return WorkerMessage{std::move(m)};
 }
 
@@ -55,8 +56,21 @@ bool WorkerMayReport(TaskState s) { return s == TaskState::kDone || s == TaskSta
 Result<WorkerMessage> DecodeWorkerResult(Fields& f, const Limits& limits) {
   WorkerResult m;
   TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  TQ_RETURN_IF_ERROR(f.OptUint("ns", &m.run_ns));
   TQ_RETURN_IF_ERROR(ReadOutcome(f, limits, WorkerMayReport, &m.state, &m.value, &m.error));
   return WorkerMessage{m};
+}
+
+Result<WorkerMessage> DecodeDropped(Fields& f, const Limits&) {
+  TaskDropped m;
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  return WorkerMessage{m};
+}
+
+Result<ToWorkerMessage> DecodeDrop(Fields& f, const Limits&) {
+  TaskDrop m;
+  TQ_RETURN_IF_ERROR(f.Uint("task", &m.task_id));
+  return ToWorkerMessage{m};
 }
 
 Result<WorkerMessage> DecodeWorkerProgress(Fields& f, const Limits&) {
@@ -96,6 +110,7 @@ constexpr KindRow<WorkerMessage> kFromWorker[] = {
     {"progress", DecodeWorkerProgress},
     {"pipe", DecodePipeFrame<WorkerMessage, false>},
     {"pipe_close", DecodePipeFrame<WorkerMessage, true>},
+    {"dropped", DecodeDropped},
 };
 
 constexpr KindRow<TaskAssignment> kTaskOnly[] = {
@@ -106,6 +121,7 @@ constexpr KindRow<ToWorkerMessage> kToWorker[] = {
     {"task", DecodeAssignmentMessage},
     {"pipe", DecodePipeFrame<ToWorkerMessage, false>},
     {"pipe_close", DecodePipeFrame<ToWorkerMessage, true>},
+    {"drop", DecodeDrop},
 };
 
 }  // namespace

@@ -358,6 +358,7 @@ void Encode(const WorkerHello& m, Buffer& out) {
     ArrayWriter origins = w.Array("origins");
     for (std::string_view origin : m.origins) origins.Str(origin);
   }
+  if (m.prefetch) w.True("prefetch");
 }
 
 void Encode(const TaskAssignment& m, Buffer& out) {
@@ -372,7 +373,18 @@ void Encode(const TaskAssignment& m, Buffer& out) {
 void Encode(const WorkerResult& m, Buffer& out) {
   MessageWriter w(out, "result");
   w.Uint("task", m.task_id);
+  if (m.run_ns != 0) w.Uint("ns", m.run_ns);
   WriteOutcome(w, m.state, m.value, m.error);
+}
+
+void Encode(const TaskDrop& m, Buffer& out) {
+  MessageWriter w(out, "drop");
+  w.Uint("task", m.task_id);
+}
+
+void Encode(const TaskDropped& m, Buffer& out) {
+  MessageWriter w(out, "dropped");
+  w.Uint("task", m.task_id);
 }
 
 }  // namespace tq::proto

@@ -47,7 +47,12 @@ void FakeWorker::Hello(const std::vector<std::string>& functions) {
   proto::WorkerHello hello;
   hello.pid = static_cast<std::uint32_t>(pid);
   for (const std::string& f : functions) hello.functions.push_back(f);
+  hello.prefetch = prefetch;
   WriteFrame(*this, hello);
+}
+
+void FakeWorker::Dropped(std::uint64_t task_id) {
+  WriteFrame(*this, proto::TaskDropped{task_id});
 }
 
 void FakeWorker::Result(std::uint64_t task_id, std::string_view value) {
@@ -86,15 +91,23 @@ std::optional<std::uint64_t> FakeWorker::ReadTask() {
     if (n <= 0) break;
     pending_.append(buf, static_cast<std::size_t>(n));
   }
-  proto::FrameReader reader(proto::Limits{}.max_message_bytes);
-  reader.Append(pending_);
-  std::string_view frame;
-  if (reader.Pop(&frame) != proto::FrameReader::Next::kFrame) return std::nullopt;
-  proto::Decoder decoder;
-  auto task = decoder.DecodeTask(frame);
-  pending_.erase(0, proto::kFrameHeaderBytes + frame.size());
-  if (!task.ok()) return std::nullopt;
-  return task->task_id;
+  for (;;) {
+    proto::FrameReader reader(proto::Limits{}.max_message_bytes);
+    reader.Append(pending_);
+    std::string_view frame;
+    if (reader.Pop(&frame) != proto::FrameReader::Next::kFrame) return std::nullopt;
+    proto::Decoder decoder;
+    auto m = decoder.DecodeToWorker(frame);
+    pending_.erase(0, proto::kFrameHeaderBytes + frame.size());
+    if (!m.ok()) return std::nullopt;
+    if (const auto* drop = std::get_if<proto::TaskDrop>(&*m)) {
+      drops.push_back(drop->task_id);
+      continue;
+    }
+    const auto* task = std::get_if<proto::TaskAssignment>(&*m);
+    if (task == nullptr) return std::nullopt;
+    return task->task_id;
+  }
 }
 
 bool FakeWorker::InputClosed() {

@@ -29,14 +29,18 @@ struct FakeWorker {
   bool dies_on_term = true;  // SIGTERM ends it (false: it ignores SIGTERM)
   base::Fd tasks;    // the worker's end of its task pipe (fd 3)
   base::Fd results;  // the worker's end of its result pipe (fd 4)
+  bool prefetch = false;  // its hello says it takes tasks sent ahead
+  std::vector<std::uint64_t> drops;  // drop frames ReadTask came across
 
   // Frames the worker would write.
   void Hello(const std::vector<std::string>& functions = {"f"});
   void Result(std::uint64_t task_id, std::string_view value = "\xc0");
   void Fail(std::uint64_t task_id, std::string_view type, std::string_view message);
   void Progress(std::uint64_t task_id, double done, double total);
+  void Dropped(std::uint64_t task_id);
   void WriteRaw(std::string_view bytes);
   // The next task frame the pool sent, if any (non-blocking): its id.
+  // Drop frames on the way go to `drops`.
   std::optional<std::uint64_t> ReadTask();
   // True once the pool has closed its end of the task pipe (EOF).
   bool InputClosed();

@@ -49,6 +49,15 @@ class RecordingListener final : public WorkerPool::Listener {
                       base::Duration, std::string stack) override {
     events.push_back({"timed_out", task_id, pid, std::move(stack)});
   }
+  void OnPrefetchedStarted(const Worker& w, std::uint64_t task_id) override {
+    events.push_back({"started", task_id, w.pid(), {}});
+  }
+  void OnTaskReturned(std::uint64_t task_id) override {
+    events.push_back({"returned", task_id, 0, {}});
+  }
+  void OnTaskDropped(std::uint64_t task_id) override {
+    events.push_back({"dropped", task_id, 0, {}});
+  }
   void OnWorkerRestarted(proto::RestartCause cause) override {
     events.push_back({"restart", 0, 0, std::string(proto::RestartCauseName(cause))});
   }
@@ -139,6 +148,36 @@ class WorkerPoolTest : public ::testing::Test {
       if (w->pid == pid) return w;
     }
     return nullptr;
+  }
+
+  // One worker that takes prefetch, greeted, running task 1 expected to
+  // take `expected`.
+  std::shared_ptr<FakeWorker> StartPrefetching(PoolSettings settings = Settings(),
+                                               base::Duration expected = 100us) {
+    Start(1, std::move(settings));
+    spawner_.last()->prefetch = true;
+    GreetAll();
+    pool_->Dispatch(0, proto::TaskAssignment{1, "f", "", false}, 0ms, expected);
+    auto w = spawner_.last();
+    EXPECT_EQ(w->ReadTask(), 1u);
+    return w;
+  }
+
+  // Sends `task_id` ahead, as the supervisor does once FindPrefetchSlot
+  // has a slot.
+  void SendAhead(std::uint64_t task_id, base::Duration expected = 100us) {
+    const std::optional<int> slot = pool_->FindPrefetchSlot(expected, 8);
+    ASSERT_TRUE(slot.has_value()) << "task " << task_id;
+    pool_->Prefetch(*slot, proto::TaskAssignment{task_id, "f", "", false}, expected);
+  }
+
+  // The events, as "what id", in order.
+  std::vector<std::string> Trace() const {
+    std::vector<std::string> out;
+    for (const Event& e : listener_.events) {
+      if (e.what != "ready") out.push_back(e.what + " " + std::to_string(e.task_id));
+    }
+    return out;
   }
 
   std::vector<std::string> States() {
@@ -636,6 +675,170 @@ TEST_F(WorkerPoolTest, ACrashDuringShutdownIsReportedButNotReplaced) {
   EXPECT_TRUE(pool.AllExited());
   EXPECT_EQ(spawner_.spawned.size(), 1u);
   EXPECT_EQ(listener_.Restarts(), std::vector<std::string>{"signal"});  // not retired
+}
+
+}  // namespace
+}  // namespace tq::daemon
+
+namespace tq::daemon {
+namespace {
+
+// ---- prefetch ---------------------------------------------------------------
+
+using Events = std::vector<std::string>;
+
+TEST_F(WorkerPoolTest, WithHistoryWithinTheBudgetABusyWorkerTakesTasksAheadAndEachResultStartsTheNext) {
+  auto w = StartPrefetching();
+  EXPECT_FALSE(pool_->FindIdle().has_value());
+  SendAhead(2);
+  SendAhead(3);
+  EXPECT_EQ(pool_->prefetched(), 2u);
+  // All three are in the worker's pipe, in order.
+  EXPECT_EQ(w->ReadTask(), 2u);
+  EXPECT_EQ(w->ReadTask(), 3u);
+  w->Result(1);
+  Poll();
+  EXPECT_EQ(Trace(), (Events{"result 1", "started 2"}));
+  pool_->ForEachWorker([](const WorkerView& v) { EXPECT_EQ(v.task_id, 2u); });
+  w->Result(2);
+  w->Result(3);
+  Poll();
+  EXPECT_EQ(Trace(), (Events{"result 1", "started 2", "result 2", "started 3", "result 3"}));
+  EXPECT_EQ(pool_->prefetched(), 0u);
+  EXPECT_EQ(States(), Events{"idle"});
+}
+
+TEST_F(WorkerPoolTest, NothingIsSentAheadOfUnknownOrTimedTasksNorPastTheBudgetOrTheDepth) {
+  auto w = StartPrefetching(Settings(), 600us);
+  // The task to send has no history, or would take the worker past 1 ms,
+  // or the depth allows none.
+  EXPECT_FALSE(pool_->FindPrefetchSlot(0us, 8).has_value());
+  EXPECT_FALSE(pool_->FindPrefetchSlot(500us, 8).has_value());
+  EXPECT_FALSE(pool_->FindPrefetchSlot(100us, 0).has_value());
+  EXPECT_TRUE(pool_->FindPrefetchSlot(400us, 8).has_value());
+  w->Result(1);
+  Poll();
+  // Behind a task without history, or with a deadline: nothing.
+  pool_->Dispatch(0, proto::TaskAssignment{2, "f", "", false}, 0ms, 0us);
+  EXPECT_FALSE(pool_->FindPrefetchSlot(100us, 8).has_value());
+  w->Result(2);
+  Poll();
+  pool_->Dispatch(0, proto::TaskAssignment{3, "f", "", false}, 5000ms, 100us);
+  EXPECT_FALSE(pool_->FindPrefetchSlot(100us, 8).has_value());
+}
+
+TEST_F(WorkerPoolTest, AWorkerThatDoesNotSayItTakesPrefetchIsSentNothingAhead) {
+  WorkerPool& pool = Start(1);
+  GreetAll();  // a hello without `prefetch`
+  pool.Dispatch(0, proto::TaskAssignment{1, "f", "", false}, 0ms, 100us);
+  EXPECT_FALSE(pool.FindPrefetchSlot(100us, 8).has_value());
+}
+
+TEST_F(WorkerPoolTest, AWorkerThatDiesReturnsWhatWasSentAheadAndLosesOnlyItsRunningTask) {
+  auto w = StartPrefetching();
+  SendAhead(2);
+  SendAhead(3);
+  // It answered 1 and died running 2: 3 never started.
+  w->Result(1);
+  w->Kill(SIGKILL);
+  pool_->ReapExited();
+  EXPECT_EQ(Trace(), (Events{"result 1", "started 2", "lost 2", "returned 3", "restart 0"}));
+}
+
+TEST_F(WorkerPoolTest, AStoppedWorkerReturnsWhatWasSentAheadOnceReaped) {
+  auto w = StartPrefetching();
+  SendAhead(2);
+  EXPECT_TRUE(pool_->StopTask(1));
+  EXPECT_EQ(w->signals, std::vector<int>{SIGTERM});
+  pool_->ReapExited();
+  EXPECT_EQ(Trace(), (Events{"returned 2", "restart 0"}));
+}
+
+TEST_F(WorkerPoolTest, ADroppedTaskIsReportedWhenTheWorkerSaysItAndTheOnesBehindItRunOn) {
+  auto w = StartPrefetching();
+  SendAhead(2);
+  SendAhead(3);
+  EXPECT_TRUE(pool_->DropPrefetched(2));
+  EXPECT_TRUE(pool_->DropPrefetched(2));  // asked once
+  EXPECT_FALSE(pool_->DropPrefetched(1));  // running: not sent ahead
+  EXPECT_FALSE(pool_->DropPrefetched(99));
+  EXPECT_EQ(w->ReadTask(), 2u);
+  EXPECT_EQ(w->ReadTask(), 3u);
+  EXPECT_EQ(w->ReadTask(), std::nullopt);
+  EXPECT_EQ(w->drops, std::vector<std::uint64_t>{2});
+  // The result of 1 does not tell whether 2 started: only the worker's
+  // answer does.
+  w->Result(1);
+  Poll();
+  EXPECT_EQ(Trace(), (Events{"result 1"}));
+  w->Dropped(2);
+  w->Result(3);
+  Poll();
+  EXPECT_EQ(Trace(), (Events{"result 1", "dropped 2", "started 3", "result 3"}));
+  EXPECT_EQ(States(), Events{"idle"});
+}
+
+TEST_F(WorkerPoolTest, ATaskDroppedTooLateToStopItEndsWithItsResult) {
+  auto w = StartPrefetching();
+  SendAhead(2);
+  EXPECT_TRUE(pool_->DropPrefetched(2));
+  w->Result(1);
+  w->Result(2);  // it had started before the drop reached it
+  Poll();
+  EXPECT_EQ(Trace(), (Events{"result 1", "started 2", "result 2"}));
+}
+
+TEST_F(WorkerPoolTest, AWorkerDyingWithADroppedTaskUndecidedLosesIt) {
+  auto w = StartPrefetching();
+  SendAhead(2);
+  EXPECT_TRUE(pool_->DropPrefetched(2));
+  w->Result(1);
+  w->Kill(SIGKILL);
+  pool_->ReapExited();
+  EXPECT_EQ(Trace(), (Events{"result 1", "lost 2", "restart 0"}));
+}
+
+TEST_F(WorkerPoolTest, ADroppedFrameForATaskNotBeingDroppedExpelsTheWorker) {
+  auto w = StartPrefetching();
+  SendAhead(2);
+  w->Dropped(2);
+  Poll();
+  EXPECT_EQ(w->signals, std::vector<int>{SIGKILL});
+  pool_->ReapExited();
+  ASSERT_EQ(listener_.Of("lost").size(), 1u);
+  EXPECT_EQ(listener_.Of("lost")[0].detail,
+            "protocol: worker 5000001 said it dropped task 2, which it was not asked to "
+            "drop; killed");
+  EXPECT_EQ(listener_.Of("returned").size(), 1u);
+}
+
+TEST_F(WorkerPoolTest, AWorkerDueToBeRecycledTakesNoTaskItWouldNotRun) {
+  PoolSettings s = Settings();
+  s.max_tasks_per_worker = 2;
+  auto w = StartPrefetching(s);
+  SendAhead(2);  // its second and last
+  EXPECT_EQ(w->ReadTask(), 2u);
+  EXPECT_FALSE(pool_->FindPrefetchSlot(100us, 8).has_value());
+  w->Result(1);
+  w->Result(2);
+  Poll();
+  EXPECT_TRUE(w->InputClosed());  // recycled once both ran
+  EXPECT_EQ(Trace(), (Events{"result 1", "started 2", "result 2"}));
+}
+
+TEST_F(WorkerPoolTest, AShrinkingPoolRunsWhatWasSentAheadBeforeRetiringTheWorker) {
+  auto w = StartPrefetching();
+  SendAhead(2);
+  EXPECT_EQ(w->ReadTask(), 2u);
+  pool_->Resize(0);
+  EXPECT_FALSE(pool_->FindPrefetchSlot(100us, 8).has_value());
+  w->Result(1);
+  Poll();
+  EXPECT_FALSE(w->InputClosed());
+  w->Result(2);
+  Poll();
+  EXPECT_TRUE(w->InputClosed());
+  EXPECT_EQ(Trace(), (Events{"result 1", "started 2", "result 2"}));
 }
 
 }  // namespace

@@ -436,10 +436,10 @@ TEST(DecoderTest, NamesEveryKindOfItsDirectionWhenTheKindIsUnknown) {
             "'progress', 'worker_list', 'queue_stats', 'error', 'pong', 'function_list', "
             "'metrics_text', 'job_status', 'reply', 'pipe' or 'pipe_close'");
   EXPECT_EQ(decoder.DecodeFromWorker(frob).status().message(),
-            "unknown message kind 'frob'; expected 'hello', 'result', 'progress', 'pipe' or "
-            "'pipe_close'");
+            "unknown message kind 'frob'; expected 'hello', 'result', 'progress', 'pipe', "
+            "'pipe_close' or 'dropped'");
   EXPECT_EQ(decoder.DecodeToWorker(frob).status().message(),
-            "unknown message kind 'frob'; expected 'task', 'pipe' or 'pipe_close'");
+            "unknown message kind 'frob'; expected 'task', 'pipe', 'pipe_close' or 'drop'");
   EXPECT_EQ(decoder.DecodeTask(frob).status().message(),
             "unknown message kind 'frob'; expected 'task'");
 }

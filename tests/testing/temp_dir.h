@@ -4,8 +4,13 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace tq::testing {
+
+// The lines of the file at `path` (none if it does not exist): what tasks
+// that append to a file, such as `record`, ran.
+std::vector<std::string> Lines(const std::string& path);
 
 class TempDir {
  public:

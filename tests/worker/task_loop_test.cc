@@ -1,7 +1,8 @@
 // TaskLoop through two pipes, as tqd drives it but without tqd: the hello
 // frame, decoding task frames, running registered functions, result and
 // error frames (exception types, clean texts, size limit), chunks,
-// progress framing, and how the loop ends.
+// progress framing, tasks sent ahead (prefetch, drop), and how the loop
+// ends.
 #include "worker/task_loop.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <msgpack.hpp>
 #include <optional>
@@ -21,6 +24,7 @@
 #include "base/fd.h"
 #include "tq/proto/codec.h"
 #include "tq/proto/framing.h"
+#include "testing/wait_for.h"
 #include "tq/worker/task.h"
 
 namespace tq::worker {
@@ -28,10 +32,12 @@ namespace {
 
 // What one frame from the loop said, copied out of the frame.
 struct Frame {
-  enum class Kind { kHello, kResult, kProgress } kind;
+  enum class Kind { kHello, kResult, kProgress, kDropped } kind;
   std::uint32_t pid = 0;               // hello
+  bool prefetch = false;               // hello
   std::vector<std::string> functions;  // hello
-  std::uint64_t task_id = 0;           // result, progress
+  std::uint64_t task_id = 0;           // result, progress, dropped
+  std::uint64_t run_ns = 0;            // result
   bool failed = false;                 // result
   std::string value;                   // result: msgpack bytes
   std::string type, message;           // result when failed; progress text
@@ -69,6 +75,12 @@ class TaskLoopTest : public ::testing::Test {
                   [](std::string s) -> bool { throw std::runtime_error(s); });
     registry_.add("bytes", [](long n) { return std::string(n, 'x'); });
     registry_.add_raw("nothing", [](std::string_view, Output&) {});
+    // Runs until the test lets it go: what is sent behind it waits.
+    registry_.add("hold", [this] {
+      holding_ = true;
+      while (!released_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return true;
+    });
     registry_.add("steps", [](long n) {
       for (long i = 1; i <= n; ++i) {
         tq::progress(static_cast<double>(i), static_cast<double>(n),
@@ -117,6 +129,13 @@ class TaskLoopTest : public ::testing::Test {
                 bool chunk = false) {
     Send(TaskFrame(id, fn, args, chunk));
   }
+  void SendDrop(std::uint64_t id) {
+    proto::Buffer b;
+    const std::size_t start = proto::BeginFrame(b);
+    proto::Encode(proto::TaskDrop{id}, b);
+    proto::EndFrame(b, start);
+    Send(b.view());
+  }
 
   // The next frame the loop wrote; nullopt at EOF or after 20 s.
   std::optional<Frame> Next() {
@@ -138,6 +157,10 @@ class TaskLoopTest : public ::testing::Test {
       f.kind = Frame::Kind::kHello;
       f.pid = h->pid;
       f.functions.assign(h->functions.begin(), h->functions.end());
+      f.prefetch = h->prefetch;
+    } else if (auto* d = std::get_if<proto::TaskDropped>(&*m)) {
+      f.kind = Frame::Kind::kDropped;
+      f.task_id = d->task_id;
     } else if (auto* r = std::get_if<proto::WorkerResult>(&*m)) {
       f.kind = Frame::Kind::kResult;
       f.task_id = r->task_id;
@@ -145,6 +168,7 @@ class TaskLoopTest : public ::testing::Test {
       f.value = r->value;
       f.type = r->error.type;
       f.message = r->error.message;
+      f.run_ns = r->run_ns;
     } else {
       const auto& p = std::get<proto::TaskProgress>(*m);
       f.kind = Frame::Kind::kProgress;
@@ -190,6 +214,8 @@ class TaskLoopTest : public ::testing::Test {
   std::optional<TaskLoop> loop_;
   std::thread thread_;
   int exit_code_ = -1;
+  std::atomic<bool> holding_{false};   // `hold` runs
+  std::atomic<bool> released_{false};  // `hold` returns
   proto::FrameReader reader_{64 << 20};
   proto::Decoder decoder_;
 };
@@ -377,6 +403,58 @@ TEST_F(TaskLoopTest, EndsWithZeroOnceTheResultPipeHasNoReader) {
   results_.read.Close();
   SendTask(1, "square", ArgsOf(3L));
   EXPECT_EQ(Ended(), 0);
+  ::sigaction(SIGPIPE, &old, nullptr);
+}
+
+// ---- tasks sent ahead ----------------------------------------------------------
+
+TEST_F(TaskLoopTest, SaysItTakesTasksSentAheadAndReportsHowLongEachRan) {
+  Start();
+  std::optional<Frame> hello = Next();
+  ASSERT_TRUE(hello);
+  EXPECT_TRUE(hello->prefetch);
+  SendTask(1, "square", ArgsOf(3L));
+  EXPECT_GT(ResultOf(1).run_ns, 0u);
+}
+
+TEST_F(TaskLoopTest, ADropOfATaskNotStartedIsAnsweredDroppedAndTheTaskNeverRuns) {
+  StartPastHello();
+  SendTask(1, "hold", ArgsOf());
+  ASSERT_TRUE(testing::WaitFor([&] { return holding_.load(); }));
+  SendTask(2, "say", ArgsOf(std::string("task 2 ran")));
+  SendTask(3, "square", ArgsOf(4L));
+  SendDrop(2);
+  SendDrop(1);  // started: it goes on, and its result says so
+  released_ = true;
+  // The drop is answered as soon as it is read, maybe before 1 ends.
+  std::vector<std::string> said;
+  for (;;) {
+    std::optional<Frame> f = Next();
+    ASSERT_TRUE(f);
+    said.push_back((f->kind == Frame::Kind::kDropped ? "dropped " : "result ") +
+                   std::to_string(f->task_id));
+    if (f->task_id == 3) {
+      EXPECT_EQ(ValueOf<long>(*f), 16);
+      break;
+    }
+  }
+  std::sort(said.begin(), said.end() - 1);
+  EXPECT_EQ(said, (std::vector<std::string>{"dropped 2", "result 1", "result 3"}));
+}
+
+TEST_F(TaskLoopTest, StartsNoTaskSentAheadOnceTqdIsGone) {
+  struct sigaction ignore = {}, old = {};
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGPIPE, &ignore, &old), 0);
+  std::atomic<int> runs{0};
+  registry_.add("count", [&runs] { return ++runs; });
+  StartPastHello();
+  // One write, so one read takes both: 2 is queued behind 1 when tqd goes.
+  Send(TaskFrame(1, "hold", ArgsOf()) + TaskFrame(2, "count", ArgsOf()));
+  results_.read.Close();
+  released_ = true;
+  EXPECT_EQ(Ended(), 0);
+  EXPECT_EQ(runs, 0);
   ::sigaction(SIGPIPE, &old, nullptr);
 }
 

@@ -37,7 +37,11 @@ void Supervisor::HandleTaskRequest(std::string_view client,
       return;
     case proto::TaskVerb::kCancel:
       if (!proto::IsFinal(task->state) || task->state == TaskState::kBuried) {
-        Cancel(*task, "cancelled by request");
+        if (!Cancel(*task, "cancelled by request")) {
+          // Sent ahead to a worker: answered once the worker has dropped it.
+          drops_[task->id].answer.push_back({std::string(client), m.request_id});
+          return;
+        }
       }
       break;
     case proto::TaskVerb::kKick:
@@ -70,7 +74,17 @@ void Supervisor::HandleUnwait(std::string_view client, const proto::UnwaitReques
   SendStatus(*task, client, m.request_id);
 }
 
-void Supervisor::Cancel(Task& task, const std::string& why) {
+bool Supervisor::Cancel(Task& task, const std::string& why) {
+  if (task.prefetched) {
+    // It waits in a worker's pipe, and the worker may be starting it as we
+    // speak: only its answer tells whether it had (then it is cancelled as
+    // a running task) or never will. Until then it is not answered.
+    PendingDrop& drop = drops_[task.id];
+    if (drop.why.empty()) drop.why = why;
+    (void)pool_.DropPrefetched(task.id);
+    LogTask(spdlog::level::debug, task, "{}; asking its worker to drop it", why);
+    return false;
+  }
   if (task.state == TaskState::kRunning && !task.claimed) {
     // Its worker is stopped and replaced; whatever it would have answered
     // is ignored.
@@ -79,6 +93,7 @@ void Supervisor::Cancel(Task& task, const std::string& why) {
   if (task.state == TaskState::kBuried) tasks_.Revive(task);
   LogTask(spdlog::level::debug, task, "{}", why);
   EndTask(task, TaskState::kCancelled, {}, TaskError{"tq.Cancelled", why, "cancelled"});
+  return true;
 }
 
 void Supervisor::Kick(Task& task) {

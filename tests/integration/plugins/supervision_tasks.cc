@@ -32,6 +32,18 @@ int Count(const std::string& path) {
   return n;
 }
 
+// Appends the line `token` to `path` in one O_APPEND write (whole lines,
+// also from workers writing at once); returns it.
+std::string Append(const std::string& path, const std::string& token) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));
+  const std::string line = token + "\n";
+  const ssize_t n = ::write(fd, line.data(), line.size());
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size())) throw std::runtime_error("short write");
+  return token;
+}
+
 std::vector<std::unique_ptr<char[]>> held;  // hold_mib keeps it here
 
 }  // namespace
@@ -53,17 +65,18 @@ TQ_PLUGIN(registry) {
   });
   registry.add("exit_with", [](int code) -> bool { ::_exit(code); });
   registry.add("count", [](std::string path) { return Count(path); });
-  // Appends the line `token` to `path` in one O_APPEND write (whole lines,
-  // also from workers writing at once) and returns it: a record of each
+  // Appends the line `token` to `path` and returns it: a record of each
   // time a task ran, that outlives tqd.
   registry.add("record", [](std::string path, std::string token) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));
-    const std::string line = token + "\n";
-    const ssize_t n = ::write(fd, line.data(), line.size());
-    ::close(fd);
-    if (n != static_cast<ssize_t>(line.size())) throw std::runtime_error("short write");
-    return token;
+    return Append(path, token);
+  });
+  // As record, once the file `gate` is gone: tasks that wait there, with
+  // a history of being short, keep others sent ahead behind them.
+  registry.add("record_after", [](std::string path, std::string token, std::string gate) {
+    while (std::filesystem::exists(gate)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return Append(path, token);
   });
   registry.add("fail_until", [](std::string path, int n) {
     const int c = Count(path);

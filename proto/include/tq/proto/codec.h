@@ -54,6 +54,8 @@ void Encode(const ObjectReply& m, Buffer& out);
 void Encode(const WorkerHello& m, Buffer& out);
 void Encode(const TaskAssignment& m, Buffer& out);
 void Encode(const WorkerResult& m, Buffer& out);
+void Encode(const TaskDrop& m, Buffer& out);
+void Encode(const TaskDropped& m, Buffer& out);
 
 // Convenience for ERROR replies built from a Status.
 void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out);

@@ -467,6 +467,9 @@ struct WorkerHello {
   // Empty, or one per function: the path of the plugin that registered
   // it, "" for one built into the worker program.
   std::vector<std::string_view> origins;
+  // It takes tasks sent ahead of its running one, and `drop` frames
+  // (PROTOCOL.md §7, prefetch); tqd sends neither to a worker without it.
+  bool prefetch = false;
 };
 
 // tqd -> worker: run this.
@@ -478,8 +481,16 @@ struct TaskAssignment {
   bool pipe = false;   // the task has a pipe: pipe frames may follow
 };
 
-// What tqd sends a worker: a task, or a message on the running task's pipe.
-using ToWorkerMessage = std::variant<TaskAssignment, PipeMessage>;
+// tqd -> worker: do not run `task_id` if it has not started (PROTOCOL.md
+// §7, prefetch). The worker answers TaskDropped, or runs it if it had
+// started already.
+struct TaskDrop {
+  std::uint64_t task_id = 0;
+};
+
+// What tqd sends a worker: a task, a message on the running task's pipe,
+// or a drop of a task sent ahead.
+using ToWorkerMessage = std::variant<TaskAssignment, PipeMessage, TaskDrop>;
 
 // worker -> tqd: how it went. state is kDone or kFailed.
 struct WorkerResult {
@@ -487,8 +498,17 @@ struct WorkerResult {
   TaskState state = TaskState::kDone;
   std::string_view value;
   ErrorInfo error;
+  // How long the function ran, as the worker measured it; 0: not said.
+  std::uint64_t run_ns = 0;
 };
 
-using WorkerMessage = std::variant<WorkerHello, WorkerResult, TaskProgress, PipeMessage>;
+// worker -> tqd: the answer to a TaskDrop of a task it had not started;
+// it never runs it.
+struct TaskDropped {
+  std::uint64_t task_id = 0;
+};
+
+using WorkerMessage =
+    std::variant<WorkerHello, WorkerResult, TaskProgress, PipeMessage, TaskDropped>;
 
 }  // namespace tq::proto

@@ -1,0 +1,173 @@
+// Prefetch (README "Prefetch"): short tasks sent to busy workers ahead of
+// need, with a real tqd, real workers and real ZeroMQ. Tasks of
+// `record_after` wait while a gate file exists, so that what is running,
+// what waits in a worker's pipe and what waits in tqd's queue hold still
+// while the test looks; their history from a warm-up run says they are
+// short. The budget is set far above any run time, so that what is sent
+// ahead does not depend on how fast this machine is; the depth (8 a
+// worker) is what bounds it.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <tq/client.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "testing/temp_dir.h"
+#include "testing/tqd_process.h"
+#include "testing/wait_for.h"
+
+namespace tq {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::LibPath;
+using testing::Lines;
+using testing::TqdOptions;
+using testing::TqdProcess;
+using testing::WaitFor;
+
+// tqd's most tasks sent ahead to one worker (Supervisor::kMaxPrefetch).
+constexpr int kDepth = 8;
+
+std::size_t Count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+class PrefetchTest : public ::testing::Test {
+ protected:
+  void Start(int workers, bool durable = false) {
+    TqdOptions o;
+    o.workers = workers;
+    // TqdProcess runs tqd with --log-level debug, which says each task sent ahead.
+    o.extra_args = {"--plugin", LibPath("libtq_supervision_tasks.so"), "--prefetch-budget",
+                    "1h", durable ? "--durable" : "--no-durable"};
+    tqd_ = std::make_unique<TqdProcess>(o);
+    client_ = std::make_unique<Client>(tqd_->endpoint());
+    // Each worker learns nothing, tqd learns the function is short.
+    for (int i = 0; i < 3; ++i) {
+      client_->apply<std::string>("record_after", warm_, "warm", gate_);
+    }
+  }
+
+  AsyncResult<std::string> Submit(const std::string& token, int priority = 0) {
+    SubmitOptions o;
+    o.priority = priority;
+    return client_->apply_async<std::string>(o, "record_after", record_, token, gate_);
+  }
+
+  void CloseGate() { std::ofstream(gate_) << "closed"; }
+  // With the gate closed, t0..t5 to the one worker: t0 runs (held), the
+  // others are sent ahead to it.
+  std::vector<AsyncResult<std::string>> HoldSix() {
+    CloseGate();
+    std::vector<AsyncResult<std::string>> sent;
+    for (int i = 0; i < 6; ++i) sent.push_back(Submit("t" + std::to_string(i)));
+    EXPECT_TRUE(WaitFor([&] { return SentAhead() == 5; }));
+    return sent;
+  }
+  void OpenGate() { std::filesystem::remove(gate_); }
+  // Tasks tqd has sent ahead so far (its debug log says each).
+  std::size_t SentAhead() const { return Count(tqd_->Log(), "sent ahead to worker"); }
+
+  std::unique_ptr<TqdProcess> tqd_;
+  std::unique_ptr<Client> client_;
+  testing::TempDir dir_;
+  std::string record_ = dir_.File("record");  // what the tasks ran, in order
+  std::string warm_ = dir_.File("warm");
+  std::string gate_ = dir_.File("gate");
+};
+
+TEST_F(PrefetchTest, ManyShortTasksAreSentAheadAndEachRunsOnceWithItsOwnResult) {
+  for (const bool durable : {false, true}) {
+    SCOPED_TRACE(durable ? "durable" : "not durable");
+    Start(2, durable);
+    std::filesystem::remove(record_);
+    std::vector<AsyncResult<std::string>> sent;
+    constexpr int kTasks = 2000;
+    for (int i = 0; i < kTasks; ++i) sent.push_back(Submit("t" + std::to_string(i)));
+    for (int i = 0; i < kTasks; ++i) {
+      EXPECT_EQ(sent[static_cast<std::size_t>(i)].get(), "t" + std::to_string(i));
+    }
+    std::map<std::string, int> ran;
+    for (const std::string& token : Lines(record_)) ++ran[token];
+    EXPECT_EQ(ran.size(), static_cast<std::size_t>(kTasks));
+    for (const auto& [token, n] : ran) EXPECT_EQ(n, 1) << token;
+    EXPECT_GT(SentAhead(), 0u) << "nothing was sent ahead";
+    client_.reset();
+    tqd_.reset();
+  }
+}
+
+TEST_F(PrefetchTest, AHighPriorityTaskRunsBeforeEveryQueuedLowerOneWithWorkSentAheadInFlight) {
+  Start(1);
+  CloseGate();
+  constexpr int kLow = 30;
+  std::vector<AsyncResult<std::string>> low;
+  for (int i = 0; i < kLow; ++i) low.push_back(Submit("low" + std::to_string(i)));
+  for (auto& r : low) ASSERT_NE(r.raw().wait_accepted(), 0u);
+  // low0 runs (held at the gate); low1..low8 wait in the worker's pipe;
+  // the rest in tqd's queue.
+  ASSERT_TRUE(WaitFor([&] { return SentAhead() == kDepth; }));
+  auto high = Submit("high", 10);
+  ASSERT_NE(high.raw().wait_accepted(), 0u);
+  EXPECT_EQ(client_->status(low[1].task_id()).state, TaskState::kQueued);  // sent ahead
+  OpenGate();
+  EXPECT_EQ(high.get(), "high");
+  for (auto& r : low) r.get();
+  // What was in the pipe could not be overtaken; everything queued was.
+  std::vector<std::string> expected;
+  for (int i = 0; i <= kDepth; ++i) expected.push_back("low" + std::to_string(i));
+  expected.push_back("high");
+  for (int i = kDepth + 1; i < kLow; ++i) expected.push_back("low" + std::to_string(i));
+  EXPECT_EQ(Lines(record_), expected);
+}
+
+TEST_F(PrefetchTest, ATaskSentAheadAndCancelledEndsCancelledAndNeverRuns) {
+  Start(1);
+  std::vector<AsyncResult<std::string>> sent = HoldSix();
+  ASSERT_EQ(SentAhead(), 5u);
+  const std::uint64_t victim = sent[3].task_id();
+  EXPECT_EQ(client_->status(victim).state, TaskState::kQueued);
+  // The answer waits for the worker, which is held at the gate.
+  auto cancelled = std::async(std::launch::async, [&] {
+    Client other(tqd_->endpoint());
+    return other.cancel(victim);
+  });
+  ASSERT_TRUE(WaitFor([&] { return tqd_->Log().find("asking its worker to drop it") !=
+                                   std::string::npos; }));
+  OpenGate();
+  const TaskInfo info = cancelled.get();
+  EXPECT_EQ(info.state, TaskState::kCancelled);
+  EXPECT_EQ(info.attempts, 0u);  // as a queued task's cancel
+  EXPECT_EQ(sent[3].raw().outcome().state, TaskState::kCancelled);
+  for (int i : {0, 1, 2, 4, 5}) EXPECT_EQ(sent[static_cast<std::size_t>(i)].get(), "t" + std::to_string(i));
+  EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t0", "t1", "t2", "t4", "t5"}));
+}
+
+TEST_F(PrefetchTest, AKilledWorkerLosesOnlyItsRunningTaskAndWhatWasSentAheadRunsElsewhere) {
+  Start(1);
+  std::vector<AsyncResult<std::string>> sent = HoldSix();
+  ASSERT_EQ(SentAhead(), 5u);
+  const std::vector<pid_t> workers = tqd_->WorkerPids();
+  ASSERT_EQ(workers.size(), 1u);
+  ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
+  // t0 was running: lost. The others go back to the queue, not lost.
+  EXPECT_EQ(sent[0].raw().outcome().state, TaskState::kLost);
+  ASSERT_TRUE(WaitFor([&] { return client_->status(sent[1].task_id()).state == TaskState::kRunning; }));
+  OpenGate();
+  for (int i = 1; i < 6; ++i) {
+    EXPECT_EQ(sent[static_cast<std::size_t>(i)].get(), "t" + std::to_string(i));
+    EXPECT_EQ(client_->status(sent[static_cast<std::size_t>(i)].task_id()).attempts, 1u);
+  }
+  EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t1", "t2", "t3", "t4", "t5"}));
+}
+
+}  // namespace
+}  // namespace tq
