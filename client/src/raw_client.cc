@@ -151,7 +151,8 @@ QueueStats ToQueueStats(const proto::StatsReply& m) {
 bool IsProtocolCode(std::string_view code) {
   return code == "MALFORMED" || code == "BAD_VERSION" ||
          code == "UNKNOWN_KIND" || code == "MISSING_FIELD" ||
-         code == "WRONG_TYPE" || code == "UNKNOWN_FIELD" || code == "INTERNAL";
+         code == "WRONG_TYPE" || code == "UNKNOWN_FIELD" || code == "INTERNAL" ||
+         code == "NOT_BATCHABLE";
 }
 
 }  // namespace
@@ -191,6 +192,8 @@ class RawClient::Impl final : public detail::CallOwner,
     bool waits_for_socket = false;
     // An unwait: the request it stops, dropped from in_flight_ once sent.
     std::uint64_t forgets = 0;
+    // Submit, cancel, unwait: may go out in a batch (PROTOCOL.md §1).
+    bool batchable = false;
   };
 
   std::shared_ptr<CallState> NewCall(
@@ -203,6 +206,9 @@ class RawClient::Impl final : public detail::CallOwner,
   void IoLoop();
   void TakeQueued();
   void SendUnsent(zmq::socket_t& dealer);
+  // How many requests at the front of unsent_ go out as one message: a
+  // run of batchable ones, within the batch limits; at least 1.
+  std::size_t NextBatch() const;
   void Receive(zmq::socket_t& dealer);
   void Dispatch(const proto::DaemonMessage& m);
   void OnMonitorEvent(zmq::socket_t& monitor);
@@ -367,7 +373,9 @@ RawResult RawClient::Impl::Submit(
   m.pipe = options.pipe;
   proto::Buffer frame;
   proto::Encode(m, frame);
-  Enqueue({id, frame.Take(), call, Clock::now()});
+  Outgoing out{id, frame.Take(), call, Clock::now()};
+  out.batchable = true;
+  Enqueue(std::move(out));
   RawResult result(call);
   if (options.group) options.group->Add(result);
   return result;
@@ -423,7 +431,9 @@ std::shared_ptr<CallState> RawClient::Impl::StartTaskRequest(
   const std::uint64_t id = next_request_id_++;
   proto::Buffer frame;
   proto::Encode(proto::TaskRequest{id, verb, task_id}, frame);
-  Enqueue({id, frame.Take(), call, Clock::now()});
+  Outgoing out{id, frame.Take(), call, Clock::now()};
+  out.batchable = verb == proto::TaskVerb::kCancel;
+  Enqueue(std::move(out));
   return call;
 }
 
@@ -485,6 +495,7 @@ void RawClient::Impl::SendUnwait(std::uint64_t task_id, std::uint64_t waiting) {
   proto::Encode(proto::UnwaitRequest{id, task_id, waiting}, frame);
   Outgoing out{id, frame.Take(), call, Clock::now()};
   out.forgets = waiting;
+  out.batchable = true;
   Enqueue(std::move(out));
 }
 
@@ -573,22 +584,46 @@ void RawClient::Impl::TakeQueued() {
   for (Outgoing& o : taken) unsent_.push_back(std::move(o));
 }
 
+std::size_t RawClient::Impl::NextBatch() const {
+  if (!unsent_.front().batchable) return 1;
+  const std::size_t max_bytes = proto::Limits{}.max_message_bytes;
+  std::size_t n = 1, bytes = unsent_.front().frame.size();
+  while (n < unsent_.size() && n < proto::kMaxBatchRequests && unsent_[n].batchable &&
+         bytes + unsent_[n].frame.size() <= max_bytes) {
+    bytes += unsent_[n].frame.size();
+    ++n;
+  }
+  return n;
+}
+
 void RawClient::Impl::SendUnsent(zmq::socket_t& dealer) {
+  // Whatever is queued goes out now, never held back for more to come: a
+  // lone request as a message of its own, a run of submits (cancels,
+  // unwaits) as one batch, a frame each.
   while (!unsent_.empty()) {
-    Outgoing& o = unsent_.front();
-    zmq::send_result_t sent;
+    const std::size_t n = NextBatch();
     try {
-      sent = dealer.send(zmq::buffer(o.frame), zmq::send_flags::dontwait);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto flags = i + 1 < n ? zmq::send_flags::dontwait | zmq::send_flags::sndmore
+                                     : zmq::send_flags::dontwait;
+        // Only the first frame can find no connection up (ZMQ_IMMEDIATE);
+        // with no high-water mark the rest of the message then follows.
+        if (!dealer.send(zmq::buffer(unsent_[i].frame), flags)) return;
+      }
     } catch (const zmq::error_t& e) {
-      o.call->Complete(Failure(Outcome::Kind::kConnection,
-                               std::string("send: ") + e.what()));
-      unsent_.pop_front();
+      for (std::size_t i = 0; i < n; ++i) {
+        unsent_.front().call->Complete(
+            Failure(Outcome::Kind::kConnection, std::string("send: ") + e.what()));
+        unsent_.pop_front();
+      }
       continue;
     }
-    if (!sent) return;  // no connection up yet
-    in_flight_.emplace(o.request_id, std::move(o.call));
-    if (o.forgets != 0) in_flight_.erase(o.forgets);
-    unsent_.pop_front();
+    for (std::size_t i = 0; i < n; ++i) {
+      Outgoing& o = unsent_.front();
+      in_flight_.emplace(o.request_id, std::move(o.call));
+      if (o.forgets != 0) in_flight_.erase(o.forgets);
+      unsent_.pop_front();
+    }
   }
 }
 
@@ -643,7 +678,8 @@ void RawClient::Impl::Receive(zmq::socket_t& dealer) {
     } catch (const zmq::error_t&) {
       return;
     }
-    if (msg.more()) continue;  // tqd sends single frames; skip the rest
+    // Every frame is a reply of its own: tqd sends one, or a batch of them
+    // (PROTOCOL.md §1) to a client that batches.
     auto decoded = decoder_.DecodeDaemon(msg.to_string_view());
     if (!decoded.ok()) {
       auto it = in_flight_.find(decoder_.last_request_id());

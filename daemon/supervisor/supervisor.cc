@@ -218,6 +218,7 @@ int Supervisor::Run() {
   if (const Status s = journal_->Drain(); !s.ok()) {
     spdlog::error("the task store could not commit at exit: {}", s.message());
   }
+  FlushTurnReplies();
   RetryOutbox();
   if (!outboxes_.empty()) {
     spdlog::warn("exiting with replies undelivered to {} slow clients",
@@ -247,8 +248,9 @@ void Supervisor::BeforeSleep() {
   if (!stopping_ && (scheduler_.size() != 0 || !claimed_.empty())) Dispatch();
   if (start_log_->bytes() >= kStartLogTrimBytes) TrimStartLog();
   // Last: the turn's writes, the ones Dispatch made included, go to disk
-  // together.
+  // together; then the turn's replies leave, a batch per client.
   journal_->Flush();
+  FlushTurnReplies();
 }
 
 void Supervisor::Dispatch() {
@@ -502,6 +504,10 @@ void Supervisor::SendReply(std::string_view client) { SendBytes(client, reply_.v
 void Supervisor::SendBytes(std::string_view client, std::string_view bytes) {
   auto it = outboxes_.find(std::string(client));
   if (it == outboxes_.end()) {
+    if (auto b = batching_clients_.find(std::string(client)); b != batching_clients_.end()) {
+      turn_replies_[*b].Add(bytes);  // sent with the rest of this turn's
+      return;
+    }
     switch (router_->Send(client, bytes)) {
       case RouterSocket::SendResult::kSent:
         return;
@@ -514,7 +520,10 @@ void Supervisor::SendBytes(std::string_view client, std::string_view bytes) {
     }
   }
   // Behind what is already waiting, to keep this client's order.
-  Outbox& box = it->second;
+  Hold(it->second, bytes);
+}
+
+void Supervisor::Hold(Outbox& box, std::string_view bytes) {
   box.replies.emplace_back(bytes);
   box.bytes += bytes.size();
   while (box.bytes > config_.max_unread_reply_bytes && box.replies.size() > 1) {
@@ -528,6 +537,26 @@ void Supervisor::SendBytes(std::string_view client, std::string_view bytes) {
     box.bytes -= box.replies.front().size();
     box.replies.pop_front();
   }
+}
+
+void Supervisor::FlushTurnReplies() {
+  for (const auto& [client, batch] : turn_replies_) {
+    for (std::size_t first = 0; first < batch.size(); first += proto::kMaxBatchRequests) {
+      const std::size_t count = std::min(proto::kMaxBatchRequests, batch.size() - first);
+      const RouterSocket::SendResult r = router_->SendBatch(client, batch, first, count);
+      if (r == RouterSocket::SendResult::kSent) continue;
+      if (r == RouterSocket::SendResult::kUnreachable) {
+        spdlog::debug("client gone; dropping {} replies", batch.size() - first);
+        break;
+      }
+      // Its queue is full: the rest wait in its outbox, in order, and
+      // leave one by one as it reads.
+      Outbox& box = outboxes_[client];
+      for (std::size_t i = first; i < batch.size(); ++i) Hold(box, batch.at(i));
+      break;
+    }
+  }
+  turn_replies_.clear();
 }
 
 void Supervisor::RetryOutbox() {
