@@ -25,9 +25,11 @@ using proto::ErrorCode;
 using proto::Status;
 using proto::TaskState;
 
-// Most client messages read per loop turn, so workers' results and signals
-// are not starved by a flood of submits.
+// Most client messages, and requests (a batch holds up to 1024), read per
+// loop turn, so workers' results and signals are not starved by a flood of
+// submits, and a turn's replies, sent together, stay a few hundred KiB.
 constexpr int kMaxMessagesPerTurn = 256;
+constexpr std::size_t kMaxRequestsPerTurn = 4096;
 // How often unsent replies to slow clients are retried.
 constexpr auto kOutboxRetry = 10ms;
 // Between SIGTERM and SIGKILL for workers that outlive shutdown_grace.
@@ -452,7 +454,11 @@ void Supervisor::DrainRouter() {
   // Disconnects queued before these messages are acted on first.
   DrainWatch();
   Incoming in;
-  for (int i = 0; i < kMaxMessagesPerTurn && router_->Receive(&in); ++i) {
+  std::size_t requests = 0;
+  for (int i = 0; i < kMaxMessagesPerTurn && requests < kMaxRequestsPerTurn &&
+                  router_->Receive(&in);
+       ++i) {
+    requests += 1 + in.batch.size();
     HandleMessage(in);
   }
 }
