@@ -456,7 +456,7 @@ TaskInfo RawClient::Impl::AskTask(proto::TaskVerb verb, std::uint64_t task_id) {
   std::shared_ptr<CallState> call = StartTaskRequest(verb, task_id);
   RawResult(call).outcome().ThrowIfError();
   std::lock_guard lock(call->mu);
-  return call->status;
+  return call->AnswersOrNone().status;
 }
 
 void RawClient::Impl::CancelCall(const std::shared_ptr<CallState>& call) {
@@ -507,7 +507,7 @@ JobStatus RawClient::Impl::AskJob(const std::string& name) {
   Enqueue({id, frame.Take(), call, Clock::now()});
   RawResult(call).outcome().ThrowIfError();
   std::lock_guard lock(call->mu);
-  return call->job;
+  return call->AnswersOrNone().job;
 }
 
 ServerInfo RawClient::Impl::Ping() {
@@ -522,7 +522,7 @@ ServerInfo RawClient::Impl::Ping() {
     throw ConnectionError("tqd at " + options_.endpoint + " did not answer");
   }
   result.outcome().ThrowIfError();
-  return call->server;
+  return call->AnswersOrNone().server;
 }
 
 // ---- I/O thread ------------------------------------------------------------
@@ -740,7 +740,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           o.value = a.value.value_or(std::string("\xc0", 1));  // nil when none
           {
             std::lock_guard lock(call.mu);
-            call.answer = std::move(a);
+            call.Answers().answer = std::move(a);
           }
           call.Complete(std::move(o));
         } else if constexpr (std::is_same_v<M, proto::TaskProgress>) {
@@ -755,7 +755,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           }
           {
             std::lock_guard lock(call.mu);
-            call.workers = std::move(list);
+            call.Answers().workers = std::move(list);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -767,7 +767,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           }
           {
             std::lock_guard lock(call.mu);
-            call.functions = std::move(list);
+            call.Answers().functions = std::move(list);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -780,7 +780,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           }
           {
             std::lock_guard lock(call.mu);
-            call.job = std::move(job);
+            call.Answers().job = std::move(job);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -789,7 +789,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           QueueStats st = ToQueueStats(msg);
           {
             std::lock_guard lock(call.mu);
-            call.stats = std::move(st);
+            call.Answers().stats = std::move(st);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -797,7 +797,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
         } else if constexpr (std::is_same_v<M, proto::MetricsReply>) {
           {
             std::lock_guard lock(call.mu);
-            call.text.assign(msg.text);
+            call.Answers().text.assign(msg.text);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -823,7 +823,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           }
           {
             std::lock_guard lock(call.mu);
-            call.status = std::move(info);
+            call.Answers().status = std::move(info);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -860,7 +860,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           static_assert(std::is_same_v<M, proto::Pong>);
           {
             std::lock_guard lock(call.mu);
-            call.server = {std::string(msg.server), msg.pid, msg.workers,
+            call.Answers().server = {std::string(msg.server), msg.pid, msg.workers,
                            std::string(msg.instance), msg.started_at_ms};
           }
           Outcome o;
@@ -967,13 +967,13 @@ TaskInfo RawClient::Kick(std::uint64_t task_id) {
 std::vector<WorkerStatus> RawClient::Workers() {
   auto call = impl_->AskList(proto::Listing::kWorkers);
   std::lock_guard lock(call->mu);
-  return call->workers;
+  return call->AnswersOrNone().workers;
 }
 
 QueueStats RawClient::Stats() {
   auto call = impl_->AskList(proto::Listing::kStats);
   std::lock_guard lock(call->mu);
-  return call->stats;
+  return call->AnswersOrNone().stats;
 }
 
 JobStatus RawClient::Job(const std::string& name) {
@@ -983,13 +983,13 @@ JobStatus RawClient::Job(const std::string& name) {
 std::string RawClient::MetricsText() {
   auto call = impl_->AskList(proto::Listing::kMetrics);
   std::lock_guard lock(call->mu);
-  return call->text;
+  return call->AnswersOrNone().text;
 }
 
 std::vector<FunctionInfo> RawClient::Functions() {
   auto call = impl_->AskList(proto::Listing::kFunctions);
   std::lock_guard lock(call->mu);
-  return call->functions;
+  return call->AnswersOrNone().functions;
 }
 
 RawResult RawClient::Object(const ObjectCall& call) { return impl_->Object(call); }
