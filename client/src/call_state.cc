@@ -44,11 +44,21 @@ void CallState::Report(Progress p) {
   for (auto& fn : to_run) r->Post([fn, p] { fn(p); });
 }
 
+CallAnswers& CallState::Answers() {
+  if (!answers) answers = std::make_unique<CallAnswers>();
+  return *answers;
+}
+
+const CallAnswers& CallState::AnswersOrNone() const {
+  static const CallAnswers kNone;
+  return answers ? *answers : kNone;
+}
+
 void CallState::PipeIn(std::string data) {
   {
     std::lock_guard lock(mu);
     if (done || pipe_closed) return;
-    pipe_in.push_back(std::move(data));
+    Answers().pipe_in.push_back(std::move(data));
   }
   cv.notify_all();
 }
@@ -154,24 +164,24 @@ bool RawResult::forget() const {
 
 const ObjectAnswer& RawResult::answer() const {
   wait();
-  return state_->answer;  // immutable once done
+  return state_->AnswersOrNone().answer;  // immutable once done
 }
 
 std::optional<std::string> RawResult::pipe_recv() const {
   std::unique_lock lock(state_->mu);
   state_->cv.wait(lock, [&] {
-    return !state_->pipe_in.empty() || state_->pipe_closed || state_->done;
+    return state_->PipeWaiting() || state_->pipe_closed || state_->done;
   });
-  if (state_->pipe_in.empty()) return std::nullopt;
-  std::string data = std::move(state_->pipe_in.front());
-  state_->pipe_in.pop_front();
+  if (!state_->PipeWaiting()) return std::nullopt;
+  std::string data = std::move(state_->answers->pipe_in.front());
+  state_->answers->pipe_in.pop_front();
   return data;
 }
 
 bool RawResult::pipe_poll(std::chrono::milliseconds timeout) const {
   std::unique_lock lock(state_->mu);
   return state_->cv.wait_for(lock, timeout, [&] {
-    return !state_->pipe_in.empty() || state_->pipe_closed || state_->done;
+    return state_->PipeWaiting() || state_->pipe_closed || state_->done;
   });
 }
 

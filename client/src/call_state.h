@@ -19,6 +19,23 @@
 
 namespace tq::detail {
 
+// What the answers to requests other than a submit carry, and a piped
+// submit's messages. On the heap, made by the first reply that needs it:
+// the calls of a bulk submit, a million at a time, only ever wait for a
+// result, and stay a few hundred bytes each instead of a few KiB.
+struct CallAnswers {
+  ServerInfo server;                    // for pings
+  TaskInfo status;                      // for status, cancel and kick
+  std::vector<WorkerStatus> workers;    // for workers
+  std::vector<FunctionInfo> functions;  // for functions
+  JobStatus job;                        // for job
+  QueueStats stats;                     // for stats
+  ObjectAnswer answer;                  // for object calls
+  std::string text;                     // for metrics
+  // A piped submit's messages from the task, not yet read.
+  std::deque<std::string> pipe_in;
+};
+
 struct CallState {
   // Set at creation, then immutable.
   std::shared_ptr<CompletionQueue> queue;
@@ -34,18 +51,10 @@ struct CallState {
   bool done = false;
   std::uint64_t task_id = 0;
   Outcome outcome;
-  ServerInfo server;  // for pings
-  TaskInfo status;    // for status, cancel and kick
-  std::vector<WorkerStatus> workers;  // for workers
-  std::vector<FunctionInfo> functions;  // for functions
-  JobStatus job;                        // for job
-  QueueStats stats;                   // for stats
-  ObjectAnswer answer;                // for object calls
-  // A piped submit's messages from the task, not yet read, and whether
-  // the task's end has closed (pipe_close, or the call ended).
-  std::deque<std::string> pipe_in;
-  bool pipe_closed = false;
-  std::string text;                   // for metrics
+  // What replies other than a task's result carry; null until one does.
+  // Immutable once done.
+  std::unique_ptr<CallAnswers> answers;
+  bool pipe_closed = false;  // the task's end of a piped submit has closed
   std::optional<Progress> progress;
   std::vector<std::function<void(const Progress&)>> progress_callbacks;
   bool cancel_requested = false;  // before tqd said which task it is
@@ -55,6 +64,13 @@ struct CallState {
 
   // Ends the call with `outcome` unless it already ended; wakes waiters,
   // the completion queue and the callbacks.
+  // `answers`, made if there are none yet; hold mu.
+  CallAnswers& Answers();
+  // `answers`, or an empty set if none came; for a call that is done.
+  const CallAnswers& AnswersOrNone() const;
+  // Whether a piped submit's messages wait to be read; hold mu.
+  bool PipeWaiting() const { return answers && !answers->pipe_in.empty(); }
+
   void Complete(Outcome outcome_in);
   // Records a progress report and hands it to the progress callbacks.
   void Report(Progress p);

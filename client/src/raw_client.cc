@@ -151,7 +151,8 @@ QueueStats ToQueueStats(const proto::StatsReply& m) {
 bool IsProtocolCode(std::string_view code) {
   return code == "MALFORMED" || code == "BAD_VERSION" ||
          code == "UNKNOWN_KIND" || code == "MISSING_FIELD" ||
-         code == "WRONG_TYPE" || code == "UNKNOWN_FIELD" || code == "INTERNAL";
+         code == "WRONG_TYPE" || code == "UNKNOWN_FIELD" || code == "INTERNAL" ||
+         code == "NOT_BATCHABLE";
 }
 
 }  // namespace
@@ -191,6 +192,8 @@ class RawClient::Impl final : public detail::CallOwner,
     bool waits_for_socket = false;
     // An unwait: the request it stops, dropped from in_flight_ once sent.
     std::uint64_t forgets = 0;
+    // Submit, cancel, unwait: may go out in a batch (PROTOCOL.md §1).
+    bool batchable = false;
   };
 
   std::shared_ptr<CallState> NewCall(
@@ -203,6 +206,9 @@ class RawClient::Impl final : public detail::CallOwner,
   void IoLoop();
   void TakeQueued();
   void SendUnsent(zmq::socket_t& dealer);
+  // How many requests at the front of unsent_ go out as one message: a
+  // run of batchable ones, within the batch limits; at least 1.
+  std::size_t NextBatch() const;
   void Receive(zmq::socket_t& dealer);
   void Dispatch(const proto::DaemonMessage& m);
   void OnMonitorEvent(zmq::socket_t& monitor);
@@ -367,7 +373,9 @@ RawResult RawClient::Impl::Submit(
   m.pipe = options.pipe;
   proto::Buffer frame;
   proto::Encode(m, frame);
-  Enqueue({id, frame.Take(), call, Clock::now()});
+  Outgoing out{id, frame.Take(), call, Clock::now()};
+  out.batchable = true;
+  Enqueue(std::move(out));
   RawResult result(call);
   if (options.group) options.group->Add(result);
   return result;
@@ -423,7 +431,9 @@ std::shared_ptr<CallState> RawClient::Impl::StartTaskRequest(
   const std::uint64_t id = next_request_id_++;
   proto::Buffer frame;
   proto::Encode(proto::TaskRequest{id, verb, task_id}, frame);
-  Enqueue({id, frame.Take(), call, Clock::now()});
+  Outgoing out{id, frame.Take(), call, Clock::now()};
+  out.batchable = verb == proto::TaskVerb::kCancel;
+  Enqueue(std::move(out));
   return call;
 }
 
@@ -446,7 +456,7 @@ TaskInfo RawClient::Impl::AskTask(proto::TaskVerb verb, std::uint64_t task_id) {
   std::shared_ptr<CallState> call = StartTaskRequest(verb, task_id);
   RawResult(call).outcome().ThrowIfError();
   std::lock_guard lock(call->mu);
-  return call->status;
+  return call->AnswersOrNone().status;
 }
 
 void RawClient::Impl::CancelCall(const std::shared_ptr<CallState>& call) {
@@ -485,6 +495,7 @@ void RawClient::Impl::SendUnwait(std::uint64_t task_id, std::uint64_t waiting) {
   proto::Encode(proto::UnwaitRequest{id, task_id, waiting}, frame);
   Outgoing out{id, frame.Take(), call, Clock::now()};
   out.forgets = waiting;
+  out.batchable = true;
   Enqueue(std::move(out));
 }
 
@@ -496,7 +507,7 @@ JobStatus RawClient::Impl::AskJob(const std::string& name) {
   Enqueue({id, frame.Take(), call, Clock::now()});
   RawResult(call).outcome().ThrowIfError();
   std::lock_guard lock(call->mu);
-  return call->job;
+  return call->AnswersOrNone().job;
 }
 
 ServerInfo RawClient::Impl::Ping() {
@@ -511,7 +522,7 @@ ServerInfo RawClient::Impl::Ping() {
     throw ConnectionError("tqd at " + options_.endpoint + " did not answer");
   }
   result.outcome().ThrowIfError();
-  return call->server;
+  return call->AnswersOrNone().server;
 }
 
 // ---- I/O thread ------------------------------------------------------------
@@ -573,22 +584,46 @@ void RawClient::Impl::TakeQueued() {
   for (Outgoing& o : taken) unsent_.push_back(std::move(o));
 }
 
+std::size_t RawClient::Impl::NextBatch() const {
+  if (!unsent_.front().batchable) return 1;
+  const std::size_t max_bytes = proto::Limits{}.max_message_bytes;
+  std::size_t n = 1, bytes = unsent_.front().frame.size();
+  while (n < unsent_.size() && n < proto::kMaxBatchRequests && unsent_[n].batchable &&
+         bytes + unsent_[n].frame.size() <= max_bytes) {
+    bytes += unsent_[n].frame.size();
+    ++n;
+  }
+  return n;
+}
+
 void RawClient::Impl::SendUnsent(zmq::socket_t& dealer) {
+  // Whatever is queued goes out now, never held back for more to come: a
+  // lone request as a message of its own, a run of submits (cancels,
+  // unwaits) as one batch, a frame each.
   while (!unsent_.empty()) {
-    Outgoing& o = unsent_.front();
-    zmq::send_result_t sent;
+    const std::size_t n = NextBatch();
     try {
-      sent = dealer.send(zmq::buffer(o.frame), zmq::send_flags::dontwait);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto flags = i + 1 < n ? zmq::send_flags::dontwait | zmq::send_flags::sndmore
+                                     : zmq::send_flags::dontwait;
+        // Only the first frame can find no connection up (ZMQ_IMMEDIATE);
+        // with no high-water mark the rest of the message then follows.
+        if (!dealer.send(zmq::buffer(unsent_[i].frame), flags)) return;
+      }
     } catch (const zmq::error_t& e) {
-      o.call->Complete(Failure(Outcome::Kind::kConnection,
-                               std::string("send: ") + e.what()));
-      unsent_.pop_front();
+      for (std::size_t i = 0; i < n; ++i) {
+        unsent_.front().call->Complete(
+            Failure(Outcome::Kind::kConnection, std::string("send: ") + e.what()));
+        unsent_.pop_front();
+      }
       continue;
     }
-    if (!sent) return;  // no connection up yet
-    in_flight_.emplace(o.request_id, std::move(o.call));
-    if (o.forgets != 0) in_flight_.erase(o.forgets);
-    unsent_.pop_front();
+    for (std::size_t i = 0; i < n; ++i) {
+      Outgoing& o = unsent_.front();
+      in_flight_.emplace(o.request_id, std::move(o.call));
+      if (o.forgets != 0) in_flight_.erase(o.forgets);
+      unsent_.pop_front();
+    }
   }
 }
 
@@ -643,7 +678,8 @@ void RawClient::Impl::Receive(zmq::socket_t& dealer) {
     } catch (const zmq::error_t&) {
       return;
     }
-    if (msg.more()) continue;  // tqd sends single frames; skip the rest
+    // Every frame is a reply of its own: tqd sends one, or a batch of them
+    // (PROTOCOL.md §1) to a client that batches.
     auto decoded = decoder_.DecodeDaemon(msg.to_string_view());
     if (!decoded.ok()) {
       auto it = in_flight_.find(decoder_.last_request_id());
@@ -704,7 +740,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           o.value = a.value.value_or(std::string("\xc0", 1));  // nil when none
           {
             std::lock_guard lock(call.mu);
-            call.answer = std::move(a);
+            call.Answers().answer = std::move(a);
           }
           call.Complete(std::move(o));
         } else if constexpr (std::is_same_v<M, proto::TaskProgress>) {
@@ -719,7 +755,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           }
           {
             std::lock_guard lock(call.mu);
-            call.workers = std::move(list);
+            call.Answers().workers = std::move(list);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -731,7 +767,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           }
           {
             std::lock_guard lock(call.mu);
-            call.functions = std::move(list);
+            call.Answers().functions = std::move(list);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -744,7 +780,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           }
           {
             std::lock_guard lock(call.mu);
-            call.job = std::move(job);
+            call.Answers().job = std::move(job);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -753,7 +789,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           QueueStats st = ToQueueStats(msg);
           {
             std::lock_guard lock(call.mu);
-            call.stats = std::move(st);
+            call.Answers().stats = std::move(st);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -761,7 +797,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
         } else if constexpr (std::is_same_v<M, proto::MetricsReply>) {
           {
             std::lock_guard lock(call.mu);
-            call.text.assign(msg.text);
+            call.Answers().text.assign(msg.text);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -787,7 +823,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           }
           {
             std::lock_guard lock(call.mu);
-            call.status = std::move(info);
+            call.Answers().status = std::move(info);
           }
           Outcome o;
           o.kind = Outcome::Kind::kValue;
@@ -824,7 +860,7 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           static_assert(std::is_same_v<M, proto::Pong>);
           {
             std::lock_guard lock(call.mu);
-            call.server = {std::string(msg.server), msg.pid, msg.workers,
+            call.Answers().server = {std::string(msg.server), msg.pid, msg.workers,
                            std::string(msg.instance), msg.started_at_ms};
           }
           Outcome o;
@@ -931,13 +967,13 @@ TaskInfo RawClient::Kick(std::uint64_t task_id) {
 std::vector<WorkerStatus> RawClient::Workers() {
   auto call = impl_->AskList(proto::Listing::kWorkers);
   std::lock_guard lock(call->mu);
-  return call->workers;
+  return call->AnswersOrNone().workers;
 }
 
 QueueStats RawClient::Stats() {
   auto call = impl_->AskList(proto::Listing::kStats);
   std::lock_guard lock(call->mu);
-  return call->stats;
+  return call->AnswersOrNone().stats;
 }
 
 JobStatus RawClient::Job(const std::string& name) {
@@ -947,13 +983,13 @@ JobStatus RawClient::Job(const std::string& name) {
 std::string RawClient::MetricsText() {
   auto call = impl_->AskList(proto::Listing::kMetrics);
   std::lock_guard lock(call->mu);
-  return call->text;
+  return call->AnswersOrNone().text;
 }
 
 std::vector<FunctionInfo> RawClient::Functions() {
   auto call = impl_->AskList(proto::Listing::kFunctions);
   std::lock_guard lock(call->mu);
-  return call->functions;
+  return call->AnswersOrNone().functions;
 }
 
 RawResult RawClient::Object(const ObjectCall& call) { return impl_->Object(call); }

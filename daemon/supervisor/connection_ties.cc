@@ -21,6 +21,7 @@ void Supervisor::DrainWatch() {
 }
 
 void Supervisor::OnClientGone(const std::string& client) {
+  batching_clients_.erase(client);
   objects_.ClientGone(client, clock_.Now());
   if (auto it = daemon_tasks_.find(client); it != daemon_tasks_.end()) {
     const std::vector<std::uint64_t> ids = std::move(it->second);

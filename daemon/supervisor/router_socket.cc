@@ -71,7 +71,7 @@ proto::Result<RouterSocket> RouterSocket::Bind(zmq::context_t& context,
 bool RouterSocket::Receive(Incoming* in) {
   try {
     if (!socket_.recv(in->identity, zmq::recv_flags::dontwait)) return false;
-    in->extra_frames = false;
+    in->batch.clear();
     in->peer = {};
     if (!in->identity.more()) {
       // ROUTER always prefixes the identity; a lone frame cannot happen.
@@ -82,12 +82,12 @@ bool RouterSocket::Receive(Incoming* in) {
     // The C call: cppzmq's gets() throws when the property is absent.
     const char* peer = zmq_msg_gets(in->payload.handle(), "Peer-Address");
     if (peer != nullptr) in->peer = ParsePeerAddress(peer);
-    zmq::message_t rest;
+    // ZeroMQ delivers a message whole: its other frames are here already.
     bool more = in->payload.more();
     while (more) {
-      (void)socket_.recv(rest, zmq::recv_flags::none);
-      in->extra_frames = true;
-      more = rest.more();
+      zmq::message_t& part = in->batch.emplace_back();
+      (void)socket_.recv(part, zmq::recv_flags::none);
+      more = part.more();
     }
     return true;
   } catch (const zmq::error_t&) {
@@ -108,6 +108,29 @@ RouterSocket::SendResult RouterSocket::Send(std::string_view identity,
     return SendResult::kSent;
   } catch (const zmq::error_t& e) {
     if (e.num() == EHOSTUNREACH) return SendResult::kUnreachable;
+    if (e.num() == EAGAIN) return SendResult::kWouldBlock;
+    return SendResult::kUnreachable;
+  }
+}
+
+RouterSocket::SendResult RouterSocket::SendBatch(std::string_view identity,
+                                                 const ReplyBatch& batch, std::size_t first,
+                                                 std::size_t count) {
+  if (count == 1) return Send(identity, batch.at(first));
+  try {
+    // As in Send: once the identity frame is taken, so is the whole
+    // message (the high-water mark counts messages, not frames).
+    auto sent = socket_.send(zmq::buffer(identity.data(), identity.size()),
+                             zmq::send_flags::sndmore | zmq::send_flags::dontwait);
+    if (!sent) return SendResult::kWouldBlock;
+    for (std::size_t i = first; i < first + count; ++i) {
+      const std::string_view frame = batch.at(i);
+      (void)socket_.send(zmq::buffer(frame.data(), frame.size()),
+                         i + 1 < first + count ? zmq::send_flags::sndmore | zmq::send_flags::dontwait
+                                               : zmq::send_flags::dontwait);
+    }
+    return SendResult::kSent;
+  } catch (const zmq::error_t& e) {
     if (e.num() == EAGAIN) return SendResult::kWouldBlock;
     return SendResult::kUnreachable;
   }

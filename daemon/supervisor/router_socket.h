@@ -8,8 +8,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <zmq.hpp>
 
 #include "peer_credentials.h"
@@ -34,9 +37,26 @@ struct RouterOptions {
 // One client message: the client's routing identity and its frames.
 struct Incoming {
   zmq::message_t identity;
-  zmq::message_t payload;
-  bool extra_frames = false;  // the client sent more than one frame
-  PeerCredentials peer;       // known on ipc:// only
+  zmq::message_t payload;             // the first frame
+  std::vector<zmq::message_t> batch;  // the frames after it: a batch (PROTOCOL.md §1)
+  PeerCredentials peer;               // known on ipc:// only
+};
+
+// Several replies to one client, sent as the frames of one message (a
+// batch, PROTOCOL.md §1): their bytes back to back, and where each ends.
+struct ReplyBatch {
+  std::string bytes;
+  std::vector<std::uint32_t> ends;
+
+  void Add(std::string_view reply) {
+    bytes.append(reply);
+    ends.push_back(static_cast<std::uint32_t>(bytes.size()));
+  }
+  std::size_t size() const { return ends.size(); }
+  std::string_view at(std::size_t i) const {
+    const std::uint32_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
 };
 
 class RouterSocket {
@@ -56,6 +76,10 @@ class RouterSocket {
   // Takes the next message if one is waiting; false when none is.
   bool Receive(Incoming* in);
   SendResult Send(std::string_view identity, std::string_view payload);
+  // Replies [first, first + count) of `batch` as the frames of one
+  // message: all of them or, when the result is not kSent, none.
+  SendResult SendBatch(std::string_view identity, const ReplyBatch& batch, std::size_t first,
+                       std::size_t count);
   // The endpoint actually bound (resolves tcp://127.0.0.1:* to a port).
   std::string LastEndpoint();
   // Lets queued replies drain for up to `linger_ms` when the socket closes.

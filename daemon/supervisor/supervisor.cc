@@ -25,9 +25,11 @@ using proto::ErrorCode;
 using proto::Status;
 using proto::TaskState;
 
-// Most client messages read per loop turn, so workers' results and signals
-// are not starved by a flood of submits.
+// Most client messages, and requests (a batch holds up to 1024), read per
+// loop turn, so workers' results and signals are not starved by a flood of
+// submits, and a turn's replies, sent together, stay a few hundred KiB.
 constexpr int kMaxMessagesPerTurn = 256;
+constexpr std::size_t kMaxRequestsPerTurn = 4096;
 // How often unsent replies to slow clients are retried.
 constexpr auto kOutboxRetry = 10ms;
 // Between SIGTERM and SIGKILL for workers that outlive shutdown_grace.
@@ -219,6 +221,7 @@ int Supervisor::Run() {
   if (const Status s = journal_->Drain(); !s.ok()) {
     spdlog::error("the task store could not commit at exit: {}", s.message());
   }
+  FlushTurnReplies();
   RetryOutbox();
   if (!outboxes_.empty()) {
     spdlog::warn("exiting with replies undelivered to {} slow clients",
@@ -249,8 +252,9 @@ void Supervisor::BeforeSleep() {
   if (!stopping_ && (scheduler_.size() != 0 || !claimed_.empty())) Dispatch();
   if (start_log_->bytes() >= kStartLogTrimBytes) TrimStartLog();
   // Last: the turn's writes, the ones Dispatch made included, go to disk
-  // together.
+  // together; then the turn's replies leave, a batch per client.
   journal_->Flush();
+  FlushTurnReplies();
 }
 
 void Supervisor::Dispatch() {
@@ -502,7 +506,11 @@ void Supervisor::DrainRouter() {
   // Disconnects queued before these messages are acted on first.
   DrainWatch();
   Incoming in;
-  for (int i = 0; i < kMaxMessagesPerTurn && router_->Receive(&in); ++i) {
+  std::size_t requests = 0;
+  for (int i = 0; i < kMaxMessagesPerTurn && requests < kMaxRequestsPerTurn &&
+                  router_->Receive(&in);
+       ++i) {
+    requests += 1 + in.batch.size();
     HandleMessage(in);
   }
 }
@@ -554,6 +562,10 @@ void Supervisor::SendReply(std::string_view client) { SendBytes(client, reply_.v
 void Supervisor::SendBytes(std::string_view client, std::string_view bytes) {
   auto it = outboxes_.find(std::string(client));
   if (it == outboxes_.end()) {
+    if (auto b = batching_clients_.find(std::string(client)); b != batching_clients_.end()) {
+      turn_replies_[*b].Add(bytes);  // sent with the rest of this turn's
+      return;
+    }
     switch (router_->Send(client, bytes)) {
       case RouterSocket::SendResult::kSent:
         return;
@@ -566,7 +578,10 @@ void Supervisor::SendBytes(std::string_view client, std::string_view bytes) {
     }
   }
   // Behind what is already waiting, to keep this client's order.
-  Outbox& box = it->second;
+  Hold(it->second, bytes);
+}
+
+void Supervisor::Hold(Outbox& box, std::string_view bytes) {
   box.replies.emplace_back(bytes);
   box.bytes += bytes.size();
   while (box.bytes > config_.max_unread_reply_bytes && box.replies.size() > 1) {
@@ -580,6 +595,26 @@ void Supervisor::SendBytes(std::string_view client, std::string_view bytes) {
     box.bytes -= box.replies.front().size();
     box.replies.pop_front();
   }
+}
+
+void Supervisor::FlushTurnReplies() {
+  for (const auto& [client, batch] : turn_replies_) {
+    for (std::size_t first = 0; first < batch.size(); first += proto::kMaxBatchRequests) {
+      const std::size_t count = std::min(proto::kMaxBatchRequests, batch.size() - first);
+      const RouterSocket::SendResult r = router_->SendBatch(client, batch, first, count);
+      if (r == RouterSocket::SendResult::kSent) continue;
+      if (r == RouterSocket::SendResult::kUnreachable) {
+        spdlog::debug("client gone; dropping {} replies", batch.size() - first);
+        break;
+      }
+      // Its queue is full: the rest wait in its outbox, in order, and
+      // leave one by one as it reads.
+      Outbox& box = outboxes_[client];
+      for (std::size_t i = first; i < batch.size(); ++i) Hold(box, batch.at(i));
+      break;
+    }
+  }
+  turn_replies_.clear();
 }
 
 void Supervisor::RetryOutbox() {

@@ -37,6 +37,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <zmq.hpp>
 
 #include "base/clock.h"
@@ -119,7 +120,15 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   void Reload();
 
   // ---- requests (handlers/*.cc)
+  // One client message: a lone request, or a batch (PROTOCOL.md §1) whose
+  // every request is answered on its own, in order.
   void HandleMessage(const Incoming& in);
+  void HandleBatch(std::string_view client, const Incoming& in);
+  // Decodes one request (a lone message, or one frame of a batch) and
+  // hands it to its handler; a bad one gets its error, by its req.
+  void HandleRequest(std::string_view client, std::string_view frame, bool in_batch);
+  // The req of a client message, or the one its decoder could read (0).
+  std::uint64_t RequestIdOf(std::string_view frame);
   void HandleSubmit(std::string_view client, const proto::SubmitRequest& m);
   void HandlePing(std::string_view client, const proto::PingRequest& m);
   void HandleTaskRequest(std::string_view client, const proto::TaskRequest& m);
@@ -192,10 +201,23 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   void OnCommitted();
   std::uint64_t StoreBytes() const;
 
+  // Replies a client's full queue would not take yet, oldest first.
+  struct Outbox {
+    std::deque<std::string> replies;
+    std::size_t bytes = 0;
+    std::size_t dropped = 0;  // replies dropped since it overflowed; logged once
+  };
+
   // ---- replies (supervisor.cc)
   // Sends what reply_ holds to `client`, queueing it if the client is slow.
   void SendReply(std::string_view client);
   void SendBytes(std::string_view client, std::string_view bytes);
+  // Puts `bytes` behind a slow client's unsent replies, dropping its
+  // oldest past --max-unread-reply-bytes.
+  void Hold(Outbox& box, std::string_view bytes);
+  // Sends the replies this loop turn held for clients that batch, each
+  // client's as one message (end of every turn).
+  void FlushTurnReplies();
   void SendError(std::string_view client, std::uint64_t request_id,
                  const proto::Status& status);
   void RetryOutbox();
@@ -248,13 +270,6 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   PoolSettings MakePoolSettings() const;
   WorkerCommand MakeWorkerCommand() const;
 
-  // Replies a client's full queue would not take yet, oldest first.
-  struct Outbox {
-    std::deque<std::string> replies;
-    std::size_t bytes = 0;
-    std::size_t dropped = 0;  // replies dropped since it overflowed; logged once
-  };
-
   // Declared in construction order; destroyed in reverse: the pool (which
   // kills and waits for any worker still alive: only when tqd exits without
   // draining) and the socket go before the
@@ -291,6 +306,13 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // Unfinished daemon tasks by the connection that submitted them.
   std::unordered_map<std::string, std::vector<std::uint64_t>> daemon_tasks_;
   const Incoming* incoming_ = nullptr;  // the client message being handled
+  // Connections that have sent a batch: their replies of one loop turn go
+  // out together, as a batch; a client that never batches gets every
+  // reply as a lone message. Watched, so forgotten when they disconnect.
+  std::unordered_set<std::string> batching_clients_;
+  // This loop turn's replies to those clients (not slow ones: theirs wait
+  // in their outbox), until FlushTurnReplies.
+  std::unordered_map<std::string, ReplyBatch> turn_replies_;
 
   // Offered by the workers, by name, with the plugin that offers each (""
   // for builtins).

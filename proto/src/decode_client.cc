@@ -141,13 +141,16 @@ struct RequestRow {
   RequestKind kind;
   std::string_view name;
   Result<ClientMessage> (*decode)(Fields& f, const Limits& limits);
+  // May travel in a batch (PROTOCOL.md §1, "Batches"): the requests a
+  // client sends many of at once, which tqd answers without blocking.
+  bool batchable = false;
 };
 
 // In RequestKind order; the order of the UNKNOWN_KIND sentence too.
 constexpr RequestRow kRequests[] = {
-    {RequestKind::kSubmit, "submit", DecodeSubmit},
+    {RequestKind::kSubmit, "submit", DecodeSubmit, true},
     {RequestKind::kPing, "ping", DecodeBareRequest<PingRequest>},
-    {RequestKind::kCancel, "cancel", DecodeTaskRequest<TaskVerb::kCancel>},
+    {RequestKind::kCancel, "cancel", DecodeTaskRequest<TaskVerb::kCancel>, true},
     {RequestKind::kKick, "kick", DecodeTaskRequest<TaskVerb::kKick>},
     {RequestKind::kStatus, "status", DecodeTaskRequest<TaskVerb::kStatus>},
     {RequestKind::kWait, "wait", DecodeTaskRequest<TaskVerb::kWait>},
@@ -155,7 +158,7 @@ constexpr RequestRow kRequests[] = {
     {RequestKind::kStats, "stats", DecodeBareRequest<ListRequest, Listing::kStats>},
     {RequestKind::kFunctions, "functions",
      DecodeBareRequest<ListRequest, Listing::kFunctions>},
-    {RequestKind::kUnwait, "unwait", DecodeUnwait},
+    {RequestKind::kUnwait, "unwait", DecodeUnwait, true},
     {RequestKind::kMetrics, "metrics", DecodeBareRequest<ListRequest, Listing::kMetrics>},
     {RequestKind::kJob, "job", DecodeJob},
     {RequestKind::kDict, "dict", DecodeObject<ObjectType::kDict>},
@@ -211,6 +214,8 @@ static_assert(static_cast<std::size_t>(RequestKind::kEvent) -
 std::string_view RequestKindName(RequestKind kind) {
   return kRequests[static_cast<std::size_t>(kind)].name;
 }
+
+bool IsBatchable(RequestKind kind) { return kRequests[static_cast<std::size_t>(kind)].batchable; }
 
 std::string_view TaskVerbName(TaskVerb verb) { return RequestKindName(KindOfVerb(verb)); }
 

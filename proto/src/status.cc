@@ -12,7 +12,7 @@ struct CodeName {
   std::string_view name;
 };
 
-constexpr std::array<CodeName, 22> kCodeNames{{
+constexpr std::array<CodeName, 23> kCodeNames{{
     {ErrorCode::kOk, "OK"},
     {ErrorCode::kMalformed, "MALFORMED"},
     {ErrorCode::kBadVersion, "BAD_VERSION"},
@@ -33,6 +33,7 @@ constexpr std::array<CodeName, 22> kCodeNames{{
     {ErrorCode::kObjectFull, "OBJECT_FULL"},
     {ErrorCode::kTooManyWaiting, "TOO_MANY_WAITING"},
     {ErrorCode::kPipeFull, "PIPE_FULL"},
+    {ErrorCode::kNotBatchable, "NOT_BATCHABLE"},
     {ErrorCode::kIo, "IO"},
     {ErrorCode::kConfig, "CONFIG"},
 }};

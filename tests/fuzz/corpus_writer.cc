@@ -107,6 +107,15 @@ int main(int argc, char** argv) {
         Encoded(ErrorReply{.request_id = 5, .code = "UNKNOWN_FUNCTION",
                            .message = "no function 'nope'; this tqd offers: crash, echo, fail, sleep"}));
   Write(msg, "error_req0", Encoded(ErrorReply{.request_id = 0, .code = "MALFORMED", .message = "empty frame"}));
+  // Batches (PROTOCOL.md §1) are frames of lone messages: an element
+  // refused for its kind, and the TOO_LARGE of an oversized batch.
+  Write(msg, "error_not_batchable",
+        Encoded(ErrorReply{.request_id = 2, .code = "NOT_BATCHABLE",
+                           .message = "a ping may not be in a batch; send it as a message of its own"}));
+  Write(msg, "error_batch_too_large",
+        Encoded(ErrorReply{.request_id = 9, .code = "TOO_LARGE",
+                           .message = "a batch of 1025 requests and 41000 bytes; the limit is 1024 "
+                                      "requests and 67108864 bytes"}));
   Write(msg, "pong", Encoded(Pong{.request_id = 8, .server = "tqd 0.1.0", .pid = 5495, .workers = 1}));
   // Submit options and the requests and replies about one task.
   Write(msg, "submit_options", Encoded(SubmitRequest{

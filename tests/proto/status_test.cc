@@ -25,7 +25,7 @@ constexpr ErrorCode kWireCodes[] = {
     ErrorCode::kNotFound,        ErrorCode::kWrongState,
     ErrorCode::kRepliesDropped,  ErrorCode::kStoreFailed,
     ErrorCode::kObjectFull,      ErrorCode::kTooManyWaiting,
-    ErrorCode::kPipeFull,
+    ErrorCode::kPipeFull,        ErrorCode::kNotBatchable,
 };
 
 TEST(ErrorCodeTest, ParsesTheNameOfEveryWireCodeBackToTheCode) {

@@ -445,6 +445,12 @@ std::vector<WireCase> Cases() {
                                       "71 05 a4 63 6f 64 65 b0 55 4e 4b 4e 4f 57 4e 5f 46 55 "
                                       "4e 43 54 49 4f 4e a7 6d 65 73 73 61 67 65 b2 6e 6f 20 "
                                       "66 75 6e 63 74 69 6f 6e 20 27 6e 6f 70 65 27"));
+  // A batch's element of a kind that may only travel alone (§1, "Batches").
+  c.push_back(Case("error NOT_BATCHABLE",
+                   ErrorReply{.request_id = 2, .code = "NOT_BATCHABLE", .message = "x"},
+                   R::kClientFromTqd, "85 a1 76 01 a4 6b 69 6e 64 a5 65 72 72 6f 72 a3 72 65 "
+                                      "71 02 a4 63 6f 64 65 ad 4e 4f 54 5f 42 41 54 43 48 41 "
+                                      "42 4c 45 a7 6d 65 73 73 61 67 65 a1 78"));
   c.push_back(Case("error for an unreadable request",
                    ErrorReply{.request_id = 0, .code = "MALFORMED", .message = "empty frame"},
                    R::kClientFromTqd, "85 a1 76 01 a4 6b 69 6e 64 a5 65 72 72 6f 72 a3 72 65 "
@@ -517,6 +523,18 @@ TEST(WireTest, EveryMessageDecodesToOneThatEncodesToTheSameBytes) {
     ASSERT_TRUE(again.ok()) << again.status().ToString();
     EXPECT_EQ(Hex(again.value()), Hex(out.view()));
   }
+}
+
+// A batch (PROTOCOL.md §1) is no new encoding: its frames are lone
+// messages, byte for byte. Which kinds may be among them is fixed.
+TEST(WireTest, OnlySubmitCancelAndUnwaitMayBeBatched) {
+  std::vector<std::string_view> batchable;
+  for (std::size_t k = 0; k < kRequestKinds; ++k) {
+    const auto kind = static_cast<RequestKind>(k);
+    if (IsBatchable(kind)) batchable.push_back(RequestKindName(kind));
+  }
+  EXPECT_EQ(batchable, (std::vector<std::string_view>{"submit", "cancel", "unwait"}));
+  EXPECT_EQ(kMaxBatchRequests, 1024u);
 }
 
 // A tqd from before `tq stats` sent queue_stats with the counts by state

@@ -24,6 +24,10 @@ struct Limits {
   std::size_t max_result_bytes = 48 * kMiB;
 };
 
+// Most requests in one batch (PROTOCOL.md §1, "Batches"): the frames of
+// one ZeroMQ message. Together they may hold at most max_message_bytes.
+inline constexpr std::size_t kMaxBatchRequests = 1024;
+
 // A function name is 1..kMaxFunctionNameBytes bytes of printable ASCII or
 // UTF-8, so it can be echoed in error sentences and logs verbatim.
 inline constexpr std::size_t kMaxFunctionNameBytes = 128;

@@ -254,6 +254,9 @@ enum class RequestKind : std::uint8_t {
 inline constexpr std::size_t kRequestKinds = 20;
 
 std::string_view RequestKindName(RequestKind kind);  // "submit", ...
+// Whether a request of `kind` may be one element of a batch (PROTOCOL.md
+// §1, "Batches"): submit, cancel and unwait.
+bool IsBatchable(RequestKind kind);
 RequestKind KindOf(const ClientMessage& m);
 
 // How far a running task has got, as its function reported it. From a

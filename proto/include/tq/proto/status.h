@@ -59,6 +59,9 @@ enum class ErrorCode : std::uint8_t {
   // wire: the task has not read what its pipe already holds
   // (max_pipe_bytes); retry later.
   kPipeFull,
+  // wire: a batch (PROTOCOL.md §1, "Batches") holds a request of a kind
+  // that may only be sent alone.
+  kNotBatchable,
   // local only: a system call failed.
   kIo,
   // local only: invalid configuration.
