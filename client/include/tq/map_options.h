@@ -42,7 +42,8 @@ struct MapOptions {
 
 namespace detail {
 
-// The chunk size MapOptions gives for n inputs (nullopt: not known).
+// The chunk size MapOptions gives for n inputs (nullopt: not known), or 0
+// when the map sizes each chunk as it goes (ChunkSizer).
 TQ_EXPORT std::size_t ChunkSize(const MapOptions& options,
                                 std::optional<std::size_t> n);
 // The window MapOptions gives with that chunk size (>= chunksize).
