@@ -55,7 +55,9 @@ struct TaskProgressState {
 };
 
 // Its size is most of tqd's memory per queued task (bench: RSS per queued
-// task), hence the views and the pointer below.
+// task), hence the views and the pointers below, and the members in
+// groups of one size (8, 4, then 1 byte), so that none is padded:
+// TaskSizeTest holds it to 232 bytes.
 struct Task {
   std::uint64_t id = 0;
   // fn views tqd's set of function names (which never shrinks); key, the
@@ -71,33 +73,18 @@ struct Task {
   const std::string& args() const { return payload; }
   const std::string& value() const { return payload; }
 
-  // Options from SUBMIT, defaults applied.
-  std::int32_t priority = 0;
+  // Options from SUBMIT, defaults applied (with priority, max_retries,
+  // retry_on and the flags below).
   std::chrono::milliseconds timeout{0};  // 0: none
-  std::uint32_t max_retries = 0;
-  std::uint8_t retry_on = 0;             // proto::RetryOn bits
-  bool chunk = false;                    // args is a chunk of calls (§4.9)
-  // Cancelled when its submitter's connection goes; never durable.
-  bool daemon = false;
-  bool pipe = false;  // has a pipe (Supervisor::pipes_) while it lives
-  // Kept in the store (PROTOCOL.md §4.11). Of a durable task, insert_seq is
-  // the journal batch that wrote it first, and write_seq the latest batch
-  // with a write of it: replies about it wait until write_seq is on disk.
-  bool durable = false;
-  // A durable task taken from the queue whose start is being written
-  // (state kRunning on disk and here, no worker yet): users see it queued.
-  bool claimed = false;
+  std::chrono::milliseconds retry_backoff{1000};
+  // Of a durable task, insert_seq is the journal batch that wrote it
+  // first, and write_seq the latest batch with a write of it: replies
+  // about it wait until write_seq is on disk.
   std::uint64_t insert_seq = 0;
   std::uint64_t write_seq = 0;
-  std::chrono::milliseconds retry_backoff{1000};
 
-  proto::TaskState state = proto::TaskState::kQueued;
-  std::uint32_t attempts = 0;       // runs started
-  std::uint32_t worker_deaths = 0;  // runs that killed their worker
-  pid_t worker_pid = 0;             // current or last worker
   // Who submitted it: the ipc:// client's uid and pid (SO_PEERCRED, via
   // ZeroMQ's Peer-Address); -1 and 0 when unknown (a tcp:// client).
-  pid_t submitter_pid = 0;
   std::int64_t submitter_uid = -1;
   std::int64_t queued_at_ms = 0;    // Unix time
   std::int64_t started_at_ms = 0;
@@ -114,6 +101,25 @@ struct Task {
   // Why it did not end done; also while a retry waits. A pointer: most
   // tasks never fail.
   std::unique_ptr<TaskError> error;
+
+  std::int32_t priority = 0;
+  std::uint32_t max_retries = 0;
+  std::uint32_t attempts = 0;       // runs started
+  std::uint32_t worker_deaths = 0;  // runs that killed their worker
+  pid_t worker_pid = 0;             // current or last worker
+  pid_t submitter_pid = 0;
+
+  proto::TaskState state = proto::TaskState::kQueued;
+  std::uint8_t retry_on = 0;  // proto::RetryOn bits
+  bool chunk = false;         // args is a chunk of calls (§4.9)
+  // Cancelled when its submitter's connection goes; never durable.
+  bool daemon = false;
+  bool pipe = false;  // has a pipe (Supervisor::pipes_) while it lives
+  // Kept in the store (PROTOCOL.md §4.11).
+  bool durable = false;
+  // A durable task taken from the queue whose start is being written
+  // (state kRunning on disk and here, no worker yet): users see it queued.
+  bool claimed = false;
 
   // Bytes this task holds beyond sizeof(Task), for the result store bound.
   std::size_t HeapBytes() const;
