@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "tq/proto/messages.h"
+#include "waiter_list.h"
 
 namespace tq::daemon {
 
@@ -23,13 +24,6 @@ inline std::int64_t WallMs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// A request that gets the task's RESULT when the task ends: the submitter,
-// a duplicate submit with the same key, or a WAIT.
-struct Waiter {
-  std::string client;  // ZeroMQ routing id
-  std::uint64_t request_id = 0;
-};
 
 // An owning copy of proto::ErrorInfo.
 struct TaskError {
@@ -57,7 +51,7 @@ struct TaskProgressState {
 // Its size is most of tqd's memory per queued task (bench: RSS per queued
 // task), hence the views and the pointers below, and the members in
 // groups of one size (8, 4, then 1 byte), so that none is padded:
-// TaskSizeTest holds it to 232 bytes.
+// TaskSizeTest holds it to 256 bytes.
 struct Task {
   std::uint64_t id = 0;
   // fn views tqd's set of function names (which never shrinks); key, the
@@ -95,7 +89,7 @@ struct Task {
   // delay or retry backoff over); while running, when it started.
   base::TimePoint since{};
 
-  std::vector<Waiter> waiters;
+  WaiterList waiters;
   // Allocated on the first report only: most tasks never report progress.
   std::unique_ptr<TaskProgressState> progress;
   // Why it did not end done; also while a retry waits. A pointer: most

@@ -114,7 +114,6 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   if (task.durable) Persist(task);
   for (const Waiter& w : task.waiters) SendResult(task, w);
   task.waiters.clear();
-  task.waiters.shrink_to_fit();
   tasks_.Retain(task, clock_.Now());
 }
 
