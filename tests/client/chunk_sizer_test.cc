@@ -15,6 +15,13 @@ using TimePoint = ChunkSizer::TimePoint;
 constexpr std::size_t kMany = 1'000'000;  // remaining inputs, far from the tail
 const TimePoint kStart{};
 
+// Reports `reports` chunks of `count` inputs, all submitted at kStart,
+// one finishing every `every`.
+void ReportEvery(ChunkSizer& sizer, std::size_t count, std::chrono::nanoseconds every,
+                 int reports) {
+  for (int i = 1; i <= reports; ++i) sizer.Finished(count, kStart, kStart + i * every);
+}
+
 TEST(ChunkSizerTest, SendsOneInputPerChunkAndFewTasksUntilAChunkIsMeasured) {
   ChunkSizer sizer(65536);
   EXPECT_EQ(sizer.Next(kMany), 1u);
@@ -31,13 +38,21 @@ TEST(ChunkSizerTest, TheFirstChunkIsTimedByItsRoundTripAndTheNextGrowsAtMostFour
   EXPECT_EQ(sizer.MaxTasksInFlight(), 8u);  // 4 per worker
 }
 
-TEST(ChunkSizerTest, SizesAChunkToAboutThreeMillisecondsAtThePoolsPace) {
-  ChunkSizer sizer(65536);
-  sizer.SetWorkers(2);
+TEST(ChunkSizerTest, SizesAChunkToAboutThreeMillisecondsAtThePoolsPaceNotItsRoundTrip) {
   // Two workers, each taking 2 ms for a chunk of 10: a report every 1 ms.
-  for (int i = 1; i <= 8; ++i) sizer.Finished(10, kStart, kStart + i * 1ms);
-  EXPECT_EQ(sizer.per_item(), 200us);
-  EXPECT_EQ(sizer.Next(kMany), 15u);
+  ChunkSizer two(65536);
+  two.SetWorkers(2);
+  ReportEvery(two, 10, 1ms, 8);
+  EXPECT_EQ(two.per_item(), 200us);
+  EXPECT_EQ(two.Next(kMany), 15u);
+
+  // Ten chunks of 10 inputs submitted at once to one worker, each taking
+  // 1 ms: the last waited 9 ms before it ran, which is not its work.
+  ChunkSizer one(65536);
+  one.SetWorkers(1);
+  ReportEvery(one, 10, 1ms, 10);
+  EXPECT_EQ(one.per_item(), 100us);
+  EXPECT_EQ(one.Next(kMany), 30u);
 }
 
 TEST(ChunkSizerTest, InputsSlowerThanTheTargetGoOneToAChunk) {
@@ -60,16 +75,6 @@ TEST(ChunkSizerTest, FastInputsGrowToTheLargestChunkOnceTheFixedCostIsSpread) {
     size = sizer.Next(kMany);
   }
   EXPECT_EQ(size, ChunkSizer::kMaxChunk);
-}
-
-TEST(ChunkSizerTest, WaitingInTqdsQueueIsNotCountedAsWork) {
-  ChunkSizer sizer(65536);
-  sizer.SetWorkers(1);
-  // Ten chunks of 10 inputs submitted at once to one worker, each taking
-  // 1 ms: the last waited 9 ms before it ran, which is not its work.
-  for (int i = 1; i <= 10; ++i) sizer.Finished(10, kStart, kStart + i * 1ms);
-  EXPECT_EQ(sizer.per_item(), 100us);
-  EXPECT_EQ(sizer.Next(kMany), 30u);
 }
 
 TEST(ChunkSizerTest, TheLastChunksShrinkSoThatWorkersFinishTogether) {
