@@ -201,8 +201,8 @@ NOTES = """\
 ¹ Pool: multiprocessing.Pool(2).apply; floor: tq-floor, the same process layout
   (client, relay, 2 workers) with raw 8-byte messages; tq: libtq Client::apply.
 ² at most 1000 tasks submitted and not yet collected, oldest collected first.
-³ Pool: pool.map, default chunksize; tq: Client::map, MapOptions window 1000,
-  default (auto) chunksize: 7812 items per task for 1M items.
+³ Pool: pool.map, default chunksize; tq: Client::map with MapOptions' defaults
+  (window 65536 inputs, auto chunks sized from measured times, at most 8192).
 ⁴ (sum of the CPU time the tasks report / workers) / wall; the floor is the ideal.
 ⁵ floor: posix_spawn + waitpid of /bin/true, 2 at a time (tq-spawn-rate): the
   faster median of its two layouts, 2 spawner processes or 1 with 2 children.

@@ -1,6 +1,7 @@
 // CallState, RawResult and CompletionQueue.
 #include "call_state.h"
 
+#include <chrono>
 #include <deque>
 
 namespace tq {
@@ -74,7 +75,11 @@ void CallState::PipeClosed() {
 struct CompletionQueue::Impl {
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<std::size_t> tags;
+  struct Entry {
+    std::size_t tag;
+    std::chrono::steady_clock::time_point pushed_at;
+  };
+  std::deque<Entry> entries;
 };
 
 std::shared_ptr<CompletionQueue::Impl> CompletionQueue::MakeImpl() {
@@ -84,17 +89,18 @@ std::shared_ptr<CompletionQueue::Impl> CompletionQueue::MakeImpl() {
 void CompletionQueue::Push(std::size_t tag) {
   {
     std::lock_guard lock(impl_->mu);
-    impl_->tags.push_back(tag);
+    impl_->entries.push_back({tag, std::chrono::steady_clock::now()});
   }
   impl_->cv.notify_one();
 }
 
-std::size_t CompletionQueue::Pop() {
+std::size_t CompletionQueue::Pop(std::chrono::steady_clock::time_point* pushed_at) {
   std::unique_lock lock(impl_->mu);
-  impl_->cv.wait(lock, [&] { return !impl_->tags.empty(); });
-  const std::size_t tag = impl_->tags.front();
-  impl_->tags.pop_front();
-  return tag;
+  impl_->cv.wait(lock, [&] { return !impl_->entries.empty(); });
+  const Impl::Entry entry = impl_->entries.front();
+  impl_->entries.pop_front();
+  if (pushed_at != nullptr) *pushed_at = entry.pushed_at;
+  return entry.tag;
 }
 
 }  // namespace detail

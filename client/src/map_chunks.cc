@@ -22,20 +22,13 @@ std::size_t ChunkSize(const MapOptions& options, std::optional<std::size_t> n) {
   const std::size_t window = options.window != 0 ? options.window : kChunkedWindow;
   if (options.chunksize != 0) return std::min(options.chunksize, window);
   // A timeout is meant per input: a chunk would stretch it over many.
-  if (options.submit.timeout.count() != 0 || !n) return 1;
-  // Enough chunks to keep every worker busy to the end (a slow last chunk
-  // idles the rest), few enough that the per-task cost is spread thin; and
-  // enough chunks in the window that several run side by side.
-  constexpr std::size_t kChunksPerMap = 128;
-  constexpr std::size_t kChunksPerWindow = 8;
-  constexpr std::size_t kMaxChunk = 8192;  // bench: 2x the items/s of 1024 at 1M
-  return std::clamp<std::size_t>(std::min(*n / kChunksPerMap, window / kChunksPerWindow),
-                                 1, kMaxChunk);
+  if (options.submit.timeout.count() != 0 || !n || *n <= 1) return 1;
+  return 0;  // sized as the map goes, from measured times (ChunkSizer)
 }
 
 std::size_t Window(const MapOptions& options, std::size_t chunksize) {
   if (options.window != 0) return std::max(options.window, chunksize);
-  return chunksize > 1 ? kChunkedWindow : kUnchunkedWindow;
+  return chunksize != 1 ? kChunkedWindow : kUnchunkedWindow;
 }
 
 }  // namespace tq::detail

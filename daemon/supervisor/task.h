@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "tq/proto/messages.h"
+#include "waiter_list.h"
 
 namespace tq::daemon {
 
@@ -23,13 +24,6 @@ inline std::int64_t WallMs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// A request that gets the task's RESULT when the task ends: the submitter,
-// a duplicate submit with the same key, or a WAIT.
-struct Waiter {
-  std::string client;  // ZeroMQ routing id
-  std::uint64_t request_id = 0;
-};
 
 // An owning copy of proto::ErrorInfo.
 struct TaskError {
@@ -55,7 +49,9 @@ struct TaskProgressState {
 };
 
 // Its size is most of tqd's memory per queued task (bench: RSS per queued
-// task), hence the views and the pointer below.
+// task), hence the views and the pointers below, and the members in
+// groups of one size (8, 4, then 1 byte), so that none is padded:
+// TaskSizeTest holds it to 256 bytes.
 struct Task {
   std::uint64_t id = 0;
   // fn views tqd's set of function names (which never shrinks); key, the
@@ -71,36 +67,18 @@ struct Task {
   const std::string& args() const { return payload; }
   const std::string& value() const { return payload; }
 
-  // Options from SUBMIT, defaults applied.
-  std::int32_t priority = 0;
+  // Options from SUBMIT, defaults applied (with priority, max_retries,
+  // retry_on and the flags below).
   std::chrono::milliseconds timeout{0};  // 0: none
-  std::uint32_t max_retries = 0;
-  std::uint8_t retry_on = 0;             // proto::RetryOn bits
-  bool chunk = false;                    // args is a chunk of calls (§4.9)
-  // Cancelled when its submitter's connection goes; never durable.
-  bool daemon = false;
-  bool pipe = false;  // has a pipe (Supervisor::pipes_) while it lives
-  // Kept in the store (PROTOCOL.md §4.11). Of a durable task, insert_seq is
-  // the journal batch that wrote it first, and write_seq the latest batch
-  // with a write of it: replies about it wait until write_seq is on disk.
-  bool durable = false;
-  // A durable task taken from the queue whose start is being written
-  // (state kRunning on disk and here, no worker yet): users see it queued.
-  bool claimed = false;
-  // Sent to a busy worker ahead of need and not known to have started
-  // (state kRunning, not counted as an attempt yet): users see it queued.
-  bool prefetched = false;
+  std::chrono::milliseconds retry_backoff{1000};
+  // Of a durable task, insert_seq is the journal batch that wrote it
+  // first, and write_seq the latest batch with a write of it: replies
+  // about it wait until write_seq is on disk.
   std::uint64_t insert_seq = 0;
   std::uint64_t write_seq = 0;
-  std::chrono::milliseconds retry_backoff{1000};
 
-  proto::TaskState state = proto::TaskState::kQueued;
-  std::uint32_t attempts = 0;       // runs started
-  std::uint32_t worker_deaths = 0;  // runs that killed their worker
-  pid_t worker_pid = 0;             // current or last worker
   // Who submitted it: the ipc:// client's uid and pid (SO_PEERCRED, via
   // ZeroMQ's Peer-Address); -1 and 0 when unknown (a tcp:// client).
-  pid_t submitter_pid = 0;
   std::int64_t submitter_uid = -1;
   std::int64_t queued_at_ms = 0;    // Unix time
   std::int64_t started_at_ms = 0;
@@ -111,12 +89,34 @@ struct Task {
   // delay or retry backoff over); while running, when it started.
   base::TimePoint since{};
 
-  std::vector<Waiter> waiters;
+  WaiterList waiters;
   // Allocated on the first report only: most tasks never report progress.
   std::unique_ptr<TaskProgressState> progress;
   // Why it did not end done; also while a retry waits. A pointer: most
   // tasks never fail.
   std::unique_ptr<TaskError> error;
+
+  std::int32_t priority = 0;
+  std::uint32_t max_retries = 0;
+  std::uint32_t attempts = 0;       // runs started
+  std::uint32_t worker_deaths = 0;  // runs that killed their worker
+  pid_t worker_pid = 0;             // current or last worker
+  pid_t submitter_pid = 0;
+
+  proto::TaskState state = proto::TaskState::kQueued;
+  std::uint8_t retry_on = 0;  // proto::RetryOn bits
+  bool chunk = false;         // args is a chunk of calls (§4.9)
+  // Cancelled when its submitter's connection goes; never durable.
+  bool daemon = false;
+  bool pipe = false;  // has a pipe (Supervisor::pipes_) while it lives
+  // Kept in the store (PROTOCOL.md §4.11).
+  bool durable = false;
+  // A durable task taken from the queue whose start is being written
+  // (state kRunning on disk and here, no worker yet): users see it queued.
+  bool claimed = false;
+  // Sent to a busy worker ahead of need and not known to have started
+  // (state kRunning, not counted as an attempt yet): users see it queued.
+  bool prefetched = false;
 
   // Bytes this task holds beyond sizeof(Task), for the result store bound.
   std::size_t HeapBytes() const;

@@ -117,7 +117,6 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   if (task.durable) Persist(task);
   for (const Waiter& w : task.waiters) SendResult(task, w);
   task.waiters.clear();
-  task.waiters.shrink_to_fit();
   if (!drops_.empty()) AnswerDrop(task);
   tasks_.Retain(task, clock_.Now());
 }

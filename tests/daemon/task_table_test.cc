@@ -16,6 +16,13 @@ Task& End(TaskTable& table, Task& t, base::TimePoint at) {
   return t;
 }
 
+// A queued task's memory is mostly its Task (bench: tq-bench rss): a new
+// member belongs in its size group, or out of line if few tasks need it.
+TEST(TaskSizeTest, ATaskStaysWithinItsUnpaddedSize) {
+  static_assert(sizeof(void*) == 8, "the sizes below are for 64-bit builds");
+  EXPECT_LE(sizeof(Task), 256u);
+}
+
 TEST(TaskTableTest, GivesIncreasingIdsAndFindsByIdAndKey) {
   TaskTable table({});
   Task& a = table.Create();

@@ -267,7 +267,7 @@ TEST_F(ClientApiTest, TheWindowCountsInputsInFlightNotTasks) {
   }
   // A chunk never holds more than the window.
   EXPECT_EQ(detail::ChunkSize({.window = 10, .chunksize = 100}, 1000), 10u);
-  EXPECT_EQ(detail::ChunkSize({.window = 800}, 1000000), 100u);
+  EXPECT_EQ(detail::ChunkSize({.window = 800}, 1000000), 0u);  // auto: <= 800 / 8
 }
 
 TEST_F(ClientApiTest, TheTaskIdIsThereRightAfterApplyAsync) {

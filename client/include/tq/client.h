@@ -51,6 +51,7 @@
 #include <utility>
 #include <vector>
 
+#include "tq/chunk_sizer.h"
 #include "tq/errors.h"
 #include "tq/export.h"
 #include "tq/map_item.h"
@@ -330,7 +331,8 @@ class MapEngine {
         input_count_(InputCount()),
         chunksize_(ChunkSize(options, input_count_)),
         window_(Window(options, chunksize_)),
-        chunked_(chunksize_ > 1),
+        chunked_(chunksize_ != 1),
+        sizer_(window_),
         submit_(std::move(options.submit)),
         queue_(std::make_shared<CompletionQueue>()) {
     submit_.key.clear();  // one key cannot name many tasks
@@ -349,11 +351,13 @@ class MapEngine {
       }
       Fill();
       if (tasks_in_flight_ == 0) return std::nullopt;
-      const std::size_t tag = queue_->Pop();
+      std::chrono::steady_clock::time_point finished;
+      const std::size_t tag = queue_->Pop(&finished);
       --tasks_in_flight_;
       RawResult call = std::move(calls_[tag]);
       calls_[tag] = RawResult();
       free_.push_back(tag);
+      if (chunksize_ == 0 && call.outcome().ok()) Measure(counts_[tag], submitted_at_[tag], finished);
       SplitOutcome<R>(call.outcome(), chunked_, indexes_[tag], counts_[tag], split_);
     }
   }
@@ -365,16 +369,23 @@ class MapEngine {
   std::optional<std::size_t> size() const { return input_count_; }
 
  private:
-  // Submits chunks while the window has room for a whole one.
+  // Submits chunks while the window has room for a whole one (and, when
+  // sizing chunks as it goes, while few enough tasks are in flight).
   void Fill() {
-    while (next_ != last_ &&
-           (inputs_in_flight_ == 0 || inputs_in_flight_ + chunksize_ <= window_)) {
+    while (next_ != last_) {
+      std::size_t size = chunksize_;
+      if (size == 0) {
+        if (tasks_in_flight_ >= sizer_.MaxTasksInFlight()) break;
+        size = sizer_.Next(*input_count_ - submitted_);
+      }
+      if (inputs_in_flight_ != 0 && inputs_in_flight_ + size > window_) break;
       std::size_t tag;
       if (free_.empty()) {
         tag = calls_.size();
         calls_.emplace_back();
         indexes_.push_back(0);
         counts_.push_back(0);
+        submitted_at_.emplace_back();
       } else {
         tag = free_.back();
         free_.pop_back();
@@ -386,7 +397,7 @@ class MapEngine {
         BeginChunk(args_);
         // Bounded in bytes too, far below tqd's args limit (48 MiB).
         constexpr std::size_t kMaxChunkBytes = std::size_t{1} << 20;
-        for (; count < chunksize_ && next_ != last_ && args_.size() < kMaxChunkBytes;
+        for (; count < size && next_ != last_ && args_.size() < kMaxChunkBytes;
              ++count, ++next_) {
           pack_(args_, *next_);
         }
@@ -399,10 +410,26 @@ class MapEngine {
       counts_[tag] = count;
       submitted_ += count;
       inputs_in_flight_ += count;
+      submitted_at_[tag] = std::chrono::steady_clock::now();
       calls_[tag] = raw_.Submit(fn_, args_, submit_, queue_, tag,
                                 chunked_ ? ArgsShape::kChunk : ArgsShape::kCall);
       ++tasks_in_flight_;
     }
+  }
+
+  // Tells the sizer how long a chunk took. At the first, asks tqd how many
+  // workers it runs (it has just answered, so this is one round trip).
+  void Measure(std::size_t count, std::chrono::steady_clock::time_point submitted,
+               std::chrono::steady_clock::time_point finished) {
+    if (!workers_asked_) {
+      workers_asked_ = true;
+      try {
+        sizer_.SetWorkers(raw_.Ping().workers);
+      } catch (const Error&) {
+        // Sized as for one worker: only the tail balances less well.
+      }
+    }
+    sizer_.Finished(count, submitted, finished);
   }
 
   std::optional<std::size_t> InputCount() {
@@ -420,14 +447,17 @@ class MapEngine {
   decltype(std::end(std::declval<Range&>())) last_;
   Pack pack_;
   std::optional<std::size_t> input_count_;
-  std::size_t chunksize_;
+  std::size_t chunksize_;  // 0: each chunk sized by sizer_ (input_count_ known)
   std::size_t window_;  // inputs, >= chunksize_
   bool chunked_;  // tasks carry ArgsShape::kChunk args
+  ChunkSizer sizer_;
+  bool workers_asked_ = false;
   SubmitOptions submit_;
   std::shared_ptr<CompletionQueue> queue_;
   std::vector<RawResult> calls_;       // by tag; tags are reused
   std::vector<std::size_t> indexes_;   // by tag: input position (of the first)
   std::vector<std::size_t> counts_;    // by tag: inputs in the task
+  std::vector<std::chrono::steady_clock::time_point> submitted_at_;  // by tag
   std::deque<MapItem<R>> split_;       // a task's items not yet handed out
   std::string args_;                   // reused for every submit
   std::vector<std::size_t> free_;      // unused tags

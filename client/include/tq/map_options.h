@@ -30,9 +30,12 @@ struct MapOptions {
   // options (timeout, retries) apply to the whole chunk, and a worker that
   // dies fails every input of its chunk.
   //   0 (auto): 1 if submit.timeout is set (a timeout is meant per input)
-  //             or the range has no size(); else size() / 128, between 1
-  //             and 8192, and at most window / 8, so that 8 chunks fit in
-  //             the window.
+  //             or the range has no size(); else sized chunk by chunk from
+  //             measured times (detail::ChunkSizer): about 3 ms of work
+  //             each, between 1 and 8192, at most window / 8 (8 chunks fit
+  //             in the window), shrinking towards the end so that the
+  //             workers finish together. At most 4 tasks per worker are
+  //             then in flight.
   //   N:        N inputs per task, at most `window`.
   std::size_t chunksize = 0;
   // Applied to every task of the map (its key, if any, is ignored: one key
@@ -42,7 +45,8 @@ struct MapOptions {
 
 namespace detail {
 
-// The chunk size MapOptions gives for n inputs (nullopt: not known).
+// The chunk size MapOptions gives for n inputs (nullopt: not known), or 0
+// when the map sizes each chunk as it goes (ChunkSizer).
 TQ_EXPORT std::size_t ChunkSize(const MapOptions& options,
                                 std::optional<std::size_t> n);
 // The window MapOptions gives with that chunk size (>= chunksize).

@@ -466,8 +466,9 @@ namespace detail {
 class TQ_EXPORT CompletionQueue {
  public:
   void Push(std::size_t tag);
-  // Blocks for the next tag.
-  std::size_t Pop();
+  // Blocks for the next tag. With `pushed_at`, also says when it was
+  // pushed (when its call ended), for map's chunk sizing.
+  std::size_t Pop(std::chrono::steady_clock::time_point* pushed_at = nullptr);
 
  private:
   struct TQ_HIDDEN Impl;

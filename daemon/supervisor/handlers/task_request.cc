@@ -68,7 +68,7 @@ void Supervisor::HandleUnwait(std::string_view client, const proto::UnwaitReques
   Task* task = FindOrSayNotFound(client, m.request_id, m.task_id);
   if (task == nullptr) return;
   // Only this connection's own request: one client cannot silence another's.
-  std::erase_if(task->waiters, [&](const Waiter& w) {
+  task->waiters.erase_if([&](const Waiter& w) {
     return w.request_id == m.waiting_request_id && w.client == client;
   });
   SendStatus(*task, client, m.request_id);
