@@ -409,9 +409,9 @@ int main(int argc, char** argv) {
 
   auto* map = app.add_subcommand("map", "client.map(inc) over N ints: items/s");
   map->add_option("--items", items, "Inputs")->capture_default_str();
-  map->add_option("--window,-w", window, "tq::MapOptions::window")
+  map->add_option("--window,-w", window, "tq::MapOptions::window; 0: its default")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::NonNegativeNumber);
   map->add_option("--chunk", chunk, "tq::MapOptions::chunksize; 0: auto")
       ->capture_default_str();
 
