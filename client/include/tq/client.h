@@ -345,7 +345,7 @@ class MapEngine {
   std::optional<MapItem<R>> NextFinished() {
     for (;;) {
       if (!split_.empty()) {
-        MapItem<R> item = std::move(split_.front());
+        std::optional<MapItem<R>> item(std::in_place, std::move(split_.front()));
         split_.pop_front();
         return item;
       }
