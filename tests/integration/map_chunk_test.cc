@@ -47,6 +47,14 @@ TEST_F(MapChunkTest, ChunksGiveEveryInputItsOwnResultInOrderFromFewerTasks) {
 }
 
 TEST_F(MapChunkTest, AutoChunksHoldMoreFastInputsThanSlowOnes) {
+#if defined(TQ_SANITIZED)
+  // Under ASan or TSan a task's round trip alone takes about the 3 ms a
+  // chunk aims at, and the sizer counts that fixed cost as the inputs'
+  // (ChunkSizer::per_item), so quick inputs stay a few to a task (1.4 and
+  // 1.9 per task in two runs). The plain build, which CI runs too, checks
+  // the contrast; the sizing itself is unit-tested on fake times.
+  GTEST_SKIP() << "sanitizers make every task slower than a chunk's target";
+#endif
   const std::vector<long> fast(20000, 3);
   std::uint64_t before = DoneTasks();
   EXPECT_EQ(client_.map<long>("square", fast), std::vector<long>(20000, 9));
