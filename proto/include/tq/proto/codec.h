@@ -56,6 +56,23 @@ void Encode(const TaskAssignment& m, Buffer& out);
 void Encode(const WorkerResult& m, Buffer& out);
 void Encode(const TaskDrop& m, Buffer& out);
 void Encode(const TaskDropped& m, Buffer& out);
+// agent <-> tqd (PROTOCOL.md §10)
+void Encode(const AgentHello& m, Buffer& out);
+void Encode(const AgentBeat& m, Buffer& out);
+void Encode(const ChannelSpawned& m, Buffer& out);
+void Encode(const ChannelOutput& m, Buffer& out);
+void Encode(const ChannelExited& m, Buffer& out);
+void Encode(const ChannelRss& m, Buffer& out);
+void Encode(const ChannelStack& m, Buffer& out);
+void Encode(const AgentBye& m, Buffer& out);
+void Encode(const AgentWelcome& m, Buffer& out);
+void Encode(const DaemonBeat& m, Buffer& out);
+void Encode(const ChannelSpawn& m, Buffer& out);
+void Encode(const ChannelInput& m, Buffer& out);
+void Encode(const ChannelCloseInput& m, Buffer& out);
+void Encode(const ChannelSignal& m, Buffer& out);
+void Encode(const ChannelCapture& m, Buffer& out);
+void Encode(const SessionEnd& m, Buffer& out);
 
 // Convenience for ERROR replies built from a Status.
 void EncodeError(std::uint64_t request_id, const Status& status, Buffer& out);
@@ -74,6 +91,9 @@ class Decoder {
   Result<TaskAssignment> DecodeTask(std::string_view frame);
   // A task or a pipe frame (what tq-worker reads).
   Result<ToWorkerMessage> DecodeToWorker(std::string_view frame);
+  // What tqd reads from an agent, and what an agent reads from tqd.
+  Result<AgentMessage> DecodeFromAgent(std::string_view frame);
+  Result<ToAgentMessage> DecodeToAgent(std::string_view frame);
 
   // The "req" field of the last frame decoded, if it was readable: lets tqd
   // address an ERROR reply to the request that caused it. 0 otherwise.

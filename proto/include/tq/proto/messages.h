@@ -514,4 +514,157 @@ struct TaskDropped {
 using WorkerMessage =
     std::variant<WorkerHello, WorkerResult, TaskProgress, PipeMessage, TaskDropped>;
 
+
+// ---- agent <-> tqd (PROTOCOL.md §10) ---------------------------------------
+//
+// A worker agent (tq-agent, `tq-worker --connect`) runs worker processes on
+// another host for tqd. tqd drives each of them exactly as it drives a local
+// worker through its pipes; the agent only relays: what tqd would write to
+// the worker's fd 3 travels as ChannelInput, what the worker writes to its
+// fd 4 comes back as ChannelOutput, and the agent starts, signals, reaps and
+// inspects the processes when told. A "channel" is one worker process, named
+// by tqd when it asks for it (ChannelSpawn) and never reused in a session.
+//
+// Every message carries its session, a random nonzero 64-bit number the
+// agent draws each time it says hello, and its place in that session's
+// messages in its direction: seq 1, 2, 3... A receiver that sees a gap
+// knows something was lost and ends the session; a message of any other
+// session is dropped. So a replayed or stale message can never be taken
+// for a live one, and a task never has two results.
+
+// Fields every agent message has.
+struct AgentHeader {
+  std::uint64_t session = 0;  // nonzero
+  std::uint64_t seq = 0;      // 1 for the first message of a session, each way
+};
+
+// agent -> tqd: the first message of a session. tqd answers AgentWelcome,
+// or SessionEnd.
+struct AgentHello {
+  AgentHeader h;
+  std::string_view host;     // the agent's host name, 1 to 255 bytes
+  std::uint32_t slots = 0;   // worker processes it runs at most, >= 1
+  std::string_view version;  // tq's version, for the log
+};
+
+// agent -> tqd: it is alive (sent every beat interval, PROTOCOL.md §10).
+struct AgentBeat {
+  AgentHeader h;
+  // The highest seq it has received from tqd in this session.
+  std::uint64_t ack = 0;
+};
+
+// agent -> tqd: the worker of `channel` was started, as `pid` on its host.
+struct ChannelSpawned {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+  std::uint32_t pid = 0;
+};
+
+// agent -> tqd: bytes the channel's worker wrote to its fd 4, in order.
+struct ChannelOutput {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+  std::string_view data;  // 1 byte to Limits::max_frame_bytes
+};
+
+// agent -> tqd: the channel's worker was reaped, or could not be started
+// (`error` set, neither code nor signal). Nothing more comes of it.
+struct ChannelExited {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+  std::optional<std::int32_t> code;    // it exited with this status
+  std::optional<std::int32_t> signal;  // it was killed by this signal
+  std::string_view error;              // why it could not be started
+};
+
+// agent -> tqd: the RSS of the channel's worker, sampled with each beat.
+struct ChannelRss {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+  std::uint64_t bytes = 0;
+};
+
+// agent -> tqd: where the channel's worker was, as asked by ChannelCapture
+// ("" if it could not be told).
+struct ChannelStack {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+  std::string_view text;  // at most 64 KiB
+};
+
+// agent -> tqd: it is leaving (SIGTERM, scancel). With `requeue`, tqd ends
+// the session now and its running tasks go back to the queue; without, it
+// sends no more tasks, lets the running ones finish, retires the workers
+// and then ends the session.
+struct AgentBye {
+  AgentHeader h;
+  bool requeue = false;
+};
+
+using AgentMessage = std::variant<AgentHello, AgentBeat, ChannelSpawned, ChannelOutput,
+                                  ChannelExited, ChannelRss, ChannelStack, AgentBye>;
+
+// tqd -> agent: the session is open. The agent beats every `beat_ms`; each
+// side gives up on the other after `deadline_ms` without a message.
+struct AgentWelcome {
+  AgentHeader h;
+  std::uint32_t beat_ms = 0;
+  std::uint32_t deadline_ms = 0;
+};
+
+// tqd -> agent: tqd is alive.
+struct DaemonBeat {
+  AgentHeader h;
+  // The highest seq it has received from the agent in this session.
+  std::uint64_t ack = 0;
+};
+
+// tqd -> agent: start a worker for `channel`.
+struct ChannelSpawn {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+};
+
+// tqd -> agent: bytes for the channel's worker's fd 3, in order.
+struct ChannelInput {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+  std::string_view data;  // 1 byte to Limits::max_frame_bytes
+};
+
+// tqd -> agent: close the channel worker's fd 3 (it exits on EOF between
+// tasks).
+struct ChannelCloseInput {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+};
+
+// tqd -> agent: send `signal` to the channel's worker.
+struct ChannelSignal {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+  std::int32_t signal = 0;
+};
+
+// tqd -> agent: tell where the channel's worker is (its stack tool); answer
+// ChannelStack within `timeout_ms`.
+struct ChannelCapture {
+  AgentHeader h;
+  std::uint64_t channel = 0;
+  std::uint32_t timeout_ms = 0;
+};
+
+// tqd -> agent: the session is over (or was never known): the agent stops
+// its workers and says hello anew. seq is 0 when tqd does not know the
+// session.
+struct SessionEnd {
+  AgentHeader h;
+  std::string_view why;
+};
+
+using ToAgentMessage =
+    std::variant<AgentWelcome, DaemonBeat, ChannelSpawn, ChannelInput, ChannelCloseInput,
+                 ChannelSignal, ChannelCapture, SessionEnd>;
+
 }  // namespace tq::proto
