@@ -22,16 +22,18 @@ class AgentWriter : public MessageWriter {
 
 // A message whose only field beyond the header is its channel.
 template <typename M>
-void EncodeChannelOnly(const M& m, Buffer& out) {
+void EncodeChannel(const M& m, Buffer& out) {
   AgentWriter w(out, m);
   w.Uint("ch", m.channel);
 }
 
-template <typename M>
-void EncodeChannelData(const M& m, Buffer& out) {
+// A message of a channel and one more field, `key`, written by `write`.
+template <typename M, typename V>
+void EncodeChannel(const M& m, void (MapWriter::*write)(std::string_view, V),
+                   std::string_view key, V value, Buffer& out) {
   AgentWriter w(out, m);
   w.Uint("ch", m.channel);
-  w.Bin("data", m.data);
+  (w.*write)(key, value);
 }
 
 template <typename M>
@@ -54,12 +56,12 @@ void Encode(const AgentHello& m, Buffer& out) {
 void Encode(const AgentBeat& m, Buffer& out) { EncodeBeat(m, out); }
 
 void Encode(const ChannelSpawned& m, Buffer& out) {
-  AgentWriter w(out, m);
-  w.Uint("ch", m.channel);
-  w.Uint("pid", m.pid);
+  EncodeChannel(m, &MapWriter::Uint, "pid", std::uint64_t{m.pid}, out);
 }
 
-void Encode(const ChannelOutput& m, Buffer& out) { EncodeChannelData(m, out); }
+void Encode(const ChannelOutput& m, Buffer& out) {
+  EncodeChannel(m, &MapWriter::Bin, "data", m.data, out);
+}
 
 void Encode(const ChannelExited& m, Buffer& out) {
   AgentWriter w(out, m);
@@ -72,15 +74,11 @@ void Encode(const ChannelExited& m, Buffer& out) {
 }
 
 void Encode(const ChannelRss& m, Buffer& out) {
-  AgentWriter w(out, m);
-  w.Uint("ch", m.channel);
-  w.Uint("rss_bytes", m.bytes);
+  EncodeChannel(m, &MapWriter::Uint, "rss_bytes", m.bytes, out);
 }
 
 void Encode(const ChannelStack& m, Buffer& out) {
-  AgentWriter w(out, m);
-  w.Uint("ch", m.channel);
-  w.Str("stack", m.text);
+  EncodeChannel(m, &MapWriter::Str, "stack", m.text, out);
 }
 
 void Encode(const AgentBye& m, Buffer& out) {
@@ -98,22 +96,20 @@ void Encode(const AgentWelcome& m, Buffer& out) {
 
 void Encode(const DaemonBeat& m, Buffer& out) { EncodeBeat(m, out); }
 
-void Encode(const ChannelSpawn& m, Buffer& out) { EncodeChannelOnly(m, out); }
+void Encode(const ChannelSpawn& m, Buffer& out) { EncodeChannel(m, out); }
 
-void Encode(const ChannelInput& m, Buffer& out) { EncodeChannelData(m, out); }
+void Encode(const ChannelInput& m, Buffer& out) {
+  EncodeChannel(m, &MapWriter::Bin, "data", m.data, out);
+}
 
-void Encode(const ChannelCloseInput& m, Buffer& out) { EncodeChannelOnly(m, out); }
+void Encode(const ChannelCloseInput& m, Buffer& out) { EncodeChannel(m, out); }
 
 void Encode(const ChannelSignal& m, Buffer& out) {
-  AgentWriter w(out, m);
-  w.Uint("ch", m.channel);
-  w.Int("signal", m.signal);
+  EncodeChannel(m, &MapWriter::Int, "signal", std::int64_t{m.signal}, out);
 }
 
 void Encode(const ChannelCapture& m, Buffer& out) {
-  AgentWriter w(out, m);
-  w.Uint("ch", m.channel);
-  w.Uint("timeout_ms", m.timeout_ms);
+  EncodeChannel(m, &MapWriter::Uint, "timeout_ms", std::uint64_t{m.timeout_ms}, out);
 }
 
 void Encode(const SessionEnd& m, Buffer& out) {
