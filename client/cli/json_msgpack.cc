@@ -204,6 +204,8 @@ std::string WorkersToJson(const std::vector<WorkerStatus>& workers) {
                 {"task_ms", w.task_ms}};
     if (!w.name.empty()) one["name"] = w.name;
     AddSubmitter(one, w.submitter_uid, w.submitter_pid);
+    one["host"] = w.host.empty() ? "local" : w.host;
+    if (!w.host.empty()) one["beat_age_ms"] = w.beat_age_ms;
     a.push_back(std::move(one));
   }
   return Dump(a);

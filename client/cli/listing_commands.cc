@@ -137,14 +137,17 @@ int Workers(const Common& common, bool json) {
       return kOk;
     }
     Rows rows{
-        {"SLOT", "PID", "STATE", "TASK", "FUNCTION", "USER", "NAME", "DONE", "UPTIME", "RSS"}};
+        {"SLOT", "PID", "STATE", "TASK", "FUNCTION", "USER", "NAME", "DONE", "UPTIME", "RSS",
+         "HOST", "BEAT"}};
     for (const WorkerStatus& w : workers) {
       rows.push_back({std::to_string(w.slot), std::to_string(w.pid), w.state,
                       w.task_id ? std::to_string(w.task_id) : "-", w.fn.empty() ? "-" : w.fn,
                       w.task_id ? UserName(w.submitter_uid) : "-",
                       w.name.empty() ? "-" : w.name,
                       std::to_string(w.tasks_done),
-                      FormatAge(std::chrono::milliseconds(w.uptime_ms)), FormatMiB(w.rss_bytes)});
+                      FormatAge(std::chrono::milliseconds(w.uptime_ms)), FormatMiB(w.rss_bytes),
+                      w.host.empty() ? "local" : w.host,
+                      w.host.empty() ? "-" : FormatAge(std::chrono::milliseconds(w.beat_age_ms))});
     }
     PrintTable(rows);
     return kOk;

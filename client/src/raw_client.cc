@@ -751,7 +751,8 @@ void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
           for (const proto::WorkerInfo& w : msg.workers) {
             list.push_back({w.slot, w.pid, std::string(w.state), w.task_id,
                             std::string(w.fn), w.tasks_done, w.uptime_ms, w.rss_bytes,
-                            std::string(w.name), w.task_ms, w.submitter_uid, w.submitter_pid});
+                            std::string(w.name), w.task_ms, w.submitter_uid, w.submitter_pid,
+                            std::string(w.host), w.beat_age_ms});
           }
           {
             std::lock_guard lock(call.mu);

@@ -47,6 +47,22 @@ Status Config::Validate() const {
               "exec_allow entry '" + p + "' must be an absolute path"};
     }
   }
+  if (workers == 0 && agents.empty()) {
+    return {ErrorCode::kConfig, "workers: 0 workers needs agents (--agents) to run tasks"};
+  }
+  if (!agents.empty()) {
+    if (agents.rfind("tcp://", 0) != 0) {
+      return {ErrorCode::kConfig, "agents endpoint '" + agents + "' must start with tcp://"};
+    }
+    if (curve_key.empty() || agent_keys.empty()) {
+      return {ErrorCode::kConfig,
+              "agents: CURVE is mandatory there; set curve_key (tqd's secret key "
+              "file) and agent_keys (the allowed agents' public keys)"};
+    }
+    if (agent_deadline <= 2 * agent_beat) {
+      return {ErrorCode::kConfig, "agent_deadline must be more than twice agent_beat"};
+    }
+  }
   if (!metrics.empty()) {
     bool ipv6 = false;
     if (auto bind = MetricsBindEndpoint(metrics, &ipv6); !bind.ok()) return bind.status();

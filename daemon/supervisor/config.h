@@ -77,6 +77,13 @@ struct Config {
   // Where GET /metrics is served: HOST:PORT, "" for nowhere.
   std::string metrics;
   std::string log_format = "text";  // "text" or "json" (logging.h)
+  // Worker agents (agent_endpoint.h): where they connect ("" for nowhere),
+  // tqd's CURVE secret key file, the allow-list directory, and liveness.
+  std::string agents;
+  std::string curve_key;
+  std::string agent_keys;
+  std::chrono::milliseconds agent_beat{1000};
+  std::chrono::milliseconds agent_deadline{5000};
 
   std::string config_file;  // re-read on SIGHUP; "" for none
 

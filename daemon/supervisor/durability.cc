@@ -332,7 +332,7 @@ void Supervisor::OnCommitted() {
   // Claim as many ahead as were started during one commit, twice over: the
   // next commit then finds enough on disk to keep every worker busy.
   claim_ahead_ = std::clamp<std::size_t>(2 * durable_starts_,
-                                         2 * static_cast<std::size_t>(pool_.size()), 4096);
+                                         2 * pools_.size(), 4096);
   durable_starts_ = 0;
   const Status& s = journal_->last_status();
   if (s.ok()) {

@@ -6,7 +6,8 @@
 namespace tq::daemon {
 
 void ReapQueue::Add(base::Subprocess process, int signal) {
-  if (process.TryReap()) return;
+  // An empty handle (a remote worker's capture has no local tool) holds nothing.
+  if (process.pid() <= 0 || process.TryReap()) return;
   process.Kill(signal);
   processes_.push_back(std::move(process));
 }

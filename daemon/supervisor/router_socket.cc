@@ -49,6 +49,14 @@ proto::Result<RouterSocket> RouterSocket::Bind(zmq::context_t& context,
       s.set(zmq::sockopt::heartbeat_ttl, static_cast<int>(std::min<std::int64_t>(
                                               options.heartbeat_timeout.count(), 6553500)));
     }
+    if (!options.curve_secret_z85.empty()) {
+      s.set(zmq::sockopt::curve_server, 1);
+      s.set(zmq::sockopt::curve_secretkey, options.curve_secret_z85);
+      s.set(zmq::sockopt::zap_domain, options.zap_domain);
+      // Reconnects of a client with a fixed routing id (an agent's session)
+      // take over its identity from the dead connection.
+      s.set(zmq::sockopt::router_handover, 1);
+    }
     if (options.max_message_bytes > 0) {
       s.set(zmq::sockopt::maxmsgsize,
             static_cast<int64_t>(options.max_message_bytes));

@@ -32,6 +32,10 @@ struct RouterOptions {
   // ZMQ_USE_FD); the RouterSocket owns it from Bind() on, failing or not.
   // -1: bind the endpoint.
   int use_fd = -1;
+  // CURVE server with this secret key (Z85), ZAP authenticating each
+  // client in `zap_domain` (zap_handler.h); "": no encryption (clients).
+  std::string curve_secret_z85;
+  std::string zap_domain;
 };
 
 // One client message: the client's routing identity and its frames.

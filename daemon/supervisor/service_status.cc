@@ -9,9 +9,9 @@ ServiceCounts Supervisor::ServiceCountsNow() const {
   c.phase = stopping_  ? ServiceCounts::Phase::kStopping
             : serving_ ? ServiceCounts::Phase::kServing
                        : ServiceCounts::Phase::kStarting;
-  c.workers = pool_.size();
+  c.workers = static_cast<int>(pools_.size());
   c.queued = queued();
-  pool_.ForEachWorker([&](const WorkerView& w) {
+  pools_.ForEachWorker([&](const WorkerView& w) {
     if (w.state == "busy") ++c.busy;
     if (w.state == "busy" || w.state == "idle") ++c.ready;
   });

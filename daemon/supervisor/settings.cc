@@ -107,7 +107,7 @@ std::vector<Setting> MakeSettings() {
       {.name = "workers", .type = kCount, .reload = kApplies,
        .help = "Number of worker processes",
        .field = Field(&Config::workers),
-       .min = 1, .max = 1024, .flag = "-w,--workers",
+       .min = 0, .max = 1024, .flag = "-w,--workers",
        .default_text = "the CPU count",
        .start_up_default = [](Config& c) {
          c.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -254,6 +254,29 @@ std::vector<Setting> MakeSettings() {
                "address, [IPv6] or *; port 0 picks one)",
        .field = Field(&Config::metrics), .metavar = "HOST:PORT", .default_text = "off",
        .example = "\"127.0.0.1:9464\""},
+      // Worker agents on other hosts (README, "Many machines").
+      {.name = "agents", .type = kString, .reload = kRestart,
+       .help = "Listen for worker agents (tq-agent) at this tcp:// endpoint, "
+               "CURVE-encrypted; needs curve_key and agent_keys",
+       .field = Field(&Config::agents), .metavar = "ENDPOINT", .default_text = "off",
+       .example = "\"tcp://0.0.0.0:7710\""},
+      {.name = "curve_key", .type = kString, .reload = kRestart,
+       .help = "tqd's CURVE secret key file for the agent endpoint (tq keygen; "
+               "mode 0600)",
+       .field = Field(&Config::curve_key), .metavar = "FILE", .default_text = "none",
+       .example = "\"/etc/tq/keys/head.key\""},
+      {.name = "agent_keys", .type = kString, .reload = kRestart,
+       .help = "Directory of the public keys (*.pub) of the agents allowed in; "
+               "re-read on SIGHUP",
+       .field = Field(&Config::agent_keys), .metavar = "DIR", .default_text = "none",
+       .example = "\"/etc/tq/agents\""},
+      {.name = "agent_beat", .type = kDuration, .reload = kRestart,
+       .help = "How often tqd and each agent tell each other they are alive",
+       .field = Field(&Config::agent_beat), .min = 1},
+      {.name = "agent_deadline", .type = kDuration, .reload = kRestart,
+       .help = "An agent silent this long is given up: its running tasks end lost "
+               "(or are retried) and the rest go back to the queue",
+       .field = Field(&Config::agent_deadline), .min = 1},
       {.name = "log_format", .type = kChoice, .reload = kRestart,
        .help = "How log lines are written: text, or one JSON object per line",
        .field = Field(&Config::log_format), .choices = {"text", "json"}},

@@ -23,6 +23,12 @@ class StackCapture {
   static proto::Result<StackCapture> Start(const std::string& tool, pid_t pid,
                                            base::TimePoint deadline);
 
+  // A capture whose text arrives on `out` from elsewhere (a remote worker's
+  // agent runs the tool): there is no local tool to kill or reap.
+  static StackCapture FromFd(base::Fd out, base::TimePoint deadline) {
+    return StackCapture({}, std::move(out), deadline);
+  }
+
   int fd() const { return out_.get(); }
   base::TimePoint deadline() const { return deadline_; }
   // Reads what the tool wrote. True once it closed its output.

@@ -184,6 +184,13 @@ Status Supervisor::Init() {
   watch_.emplace(std::move(*watch));
   worker_endpoint_ = router_->LastEndpoint();
   pool_.set_command(MakeWorkerCommand());
+  if (!config_.agents.empty()) {
+    auto agents = AgentHub::Start(context_, config_, MakeWorkerCommand(), MakePoolSettings(),
+                                  clock_, *this);
+    if (!agents.ok()) return agents.status();
+    agents_ = std::move(*agents);
+    pools_.set_agents(agents_.get());
+  }
   if (!config_.metrics.empty()) {
     auto endpoint = MetricsEndpoint::Bind(context_, config_.metrics, clock_,
                                           [this] { return PrometheusText(); });
@@ -233,7 +240,7 @@ int Supervisor::Run() {
   return 0;
 }
 
-bool Supervisor::ShutdownFinished() const { return stopping_ && pool_.AllExited(); }
+bool Supervisor::ShutdownFinished() const { return stopping_ && pools_.AllExited(); }
 
 void Supervisor::BeforeSleep() {
   if (!outboxes_.empty()) RetryOutbox();
@@ -269,12 +276,12 @@ void Supervisor::Dispatch() {
     // An idle worker first; else, for a short task, one whose queue of
     // work sent ahead is within the budget (it waits there in order, as it
     // would have in ours).
-    std::optional<int> slot = pool_.FindIdle();
+    std::optional<Pools::Slot> slot = pools_.FindIdle();
     const base::Duration expected = ExpectedRunTime(*task);
     const bool ahead = !slot;
     if (ahead) {
       if (!Prefetchable(*task) || expected <= base::Duration{0}) break;
-      slot = pool_.FindPrefetchSlot(expected, task->durable ? kMaxDurablePrefetch
+      slot = pools_.FindPrefetchSlot(expected, task->durable ? kMaxDurablePrefetch
                                                             : kMaxPrefetch);
       if (!slot) break;
     }
@@ -301,7 +308,7 @@ void Supervisor::Dispatch() {
   // Only durable tasks at the head of the queue: the order holds. Past
   // that count, a task that outranks the last claim is claimed too, in its
   // place by priority, so that it starts before the claims it outranks.
-  const std::size_t wanted = pool_.idle() + claim_ahead_;
+  const std::size_t wanted = pools_.idle() + claim_ahead_;
   while (true) {
     const std::optional<std::uint64_t> id = scheduler_.Peek(now);
     if (!id) break;
@@ -379,11 +386,11 @@ bool Supervisor::OutranksLastClaim(const Task& task) {
   return last == nullptr || task.priority > last->priority;
 }
 
-void Supervisor::StartOn(int slot, Task& task, base::Duration expected) {
+void Supervisor::StartOn(Pools::Slot slot, Task& task, base::Duration expected) {
   if (task.claimed) Unclaim(task);
-  task.worker_pid = pool_.pid(slot);
+  task.worker_pid = slot.pool->pid(slot.index);
   MarkStarted(task);
-  pool_.Dispatch(slot,
+  slot.pool->Dispatch(slot.index,
                  proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, task.pipe},
                  task.timeout, expected);
   if (task.pipe) OnTaskStarted(task);
@@ -397,21 +404,23 @@ void Supervisor::MarkStarted(Task& task) {
   LogTask(spdlog::level::debug, task, "running (attempt {})", task.attempts);
 }
 
-void Supervisor::PrefetchOn(int slot, Task& task, base::Duration expected) {
+void Supervisor::PrefetchOn(Pools::Slot slot, Task& task, base::Duration expected) {
   if (task.claimed) Unclaim(task);
   task.prefetched = true;
-  task.worker_pid = pool_.pid(slot);
+  task.worker_pid = slot.pool->pid(slot.index);
   LogTask(spdlog::level::debug, task, "sent ahead to worker {}", task.worker_pid);
-  pool_.Prefetch(slot, proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, false},
+  slot.pool->Prefetch(slot.index, proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, false},
                  expected);
 }
 
 std::chrono::milliseconds Supervisor::NextTimeout() const {
-  std::optional<base::Duration> next = pool_.TimeUntilNextDeadline();
+  std::optional<base::Duration> next = pools_.TimeUntilNextDeadline();
   const auto now = clock_.Now();
   const std::optional<base::TimePoint> metrics_at =
       metrics_endpoint_ ? metrics_endpoint_->NextDeadline() : std::nullopt;
-  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(),
+  const std::optional<base::TimePoint> agents_at =
+      agents_ ? agents_->NextDeadline() : std::nullopt;
+  for (const auto& at : {term_at_, kill_at_, scheduler_.NextReadyAt(), agents_at,
                          objects_.NextDeadline(), notifier_.NextDeadline(), metrics_at}) {
     if (at) {
       const auto d = std::max<base::Duration>(*at - now, {});
@@ -437,6 +446,14 @@ void Supervisor::Poll() {
   if (read_clients) items.push_back({router_->handle(), 0, ZMQ_POLLIN, 0});
   const std::size_t metrics_item = items.size();
   if (metrics_endpoint_) items.push_back({metrics_endpoint_->handle(), 0, ZMQ_POLLIN, 0});
+  const std::size_t agent_items = items.size();
+  if (agents_) agents_->AppendPollItems(&items);
+  std::vector<std::pair<AgentSession*, AgentSession::PollFd>> channels;
+  if (agents_) agents_->AppendChannelFds(&channels);
+  const std::size_t first_channel = items.size();
+  for (const auto& [session, fd] : channels) {
+    items.push_back({nullptr, fd.fd, static_cast<short>(fd.write ? ZMQ_POLLOUT : ZMQ_POLLIN), 0});
+  }
   const std::size_t first_worker = items.size();
   std::vector<WorkerPool::PollFd> fds;
   pool_.AppendPollFds(&fds);
@@ -463,6 +480,12 @@ void Supervisor::Poll() {
   for (std::size_t i = 0; i < fds.size(); ++i) {
     if (items[first_worker + i].revents != 0) pool_.OnPollEvent(fds[i]);
   }
+  // Agents' channels before their sockets: a session a message ends stops
+  // polling its channels.
+  for (std::size_t i = 0; i < channels.size(); ++i) {
+    if (items[first_channel + i].revents != 0) channels[i].first->OnPollEvent(channels[i].second);
+  }
+  if (agents_) agents_->OnPolled(&items[agent_items]);
   if (items[2].revents & ZMQ_POLLIN) DrainWatch();
   if (read_clients && (items[3].revents & ZMQ_POLLIN)) DrainRouter();
   if (metrics_endpoint_ && (items[metrics_item].revents & ZMQ_POLLIN)) {
@@ -485,7 +508,7 @@ void Supervisor::HandleSignals() {
           spdlog::info("{} received again; stopping workers now",
                        base::SignalName(*sig));
           shutdown_kill_sent_ = true;
-          pool_.SignalAll(SIGKILL);
+          pools_.SignalAll(SIGKILL);
         }
         break;
       case SIGHUP:
@@ -516,7 +539,7 @@ void Supervisor::DrainRouter() {
 }
 
 void Supervisor::RunExpired() {
-  pool_.RunExpired();
+  pools_.RunExpired();
   if (metrics_endpoint_) metrics_endpoint_->RunExpired();
   const auto now = clock_.Now();
   tasks_.Evict(now);
@@ -526,12 +549,12 @@ void Supervisor::RunExpired() {
     spdlog::warn("shutdown grace of {} ms is over; terminating running tasks",
                  config_.shutdown_grace.count());
     shutdown_kill_sent_ = true;
-    pool_.SignalAll(SIGTERM);
+    pools_.SignalAll(SIGTERM);
     kill_at_ = now + kKillGrace;
   }
   if (kill_at_ && now >= *kill_at_) {
     kill_at_.reset();
-    pool_.SignalAll(SIGKILL);
+    pools_.SignalAll(SIGKILL);
   }
   if (notifier_.enabled()) notifier_.Tick(ServiceCountsNow());
 }
@@ -552,7 +575,7 @@ void Supervisor::BeginShutdown() {
   kept += claimed_.size();
   ReturnClaims();
   if (kept != 0) spdlog::info("{} durable tasks stay queued for the next start", kept);
-  pool_.BeginShutdown();
+  pools_.BeginShutdown();
   term_at_ = clock_.Now() + config_.shutdown_grace;
   notifier_.Stopping(ServiceCountsNow());
 }
@@ -688,6 +711,7 @@ void Supervisor::Reload() {
   pool_.set_command(MakeWorkerCommand());
   pool_.set_settings(MakePoolSettings());
   pool_.Resize(config_.workers);
+  if (agents_) agents_->Reload(config_, MakePoolSettings());
   scheduler_.set_max_queued(config_.max_queued);
   scheduler_.set_max_running_per_user(config_.max_running_per_user);
   tasks_.set_limits(config_.retention);

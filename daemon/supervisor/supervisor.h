@@ -47,6 +47,7 @@
 #include "endpoint_lock.h"
 #include "journal.h"
 #include "objects/object_store.h"
+#include "pools.h"
 #include "metrics.h"
 #include "metrics_endpoint.h"
 #include "router_socket.h"
@@ -91,10 +92,10 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // durable; null if there is none or it must wait.
   Task* NextToStart(base::TimePoint now, bool claims_blocked, bool* claim);
   // Hands `task` to the idle worker of `slot`.
-  void StartOn(int slot, Task& task, base::Duration expected);
+  void StartOn(Pools::Slot slot, Task& task, base::Duration expected);
   // Sends `task` ahead to the busy worker of `slot` (prefetch): it runs
   // there after what that worker has, and users see it queued meanwhile.
-  void PrefetchOn(int slot, Task& task, base::Duration expected);
+  void PrefetchOn(Pools::Slot slot, Task& task, base::Duration expected);
   // Its attempt starts now: times, metrics.
   void MarkStarted(Task& task);
   // What a run of it is expected to take; 0 when no run of its function
@@ -194,7 +195,7 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // Tasks waiting for a worker as users count them: the queue's and the
   // claimed ones.
   std::size_t queued() const {
-    return scheduler_.size() + claims_ + pool_.prefetched();
+    return scheduler_.size() + claims_ + pools_.prefetched();
   }
   // After each commit: tells the operator when the store starts or stops
   // failing.
@@ -294,6 +295,10 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   std::optional<MetricsEndpoint> metrics_endpoint_;  // iff --metrics is set
   ProcessSpawner spawner_;
   WorkerPool pool_;
+  // Worker agents' sessions and their pools, iff `agents` is set; and
+  // every pool, tqd's and theirs, as scheduling sees them.
+  std::unique_ptr<AgentHub> agents_;
+  Pools pools_{pool_};
   Scheduler scheduler_;
   TaskTable tasks_;
   proto::Decoder decoder_;

@@ -252,6 +252,13 @@ void Supervisor::OnTaskLost(std::uint64_t task_id, const DeathCause& cause) {
             TaskError{"tq.Cancelled", it->second.why, "cancelled"});
     return;
   }
+  if (cause.requeue) {
+    // Its agent left asking for its tasks to run elsewhere: as if it had
+    // been sent ahead and never started.
+    task->prefetched = true;
+    OnTaskReturned(task_id);
+    return;
+  }
   if (!stopping_) LogTask(spdlog::level::warn, *task, "lost: {}", cause.message);
   TaskError error;
   error.type = "tq.WorkerLost";

@@ -35,6 +35,7 @@ class Worker {
   std::uint64_t serial() const { return serial_; }
   pid_t pid() const { return process_->pid(); }
   WorkerProcess& process() { return *process_; }
+  const WorkerProcess& process() const { return *process_; }
   base::TimePoint started_at() const { return started_at_; }
 
   // It said hello (this process, not an earlier one of its slot).

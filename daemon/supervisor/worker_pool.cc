@@ -97,7 +97,8 @@ void WorkerPool::BeginStop(Slot& s, StopReason reason, std::string why) {
   if (auto* capturing = std::get_if<Capturing>(&s.state)) {
     tool = capturing->capture.ReleaseTool();
     tool->Kill(SIGKILL);
-    if (reason != StopReason::kStopTask || tool->TryReap()) {
+    // No local tool (a remote worker's): nothing holds the worker.
+    if (reason != StopReason::kStopTask || tool->pid() <= 0 || tool->TryReap()) {
       helpers_.Add(std::move(*tool), SIGKILL);
       tool.reset();
     }
@@ -241,9 +242,14 @@ DeathCause WorkerPool::DescribeDeath(const Slot& s, const base::ExitStatus& exit
   DeathCause c;
   c.pid = w.pid();
   c.rss_bytes = w.rss_bytes();
-  const std::string who = "worker " + std::to_string(c.pid) + " ";
+  const std::string who = "worker " + std::to_string(c.pid) +
+                          (host_.empty() ? " " : " on " + host_ + " ");
   const auto* stopping = std::get_if<Stopping>(&s.state);
-  if (stopping != nullptr && stopping->reason == StopReason::kExpel) {
+  if (std::string lost = w.process().LostHow(); !lost.empty()) {
+    c.cause = "unreachable";
+    c.message = who + "lost: " + lost;
+    c.requeue = w.process().Requeue();
+  } else if (stopping != nullptr && stopping->reason == StopReason::kExpel) {
     c.cause = "protocol";
     c.signal = SIGKILL;
     c.message = who + stopping->why + "; killed";
@@ -426,6 +432,7 @@ void WorkerPool::OnResult(Slot& s, const proto::WorkerResult& result) {
   ConfirmStarted(s);
   listener_.OnTaskResult(*s.worker, result);
   s.worker->CountTaskDone();
+  ++tasks_done_;
   NextTask(s);
 }
 
@@ -458,8 +465,8 @@ void WorkerPool::OnDeadline(Slot& s) {
     TimeOutTask(s);
     return;
   }
-  auto capture = StackCapture::Start(settings_.stack_tool, w.pid(),
-                                     clock_.Now() + settings_.capture_timeout);
+  auto capture = w.process().CaptureStack(settings_.stack_tool,
+                                          clock_.Now() + settings_.capture_timeout);
   if (!capture.ok()) {
     TimeOutTask(s);
     return;
@@ -764,6 +771,7 @@ WorkerView WorkerPool::View(const Slot& s) {
   WorkerView v;
   v.slot = s.index;
   v.pid = s.worker->pid();
+  v.rss_bytes = s.worker->rss_bytes();
   if (Is<Starting>(s.state)) {
     v.state = "starting";
   } else if (Is<Idle>(s.state)) {

@@ -74,6 +74,7 @@ struct DeathCause {
   std::optional<int> signal;
   std::uint64_t rss_bytes = 0;  // last seen
   std::string message;          // "worker 1234 killed by signal 11 (SIGSEGV)"
+  bool requeue = false;  // its task goes back to the queue, as never run
 };
 
 // Settings that SIGHUP may change.
@@ -90,6 +91,7 @@ struct PoolSettings {
 
 // What a listing shows of one worker.
 struct WorkerView {
+  std::string_view host;  // the agent's host; "" for tqd's own workers
   int slot = 0;
   pid_t pid = 0;
   std::string_view state;  // "starting", "idle", "busy", "stopping"
@@ -97,6 +99,8 @@ struct WorkerView {
   std::uint64_t tasks_done = 0;
   base::TimePoint started_at{};
   base::TimePoint task_started_at{};  // when task_id started, if it is set
+  std::uint64_t rss_bytes = 0;        // when last sampled
+  base::TimePoint heard_at{};         // an agent's: when it was last heard from
 };
 
 class WorkerPool {
@@ -218,9 +222,22 @@ class WorkerPool {
   template <typename F>
   void ForEachWorker(F&& f) const {
     for (const Slot& s : slots_) {
-      if (s.worker) f(View(s));
+      if (!s.worker) continue;
+      WorkerView v = View(s);
+      v.host = host_;
+      v.heard_at = heard_at_;
+      f(v);
     }
   }
+
+  // The host its workers run on, for listings and causes of death: "" for
+  // tqd's own, an agent's host name for the pool of an agent session.
+  void set_host(std::string host) { host_ = std::move(host); }
+  const std::string& host() const { return host_; }
+  // When the agent of this pool was last heard from, for listings.
+  void set_heard_at(base::TimePoint at) { heard_at_ = at; }
+  // Tasks its workers have finished (results), over its whole life.
+  std::uint64_t tasks_done() const { return tasks_done_; }
 
   // Every slot has had a worker say hello (or did, before a resize).
   bool ready() const {
@@ -366,6 +383,9 @@ class WorkerPool {
   bool ever_ready_ = false;  // ready() held once: start failures are over
   bool shutting_down_ = false;
   std::string start_failure_;
+  std::string host_;
+  base::TimePoint heard_at_{};
+  std::uint64_t tasks_done_ = 0;
   base::TimePoint next_rss_sample_{};
 };
 

@@ -48,6 +48,11 @@ class ChildWorker final : public WorkerProcess {
 
 }  // namespace
 
+proto::Result<StackCapture> WorkerProcess::CaptureStack(const std::string& tool,
+                                                        base::TimePoint deadline) {
+  return StackCapture::Start(tool, pid(), deadline);
+}
+
 proto::Result<SpawnedWorker> ProcessSpawner::Spawn(const WorkerCommand& command) {
   auto tasks = base::Pipe::Create();
   if (!tasks.ok()) return tasks.status();

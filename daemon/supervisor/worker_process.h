@@ -18,8 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/exit_status.h"
 #include "base/fd.h"
+#include "stack_capture.h"
 #include "tq/proto/limits.h"
 #include "tq/proto/status.h"
 
@@ -50,6 +52,17 @@ class WorkerProcess {
   virtual std::optional<base::ExitStatus> TryReap() = 0;
   // Resident set size in bytes; 0 if unknown.
   virtual std::uint64_t RssBytes() const = 0;
+  // Starts finding out where the process is (a timed-out task's stack);
+  // by default the stack tool `tool` runs here on pid().
+  virtual proto::Result<StackCapture> CaptureStack(const std::string& tool,
+                                                   base::TimePoint deadline);
+  // Non-empty when the process was given up without being reaped (the
+  // host it ran on became unreachable): what to tell of its task. TryReap
+  // then returns the status it was given up with.
+  virtual std::string LostHow() const { return {}; }
+  // Given up so that its task goes back to the queue (its agent left,
+  // asking for that) rather than ending lost.
+  virtual bool Requeue() const { return false; }
 };
 
 // A new worker and our ends of its two pipes: we write tasks to

@@ -95,6 +95,8 @@ Status ReadWorker(Fields& w, WorkerInfo* info) {
   TQ_RETURN_IF_ERROR(w.OptUint("task_ms", &info->task_ms));
   TQ_RETURN_IF_ERROR(w.Str("name", &info->name, false));
   TQ_RETURN_IF_ERROR(w.Uint("rss_bytes", &info->rss_bytes));
+  TQ_RETURN_IF_ERROR(w.Str("host", &info->host, false));
+  TQ_RETURN_IF_ERROR(w.OptUint("beat_age_ms", &info->beat_age_ms));
   return ReadSubmitter(w, &info->submitter_uid, &info->submitter_pid);
 }
 

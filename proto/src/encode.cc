@@ -71,6 +71,10 @@ void WriteWorker(MapWriter& w, const WorkerInfo& info) {
   w.Uint("task_ms", info.task_ms);
   if (!info.name.empty()) w.Str("name", info.name);
   WriteSubmitter(w, info.submitter_uid, info.submitter_pid);
+  if (!info.host.empty()) {
+    w.Str("host", info.host);
+    w.Uint("beat_age_ms", info.beat_age_ms);
+  }
 }
 
 void WriteJobFailure(MapWriter& w, const JobFailure& f) {

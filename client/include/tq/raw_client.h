@@ -142,6 +142,10 @@ struct WorkerStatus {
   // Who submitted its task, as in TaskInfo; -1 and 0 when idle or unknown.
   std::int64_t submitter_uid = -1;
   std::uint32_t submitter_pid = 0;
+  // The host of an agent's worker ("" for tqd's own), and how long ago
+  // that agent was last heard from.
+  std::string host;
+  std::uint64_t beat_age_ms = 0;
 };
 
 // How many tasks ended in each final state.

@@ -46,7 +46,7 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
   } else if (m.what == proto::Listing::kWorkers) {
     proto::WorkersReply r;
     r.request_id = m.request_id;
-    pool_.ForEachWorker([&](const WorkerView& w) {
+    pools_.ForEachWorker([&](const WorkerView& w) {
       proto::WorkerInfo info;
       info.slot = static_cast<std::uint32_t>(w.slot);
       info.pid = static_cast<std::uint32_t>(w.pid);
@@ -63,7 +63,10 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
       }
       info.tasks_done = w.tasks_done;
       info.uptime_ms = Ms(now - w.started_at);
-      info.rss_bytes = ReadRssBytes(w.pid);
+      // A remote worker's as its agent last sampled it.
+      info.rss_bytes = w.host.empty() ? ReadRssBytes(w.pid) : w.rss_bytes;
+      info.host = w.host;
+      if (!w.host.empty()) info.beat_age_ms = Ms(now - w.heard_at);
       r.workers.push_back(info);
     });
     proto::Encode(r, reply_);

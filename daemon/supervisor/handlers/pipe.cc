@@ -50,7 +50,7 @@ void Supervisor::HandlePipe(std::string_view client, const proto::PipeMessage& m
     const bool running = task != nullptr && task->state == proto::TaskState::kRunning;
     // A message on its own may exceed the bound; it waits for room, never
     // for ever.
-    const std::size_t held = running ? pool_.PendingBytes(m.task_id).value_or(0) : pipe.queued_bytes;
+    const std::size_t held = running ? pools_.PendingBytes(m.task_id).value_or(0) : pipe.queued_bytes;
     if (held > 0 && held + m.data.size() > config_.max_pipe_bytes) {
       SendError(client, m.request_id,
                 {ErrorCode::kPipeFull, "task " + id + " has not read the " +
@@ -60,7 +60,7 @@ void Supervisor::HandlePipe(std::string_view client, const proto::PipeMessage& m
       return;
     }
     if (running) {
-      (void)pool_.SendToTask(m.task_id, proto::PipeMessage{0, m.task_id, m.data, false});
+      (void)pools_.SendToTask(m.task_id, proto::PipeMessage{0, m.task_id, m.data, false});
     } else {
       // Queued, or waiting for a retry: it follows the task to its worker.
       pipe.to_task.emplace_back(m.data);
@@ -77,7 +77,7 @@ void Supervisor::OnTaskStarted(const Task& task) {
   if (it == pipes_.end()) return;
   TaskPipe& pipe = it->second;
   for (const std::string& data : pipe.to_task) {
-    (void)pool_.SendToTask(task.id, proto::PipeMessage{0, task.id, data, false});
+    (void)pools_.SendToTask(task.id, proto::PipeMessage{0, task.id, data, false});
   }
   pipe.to_task.clear();
   pipe.queued_bytes = 0;
@@ -86,7 +86,7 @@ void Supervisor::OnTaskStarted(const Task& task) {
 
 void Supervisor::ClosePipeToTask(std::uint64_t task_id, TaskPipe&) {
   // Not running: OnTaskStarted tells the worker when it is.
-  (void)pool_.SendToTask(task_id, proto::PipeMessage{0, task_id, {}, true});
+  (void)pools_.SendToTask(task_id, proto::PipeMessage{0, task_id, {}, true});
 }
 
 void Supervisor::OnTaskPipe(const Worker&, const proto::PipeMessage& message) {

@@ -81,14 +81,14 @@ bool Supervisor::Cancel(Task& task, const std::string& why) {
     // a running task) or never will. Until then it is not answered.
     PendingDrop& drop = drops_[task.id];
     if (drop.why.empty()) drop.why = why;
-    (void)pool_.DropPrefetched(task.id);
+    (void)pools_.DropPrefetched(task.id);
     LogTask(spdlog::level::debug, task, "{}; asking its worker to drop it", why);
     return false;
   }
   if (task.state == TaskState::kRunning && !task.claimed) {
     // Its worker is stopped and replaced; whatever it would have answered
     // is ignored.
-    pool_.StopTask(task.id);
+    pools_.StopTask(task.id);
   }
   if (task.state == TaskState::kBuried) tasks_.Revive(task);
   LogTask(spdlog::level::debug, task, "{}", why);

@@ -350,6 +350,10 @@ struct WorkerInfo {
   // Of its task, as in TaskStatus; -1 / 0 when idle or unknown.
   std::int64_t submitter_uid = -1;
   std::uint32_t submitter_pid = 0;
+  // A worker of an agent (PROTOCOL.md §10): its host, and how long ago its
+  // agent was last heard from. "" and 0 for tqd's own workers.
+  std::string_view host;
+  std::uint64_t beat_age_ms = 0;
 };
 
 struct WorkersReply {
