@@ -3,9 +3,9 @@
 // kinds that direction accepts, whose decoder then reads the rest.
 //
 // Each direction keeps its own table (decode_client.cc, decode_daemon.cc,
-// decode_worker.cc); the UNKNOWN_KIND sentence lists the table's names, so
-// a kind added to a table is also one the sentence offers. Internal to
-// tq_proto: includes msgpack.hpp.
+// decode_worker.cc, decode_agent.cc); the UNKNOWN_KIND sentence lists the
+// table's names, so a kind added to a table is also one the sentence
+// offers. Internal to tq_proto: includes msgpack.hpp.
 #pragma once
 
 #include <msgpack.hpp>

@@ -186,6 +186,41 @@ int main(int argc, char** argv) {
           pk.pack(std::string("req")); pk.pack_ext(1, 1); pk.pack_ext_body("x", 1);
         }));
 
+  // ---- message: agent <-> tqd frames (PROTOCOL.md §10), one session's
+  // worth each way, and the session_end of an unknown session.
+  const AgentHeader agent{.session = 0x5eed5eed5eed5eed, .seq = 1};
+  // Each direction numbers its own messages.
+  auto seq_from = [](AgentHeader h) {
+    return [h]() mutable {
+      AgentHeader out = h;
+      ++h.seq;
+      return out;
+    };
+  };
+  auto next = seq_from(agent);
+  auto next_to = seq_from(agent);
+  const std::string hello_frame = Framed(WorkerHello{.pid = 4121, .functions = {"echo"}});
+  Write(msg, "agent_hello", Encoded(AgentHello{next(), "node17", 8, "0.1.0"}));
+  Write(msg, "agent_ch_spawned", Encoded(ChannelSpawned{next(), 1, 4121}));
+  Write(msg, "agent_ch_out", Encoded(ChannelOutput{next(), 1, hello_frame}));
+  Write(msg, "agent_beat", Encoded(AgentBeat{next(), 3}));
+  Write(msg, "agent_ch_rss", Encoded(ChannelRss{next(), 1, 5 << 20}));
+  Write(msg, "agent_ch_stack", Encoded(ChannelStack{next(), 1, "#0  nanosleep ()\n"}));
+  Write(msg, "agent_ch_exited_signal",
+        Encoded(ChannelExited{.h = next(), .channel = 1, .signal = 9}));
+  Write(msg, "agent_ch_exited_error",
+        Encoded(ChannelExited{.h = next(), .channel = 2, .error = "posix_spawn: No such file"}));
+  Write(msg, "agent_bye", Encoded(AgentBye{next(), true}));
+  Write(msg, "agent_welcome", Encoded(AgentWelcome{next_to(), 1000, 5000}));
+  Write(msg, "agent_daemon_beat", Encoded(DaemonBeat{next_to(), 2}));
+  Write(msg, "agent_ch_spawn", Encoded(ChannelSpawn{next_to(), 1}));
+  const std::string task_frame = Framed(TaskAssignment{.task_id = 1, .fn = "echo", .args = args});
+  Write(msg, "agent_ch_in", Encoded(ChannelInput{next_to(), 1, task_frame}));
+  Write(msg, "agent_ch_close_in", Encoded(ChannelCloseInput{next_to(), 1}));
+  Write(msg, "agent_ch_signal", Encoded(ChannelSignal{next_to(), 1, 15}));
+  Write(msg, "agent_ch_capture", Encoded(ChannelCapture{next_to(), 1, 3000}));
+  Write(msg, "agent_session_end", Encoded(SessionEnd{{agent.session, 0}, "unknown session"}));
+
   // ---- frame_reader: byte 0 = limit selector, byte 1 = chunking seed,
   // then a worker's stream of frames.
   const fs::path frames = root / "frame_reader";

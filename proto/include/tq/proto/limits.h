@@ -39,4 +39,16 @@ inline constexpr std::size_t kMaxPathBytes = 4096;
 // truncated by the worker runtime, rejected by the decoder.
 inline constexpr std::size_t kMaxErrorTextBytes = 64 * 1024;
 
+// Agent <-> tqd (PROTOCOL.md §10). A host name is 1..kMaxHostBytes bytes of
+// printable UTF-8 (a DNS name's limit); an agent runs 1..kMaxAgentSlots
+// workers; its version string is at most kMaxAgentVersionBytes; a start
+// error or a session's end reason at most kMaxAgentTextBytes; a captured
+// stack at most kMaxErrorTextBytes (the agent truncates, the decoder
+// refuses). Signals are 1..kMaxSignal (Linux's real-time signals end at 64).
+inline constexpr std::size_t kMaxHostBytes = 255;
+inline constexpr std::uint32_t kMaxAgentSlots = 4096;
+inline constexpr std::size_t kMaxAgentVersionBytes = 64;
+inline constexpr std::size_t kMaxAgentTextBytes = 4096;
+inline constexpr std::int32_t kMaxSignal = 64;
+
 }  // namespace tq::proto

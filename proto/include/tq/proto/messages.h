@@ -565,7 +565,7 @@ struct ChannelSpawned {
 struct ChannelOutput {
   AgentHeader h;
   std::uint64_t channel = 0;
-  std::string_view data;  // 1 byte to Limits::max_frame_bytes
+  std::string_view data;  // 1 byte or more; the whole message within Limits::max_message_bytes
 };
 
 // agent -> tqd: the channel's worker was reaped, or could not be started
@@ -630,7 +630,7 @@ struct ChannelSpawn {
 struct ChannelInput {
   AgentHeader h;
   std::uint64_t channel = 0;
-  std::string_view data;  // 1 byte to Limits::max_frame_bytes
+  std::string_view data;  // 1 byte or more; the whole message within Limits::max_message_bytes
 };
 
 // tqd -> agent: close the channel worker's fd 3 (it exits on EOF between
