@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "base/exit_status.h"
+#include "tq/proto/utf8.h"
 
 namespace tq::agent {
 namespace {
@@ -29,10 +30,33 @@ constexpr int kMaxReceivesPerTurn = 256;
 // A stopping worker gets SIGTERM, and SIGKILL this long after.
 constexpr auto kStopGrace = 1s;
 
+// Text for the wire's printable-UTF-8 fields (PROTOCOL.md §10): each byte
+// that does not begin a well-formed printable character becomes '?', and
+// the text is cut at a character boundary within `max_bytes`.
+std::string Printable(std::string_view in, std::size_t max_bytes) {
+  std::string out;
+  while (!in.empty()) {
+    // The length of the character the lead byte announces.
+    const auto lead = static_cast<unsigned char>(in[0]);
+    std::size_t n = lead < 0xc0 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+    const std::string_view c = in.substr(0, n);
+    const bool printable = c.size() == n && proto::IsPrintableUtf8(c);
+    if (out.size() + (printable ? n : 1) > max_bytes) break;
+    if (printable) {
+      out.append(c);
+    } else {
+      out += '?';
+      n = 1;
+    }
+    in.remove_prefix(n);
+  }
+  return out;
+}
+
 std::string HostName() {
   char host[256] = "";
   if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "localhost";
-  return host;
+  return Printable(host, proto::kMaxHostBytes);
 }
 
 }  // namespace
@@ -306,7 +330,9 @@ void Agent::Handle(const proto::ChannelSpawn& m) {
   if (!channel.ok()) {
     spdlog::warn("channel {}: cannot start {}: {}", m.channel, command_.program,
                  channel.status().message());
-    Send(proto::ChannelExited{.channel = m.channel, .error = channel.status().message()});
+    Send(proto::ChannelExited{
+        .channel = m.channel,
+        .error = Printable(channel.status().message(), proto::kMaxAgentTextBytes)});
     return;
   }
   const pid_t pid = channel->pid();

@@ -44,7 +44,8 @@ namespace tq::agent {
 class Agent {
  public:
   // Blocks the signals it handles (before ZeroMQ starts its threads) and
-  // starts connecting. Errors: kIo (signalfd, socket).
+  // starts connecting. Errors: kConfig for a --connect ZeroMQ refuses,
+  // kIo (signalfd, socket).
   static proto::Result<std::unique_ptr<Agent>> Create(AgentOptions options);
   ~Agent();
   Agent(const Agent&) = delete;

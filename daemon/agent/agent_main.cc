@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
   auto agent = tq::agent::Agent::Create(std::move(*parsed.options));
   if (!agent.ok()) {
     spdlog::error("cannot start: {}", agent.status().message());
-    return 1;
+    // A --connect that ZeroMQ refuses is a bad option, like the others.
+    return agent.status().code() == tq::proto::ErrorCode::kConfig ? 2 : 1;
   }
   return (*agent)->Run();
 }

@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "tq/keys/curve_keys.h"
+#include "tq/proto/limits.h"
 
 namespace tq::agent {
 namespace {
@@ -56,10 +57,10 @@ ParsedOptions ParseAgentOptions(int argc, char** argv) {
       ->option_text("FILE")
       ->required();
   app.add_option("--slots", o.slots,
-                 "Worker processes to run at most. Default: the CPUs available (" +
-                     std::to_string(o.slots) + ").")
+                 "Worker processes to run at most. Default: the CPUs it may run on "
+                 "(sched_getaffinity).")
       ->option_text("N")
-      ->check(CLI::Range(1u, 65536u));
+      ->check(CLI::Range(1u, proto::kMaxAgentSlots));
   app.add_option("--plugin", o.plugins, "Task plugin (.so) every worker loads; repeatable")
       ->option_text("LIB.so");
   app.add_option("--worker", o.worker_program,

@@ -64,7 +64,11 @@ proto::Result<HeadLink> HeadLink::Connect(zmq::context_t& context, const LinkOpt
     zmq::socket_t monitor(context, zmq::socket_type::pair);
     monitor.set(zmq::sockopt::linger, 0);
     monitor.connect(monitor_endpoint);
-    s.connect(options.endpoint);
+    try {
+      s.connect(options.endpoint);
+    } catch (const zmq::error_t& e) {
+      return Status(ErrorCode::kConfig, "--connect " + options.endpoint + ": " + e.what());
+    }
     return HeadLink(std::move(s), std::move(monitor), options.endpoint);
   } catch (const zmq::error_t& e) {
     return Status(ErrorCode::kIo, "connect to " + options.endpoint + ": " + e.what());

@@ -35,8 +35,9 @@ struct LinkOptions {
 class HeadLink {
  public:
   // Creates the socket and starts connecting (ZeroMQ connects in the
-  // background: a head that is not up yet is no error). Errors: kIo for a
-  // bad endpoint or socket option.
+  // background: a head that is not up yet is no error). Errors: kConfig
+  // for an endpoint ZeroMQ refuses ("tcp://head" without a port), kIo for
+  // a socket that cannot be made.
   static proto::Result<HeadLink> Connect(zmq::context_t& context, const LinkOptions& options);
 
   // For zmq::poll: the DEALER, and the monitor's socket.

@@ -72,11 +72,17 @@ TEST_F(AgentTest, TheHelloCarriesTheHostTheSlotsAndANewSession) {
 
 TEST_F(AgentTest, AWelcomedAgentBeatsAndNumbersItsMessagesInOrder) {
   Open();
-  for (int i = 0; i < 3; ++i) {
+  std::uint64_t ack = 0;
+  for (int i = 0; i < 4; ++i) {
     auto beat = head_.Await<proto::AgentBeat>();
     ASSERT_TRUE(beat.has_value()) << agent_.Log();
-    EXPECT_EQ(beat->ack, head_.sent());
+    // What it had of ours when it beat: never less than before, never more
+    // than was sent before the answer to this beat.
+    EXPECT_GE(beat->ack, ack);
+    EXPECT_LT(beat->ack, head_.sent());
+    ack = beat->ack;
   }
+  EXPECT_GE(ack, 2u);  // the welcome, and a DaemonBeat at least
   EXPECT_FALSE(head_.saw_gap());
 }
 
@@ -152,6 +158,8 @@ TEST_F(AgentTest, ACaptureAnswersWithAStack) {
   ASSERT_TRUE(stack.has_value()) << agent_.Log();
   EXPECT_EQ(stack->channel, 5u);
   EXPECT_LE(stack->text.size(), proto::kMaxErrorTextBytes);
+  // gdb's backtrace of the idle worker, waiting for a task.
+  EXPECT_NE(stack->text.find("TaskLoop"), std::string::npos) << stack->text;
 }
 
 TEST_F(AgentTest, AHeadThatGoesSilentGetsItsWorkersStoppedAndANewHello) {
@@ -340,9 +348,18 @@ TEST_P(AgentUsageTest, ANonTcpEndpointIsRefused) {
   EXPECT_NE(r.err.find("tcp://HEAD:PORT"), std::string::npos) << r.err;
 }
 
+TEST_P(AgentUsageTest, AnEndpointWithoutAPortIsRefused) {
+  FakeHead head;
+  const CommandResult r =
+      RunCommand({BinPath(GetParam()), "--connect", "tcp://127.0.0.1", "--server-key",
+                  head.server_key_file(), "--key", head.agent_key_file()});
+  EXPECT_EQ(r.code(), 2) << r.err;
+  EXPECT_NE(r.err.find("--connect tcp://127.0.0.1: "), std::string::npos) << r.err;
+}
+
 INSTANTIATE_TEST_SUITE_P(Programs, AgentUsageTest, ::testing::Values("tq-agent", "tq-worker"),
-                         [](const auto& info) {
-                           std::string name = info.param;
+                         [](const auto& param) {
+                           std::string name = param.param;
                            name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
                            return name;
                          });
