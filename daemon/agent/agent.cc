@@ -70,13 +70,12 @@ proto::Result<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
   std::unique_ptr<Agent> agent(new Agent(std::move(options), std::move(*signals)));
   const AgentOptions& o = agent->options_;
   auto link = HeadLink::Connect(
-      agent->context_,
-      {.endpoint = o.connect,
-       .server_public_z85 = o.server_public_z85,
-       .public_z85 = o.public_z85,
-       .secret_z85 = o.secret_z85,
-       // A ChannelInput carries at most a pipe frame, plus its own fields.
-       .max_message_bytes = proto::Limits{}.max_message_bytes + proto::kMiB});
+      agent->context_, {.endpoint = o.connect,
+                        .server_public_z85 = o.server_public_z85,
+                        .public_z85 = o.public_z85,
+                        .secret_z85 = o.secret_z85,
+                        // A ChannelInput carries at most a pipe frame, plus its own fields.
+                        .max_message_bytes = proto::Limits{}.max_message_bytes + proto::kMiB});
   if (!link.ok()) return link.status();
   agent->link_.emplace(std::move(*link));
   return agent;
@@ -95,8 +94,8 @@ Agent::Agent(AgentOptions options, base::SignalFd signals)
 Agent::~Agent() = default;
 
 int Agent::Run() {
-  spdlog::info("tq-agent {} on {}: {} slots of {}; tqd at {}", TQ_VERSION, host_,
-               options_.slots, options_.worker_program, options_.connect);
+  spdlog::info("tq-agent {} on {}: {} slots of {}; tqd at {}", TQ_VERSION, host_, options_.slots,
+               options_.worker_program, options_.connect);
   if (stack_tool_.empty()) {
     spdlog::warn("neither gdb nor eu-stack is on PATH: timed-out tasks get no stack");
   }
@@ -119,11 +118,10 @@ int Agent::Run() {
 void Agent::BeforeSleep() {
   if (!stopping_ && session_->HelloDue()) {
     out_.clear();
-    proto::Encode(proto::AgentHello{.h = session_->Hello(),
-                                    .host = host_,
-                                    .slots = options_.slots,
-                                    .version = TQ_VERSION},
-                  out_);
+    proto::Encode(
+        proto::AgentHello{
+            .h = session_->Hello(), .host = host_, .slots = options_.slots, .version = TQ_VERSION},
+        out_);
     session_->HelloSent(link_->TrySend(out_.view()));
   }
   if (!stopping_ && session_->BeatDue()) SendBeat();
@@ -159,10 +157,9 @@ void Agent::Poll() {
     }
   }
   const auto now = clock_.Now();
-  const auto wait =
-      wake <= now ? 0ms
-                  : std::min<std::chrono::milliseconds>(
-                        1s, std::chrono::ceil<std::chrono::milliseconds>(wake - now));
+  const auto wait = wake <= now ? 0ms
+                                : std::min<std::chrono::milliseconds>(
+                                      1s, std::chrono::ceil<std::chrono::milliseconds>(wake - now));
   try {
     zmq::poll(items_, wait);
   } catch (const zmq::error_t& e) {
@@ -215,10 +212,10 @@ void Agent::HandleSignals() {
   }
   draining_ = true;
   if (session_->phase() == Phase::kOpen && !stopping_) {
-    spdlog::info("{}: leaving; tqd {} (--drain {})", name,
-                 options_.drain_requeue ? "requeues the running tasks"
-                                        : "lets the running tasks finish",
-                 options_.drain_requeue ? "requeue" : "finish");
+    spdlog::info(
+        "{}: leaving; tqd {} (--drain {})", name,
+        options_.drain_requeue ? "requeues the running tasks" : "lets the running tasks finish",
+        options_.drain_requeue ? "requeue" : "finish");
     Send(proto::AgentBye{.requeue = options_.drain_requeue});
   } else {
     spdlog::info("{}: stopping", name);
@@ -292,8 +289,7 @@ void Agent::Receive(std::string_view frame) {
             spdlog::debug("dropped a message of session {:016x} (seq {})", m.h.session, m.h.seq);
             break;
           case Session::Verdict::kEnded:
-            spdlog::warn("session {:016x}: {}; ending it", session_->id(),
-                         session_->end_reason());
+            spdlog::warn("session {:016x}: {}; ending it", session_->id(), session_->end_reason());
             break;
         }
       },
@@ -301,8 +297,7 @@ void Agent::Receive(std::string_view frame) {
 }
 
 void Agent::Handle(const proto::AgentWelcome& m) {
-  session_->Welcome(std::chrono::milliseconds(m.beat_ms),
-                    std::chrono::milliseconds(m.deadline_ms));
+  session_->Welcome(std::chrono::milliseconds(m.beat_ms), std::chrono::milliseconds(m.deadline_ms));
   if (session_->phase() != Phase::kOpen) {
     spdlog::warn("session {:016x}: {}", session_->id(), session_->end_reason());
     return;
@@ -358,9 +353,9 @@ void Agent::Handle(const proto::ChannelCapture& m) {
   auto it = slots_.find(m.channel);
   if (it == slots_.end() || it->second.capture) return;
   if (!stack_tool_.empty()) {
-    auto capture = daemon::StackCapture::Start(
-        stack_tool_, it->second.channel.pid(),
-        clock_.Now() + std::chrono::milliseconds(m.timeout_ms));
+    auto capture =
+        daemon::StackCapture::Start(stack_tool_, it->second.channel.pid(),
+                                    clock_.Now() + std::chrono::milliseconds(m.timeout_ms));
     if (capture.ok()) {
       it->second.capture.emplace(std::move(*capture));
       return;

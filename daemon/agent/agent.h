@@ -106,12 +106,12 @@ class Agent {
   proto::Buffer out_;
   daemon::ProcessSpawner spawner_;
   daemon::WorkerCommand command_;
-  std::unique_ptr<Session> session_;   // never null
+  std::unique_ptr<Session> session_;     // never null
   std::map<std::uint64_t, Slot> slots_;  // by channel
-  daemon::ReapQueue helpers_;           // stack tools no longer read
-  bool stopping_ = false;               // the session ended; workers going
-  base::TimePoint kill_at_{};           // stopping: SIGKILL what is left then
-  bool draining_ = false;               // SIGTERM seen: exit after this session
+  daemon::ReapQueue helpers_;            // stack tools no longer read
+  bool stopping_ = false;                // the session ended; workers going
+  base::TimePoint kill_at_{};            // stopping: SIGKILL what is left then
+  bool draining_ = false;                // SIGTERM seen: exit after this session
   std::string read_buffer_;
   // The fds polled this turn beyond the first kFixedItems, by channel.
   struct Polled {

@@ -38,8 +38,9 @@ std::string WorkerBesideSelf() {
 }
 
 ParsedOptions ParseAgentOptions(int argc, char** argv) {
-  CLI::App app{"tq-agent: runs tq-worker processes on this host for a tqd on another one, "
-               "over CURVE-encrypted TCP (also started as `tq-worker --connect`)."};
+  CLI::App app{
+      "tq-agent: runs tq-worker processes on this host for a tqd on another one, over "
+      "CURVE-encrypted TCP (also started as `tq-worker --connect`)."};
   app.set_version_flag("--version", "tq-agent " TQ_VERSION);
   AgentOptions o;
   o.slots = AvailableCpus();
@@ -69,8 +70,10 @@ ParsedOptions ParseAgentOptions(int argc, char** argv) {
   app.add_option("--drain", drain,
                  "On SIGTERM: let running tasks finish (finish), or give them back to "
                  "tqd's queue at once (requeue). Default: finish.")
+      ->option_text("finish|requeue")
       ->check(CLI::IsMember({"finish", "requeue"}));
-  app.add_option("--log-level", o.log_level, "trace, debug, info, warn, error or off. Default: info.")
+  app.add_option("--log-level", o.log_level,
+                 "trace, debug, info, warn, error or off. Default: info.")
       ->option_text("LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   try {

@@ -14,10 +14,10 @@
 namespace tq::agent {
 
 struct AgentOptions {
-  std::string connect;          // tqd's agent endpoint, tcp://HEAD:PORT
-  std::string server_key_file;  // tqd's public key (PATH.pub)
-  std::string key_file;         // this agent's secret key (PATH.key)
-  std::uint32_t slots = 0;      // worker processes at most; >= 1
+  std::string connect;               // tqd's agent endpoint, tcp://HEAD:PORT
+  std::string server_key_file;       // tqd's public key (PATH.pub)
+  std::string key_file;              // this agent's secret key (PATH.key)
+  std::uint32_t slots = 0;           // worker processes at most; >= 1
   std::vector<std::string> plugins;  // passed to every worker as --plugin
   std::string worker_program;        // tq-worker, or one built on the SDK
   bool drain_requeue = false;        // --drain requeue: AgentBye{requeue}

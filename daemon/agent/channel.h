@@ -62,8 +62,7 @@ class Channel {
   int output_fd() const { return from_worker_.get(); }
 
  private:
-  Channel(std::unique_ptr<daemon::WorkerProcess> process, base::Fd to_worker,
-          base::Fd from_worker)
+  Channel(std::unique_ptr<daemon::WorkerProcess> process, base::Fd to_worker, base::Fd from_worker)
       : process_(std::move(process)),
         to_worker_(std::move(to_worker)),
         from_worker_(std::move(from_worker)) {}
@@ -71,7 +70,7 @@ class Channel {
   std::unique_ptr<daemon::WorkerProcess> process_;  // never null
   base::Fd to_worker_;                              // ours of fd 3; closed at CloseInput
   base::Fd from_worker_;                            // ours of fd 4; closed at EOF
-  std::string pending_;      // bytes for fd 3; the first written_ are sent
+  std::string pending_;                             // bytes for fd 3; the first written_ are sent
   std::size_t written_ = 0;
   bool close_when_written_ = false;
 };

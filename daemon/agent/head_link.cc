@@ -2,12 +2,12 @@
 #include "head_link.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <utility>
-#include <unistd.h>
 
 namespace tq::agent {
 namespace {
@@ -24,17 +24,15 @@ constexpr int kReconnectIvlMaxMs = 2000;
 // Messages queued inside ZeroMQ each way; ours wait in the link's queue.
 constexpr int kHighWaterMark = 10000;
 
-constexpr int kMonitoredEvents = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                                 ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                                 ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+constexpr int kMonitoredEvents =
+    ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
 
 // A name for the monitor's inproc endpoint that no other link in the
 // process (tests make several) shares.
 std::string MonitorEndpoint() {
   static std::atomic<unsigned> next{0};
-  return "inproc://tq-agent-monitor-" + std::to_string(::getpid()) + "-" +
-         std::to_string(next++);
+  return "inproc://tq-agent-monitor-" + std::to_string(::getpid()) + "-" + std::to_string(next++);
 }
 
 }  // namespace
@@ -146,12 +144,14 @@ void HeadLink::LogEvents() {
           }
           break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-          spdlog::error("tqd at {} refused this agent's key (is its .pub in tqd's "
-                        "--agent-keys?); retrying", endpoint_);
+          spdlog::error("tqd at {} refused this agent's key (is its .pub in tqd's --agent-keys?); "
+                        "retrying",
+                        endpoint_);
           break;
         default:
-          spdlog::warn("CURVE handshake with tqd at {} failed (a wrong --server-key, or "
-                       "not tqd's agent endpoint); retrying", endpoint_);
+          spdlog::warn("CURVE handshake with tqd at {} failed (a wrong --server-key, or not "
+                       "tqd's agent endpoint); retrying",
+                       endpoint_);
           break;
       }
     }

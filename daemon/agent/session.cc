@@ -13,9 +13,7 @@ namespace tq::agent {
 
 Session::Session(const base::Clock& clock, std::uint64_t id) : clock_(clock), id_(id) {}
 
-bool Session::HelloDue() const {
-  return phase_ == Phase::kGreeting && clock_.Now() >= next_hello_;
-}
+bool Session::HelloDue() const { return phase_ == Phase::kGreeting && clock_.Now() >= next_hello_; }
 
 void Session::HelloSent(bool delivered) {
   const base::TimePoint now = clock_.Now();
@@ -88,8 +86,7 @@ void Session::End(std::string why) {
 
 bool Session::CheckLiveness() {
   if (phase_ == Phase::kOpen && clock_.Now() >= heard_since_ + deadline_ / 2) {
-    End("no beat acknowledged by tqd for " + std::to_string((deadline_ / 2).count()) +
-        " ms");
+    End("no beat acknowledged by tqd for " + std::to_string((deadline_ / 2).count()) + " ms");
   }
   return phase_ == Phase::kEnded;
 }

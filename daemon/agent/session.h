@@ -111,8 +111,8 @@ class Session {
   std::string end_reason_;
   std::chrono::milliseconds beat_{0};
   std::chrono::milliseconds deadline_{0};
-  std::uint64_t sent_ = 0;      // the last seq sent (the hello is 1)
-  std::uint64_t received_ = 0;  // the last seq received
+  std::uint64_t sent_ = 0;            // the last seq sent (the hello is 1)
+  std::uint64_t received_ = 0;        // the last seq received
   base::TimePoint next_hello_{};      // kGreeting: when one is due
   base::TimePoint last_delivered_{};  // the last hello that went out
   base::TimePoint next_beat_{};

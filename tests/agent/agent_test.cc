@@ -25,6 +25,11 @@ std::string HostName() {
   return host;
 }
 
+// The pipe frame of the builtin task echo(args...).
+std::string EchoTask(std::uint64_t task_id, const std::string& args) {
+  return PipeFrame(proto::TaskAssignment{.task_id = task_id, .fn = "echo", .args = args});
+}
+
 // Welcomes the agent's hello and starts channel `ch`; its worker's pid.
 class AgentTest : public ::testing::Test {
  protected:
@@ -53,6 +58,18 @@ class AgentTest : public ::testing::Test {
       EXPECT_FALSE(out->data.empty());
       frames.Add(out->data);
     }
+  }
+
+  // Checks that `frame` is the worker's result of the echo task `task_id`
+  // given `args`.
+  void ExpectEchoed(const std::string& frame, std::uint64_t task_id, const std::string& args) {
+    auto result = decoder_.DecodeFromWorker(frame);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    const auto* r = std::get_if<proto::WorkerResult>(&*result);
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->task_id, task_id);
+    EXPECT_EQ(r->state, proto::TaskState::kDone);
+    EXPECT_TRUE(r->value == args);  // not EXPECT_EQ: megabytes are not printed
   }
 
   FakeHead head_;
@@ -102,21 +119,57 @@ TEST_F(AgentTest, AChannelRelaysItsWorkersHelloAndATasksResult) {
             worker_hello->functions.end());
 
   const std::string args = "\x92\x01\xa2hi";  // [1, "hi"]
-  const std::string task =
-      PipeFrame(proto::TaskAssignment{.task_id = 7, .fn = "echo", .args = args});
+  const std::string task = EchoTask(7, args);
   // In two pieces, as tqd's pipe may hand them over.
   head_.Send(proto::ChannelInput{.channel = 1, .data = std::string_view(task).substr(0, 5)});
   head_.Send(proto::ChannelInput{.channel = 1, .data = std::string_view(task).substr(5)});
   auto result_frame = NextFrame(1, frames);
   ASSERT_TRUE(result_frame.has_value()) << agent_.Log();
-  auto result = decoder_.DecodeFromWorker(*result_frame);
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
-  const auto* r = std::get_if<proto::WorkerResult>(&*result);
-  ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->task_id, 7u);
-  EXPECT_EQ(r->state, proto::TaskState::kDone);
-  EXPECT_EQ(r->value, args);
+  ExpectEchoed(*result_frame, 7, args);
   EXPECT_FALSE(head_.saw_gap());
+}
+
+TEST_F(AgentTest, BigTasksAndResultsCrossInPiecesLargerThanAPipe) {
+  Open();
+  Spawn(1);
+  FrameCollector frames;
+  ASSERT_TRUE(NextFrame(1, frames).has_value()) << agent_.Log();  // its hello
+  // [bin of 3 MiB]: twelve times what the worker's pipe holds, and more
+  // than one ChannelOutput's worth back.
+  std::string args = "\x91\xc6";
+  const std::uint32_t n = 3 << 20;
+  for (int shift = 24; shift >= 0; shift -= 8) args += static_cast<char>((n >> shift) & 0xff);
+  for (std::uint32_t i = 0; i < n; ++i) args += static_cast<char>('a' + i % 26);
+  head_.Send(proto::ChannelInput{.channel = 1, .data = EchoTask(8, args)});
+  auto result_frame = NextFrame(1, frames);
+  ASSERT_TRUE(result_frame.has_value()) << agent_.Log();
+  ExpectEchoed(*result_frame, 8, args);
+}
+
+TEST_F(AgentTest, WhatAWorkerWroteBeforeItExitedArrivesBeforeItsExit) {
+  Open();
+  Spawn(1);
+  const std::string args = "\x91\x05";  // [5]
+  head_.Send(proto::ChannelInput{.channel = 1, .data = EchoTask(9, args)});
+  // It runs the task, then reads EOF and exits.
+  head_.Send(proto::ChannelCloseInput{.channel = 1});
+  FrameCollector frames;
+  std::vector<std::string> seen;
+  bool exited = false;
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  while (!exited && std::chrono::steady_clock::now() < until) {
+    auto m = head_.Next(100ms);
+    if (!m) continue;
+    if (auto* out = std::get_if<proto::ChannelOutput>(&*m)) frames.Add(out->data);
+    if (auto* e = std::get_if<proto::ChannelExited>(&*m)) {
+      EXPECT_EQ(e->code, 0);
+      exited = true;
+    }
+    while (auto frame = frames.Pop()) seen.push_back(*frame);
+  }
+  ASSERT_TRUE(exited) << agent_.Log();
+  ASSERT_EQ(seen.size(), 2u);  // its hello, then the result
+  ExpectEchoed(seen[1], 9, args);
 }
 
 TEST_F(AgentTest, ALiveChannelsRssComesWithTheBeats) {
@@ -174,8 +227,7 @@ TEST_F(AgentTest, AHeadThatGoesSilentGetsItsWorkersStoppedAndANewHello) {
   EXPECT_NE(again->h.session, first);
   // Stopped and reaped before the hello.
   EXPECT_FALSE(ProcessAlive(pid));
-  EXPECT_NE(agent_.Log().find("no beat acknowledged by tqd"), std::string::npos)
-      << agent_.Log();
+  EXPECT_NE(agent_.Log().find("no beat acknowledged by tqd"), std::string::npos) << agent_.Log();
 }
 
 TEST_F(AgentTest, AMessageOutOfOrderEndsTheSession) {
@@ -306,7 +358,17 @@ TEST(AgentStartTest, TheDefaultSlotsAreTheCpusAvailable) {
 
 // Bad flags and key files: one line on stderr, exit 2, for tq-agent and
 // for tq-worker --connect alike.
-class AgentUsageTest : public ::testing::TestWithParam<std::string> {};
+class AgentUsageTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  // The program under test with --connect `connect` and the head's key
+  // files, or `key` for the agent's.
+  CommandResult Run(const std::string& connect, const std::string& key = "") {
+    return RunCommand({BinPath(GetParam()), "--connect", connect, "--server-key",
+                       head_.server_key_file(), "--key",
+                       key.empty() ? head_.agent_key_file() : key});
+  }
+  FakeHead head_;
+};
 
 TEST_P(AgentUsageTest, AMissingFlagIsAUsageError) {
   const CommandResult r = RunCommand({BinPath(GetParam()), "--connect", "tcp://127.0.0.1:1"});
@@ -317,42 +379,27 @@ TEST_P(AgentUsageTest, AMissingFlagIsAUsageError) {
 }
 
 TEST_P(AgentUsageTest, AnUnreadableKeyFileIsNamed) {
-  FakeHead head;
-  std::vector<std::string> argv = {BinPath(GetParam())};
-  for (std::string a : head.AgentArgs()) {
-    if (a == head.agent_key_file()) a = head.dir().File("missing.key");
-    argv.push_back(a);
-  }
-  const CommandResult r = RunCommand(argv);
+  const CommandResult r = Run(head_.endpoint(), head_.dir().File("missing.key"));
   EXPECT_EQ(r.code(), 2) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find("missing.key"), std::string::npos) << r.err;
 }
 
 TEST_P(AgentUsageTest, ASecretKeyOthersMayReadIsRefused) {
-  FakeHead head;
-  ASSERT_EQ(::chmod(head.agent_key_file().c_str(), 0644), 0);
-  std::vector<std::string> argv = {BinPath(GetParam())};
-  for (const std::string& a : head.AgentArgs()) argv.push_back(a);
-  const CommandResult r = RunCommand(argv);
+  ASSERT_EQ(::chmod(head_.agent_key_file().c_str(), 0644), 0);
+  const CommandResult r = Run(head_.endpoint());
   EXPECT_EQ(r.code(), 2) << r.err;
   EXPECT_NE(r.err.find("agent.key"), std::string::npos) << r.err;
 }
 
 TEST_P(AgentUsageTest, ANonTcpEndpointIsRefused) {
-  FakeHead head;
-  const CommandResult r =
-      RunCommand({BinPath(GetParam()), "--connect", "ipc:///tmp/x", "--server-key",
-                  head.server_key_file(), "--key", head.agent_key_file()});
+  const CommandResult r = Run("ipc:///tmp/x");
   EXPECT_EQ(r.code(), 2) << r.err;
   EXPECT_NE(r.err.find("tcp://HEAD:PORT"), std::string::npos) << r.err;
 }
 
 TEST_P(AgentUsageTest, AnEndpointWithoutAPortIsRefused) {
-  FakeHead head;
-  const CommandResult r =
-      RunCommand({BinPath(GetParam()), "--connect", "tcp://127.0.0.1", "--server-key",
-                  head.server_key_file(), "--key", head.agent_key_file()});
+  const CommandResult r = Run("tcp://127.0.0.1");
   EXPECT_EQ(r.code(), 2) << r.err;
   EXPECT_NE(r.err.find("--connect tcp://127.0.0.1: "), std::string::npos) << r.err;
 }

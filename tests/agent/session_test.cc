@@ -18,18 +18,19 @@ using Verdict = Session::Verdict;
 
 constexpr std::uint64_t kId = 0x1234;
 
-proto::AgentHeader From(std::uint64_t seq, std::uint64_t session = kId) {
-  return {session, seq};
+proto::AgentHeader From(std::uint64_t seq, std::uint64_t session = kId) { return {session, seq}; }
+
+// Says hello and takes tqd's welcome, its message 1, with these terms.
+void Welcome(Session& session, std::chrono::milliseconds beat, std::chrono::milliseconds deadline) {
+  session.HelloSent(true);
+  EXPECT_EQ(session.Receive(From(1), Kind::kWelcome), Verdict::kAccept);
+  session.Welcome(beat, deadline);
 }
 
 // A session welcomed with a 100 ms beat and a 1000 ms deadline.
 class OpenSessionTest : public ::testing::Test {
  protected:
-  OpenSessionTest() {
-    session_.HelloSent(true);
-    EXPECT_EQ(session_.Receive(From(1), Kind::kWelcome), Verdict::kAccept);
-    session_.Welcome(100ms, 1000ms);
-  }
+  OpenSessionTest() { Welcome(session_, 100ms, 1000ms); }
   testing::FakeClock clock_;
   Session session_{clock_, kId};
 };
@@ -63,9 +64,7 @@ TEST(SessionTest, AHelloThatFoundNoConnectionIsRetriedSoon) {
 TEST(SessionTest, TheWelcomeOpensItAndLaterMessagesAreNumberedFromTwo) {
   testing::FakeClock clock;
   Session session(clock, kId);
-  session.HelloSent(true);
-  ASSERT_EQ(session.Receive(From(1), Kind::kWelcome), Verdict::kAccept);
-  session.Welcome(100ms, 1000ms);
+  Welcome(session, 100ms, 1000ms);
   EXPECT_EQ(session.phase(), Phase::kOpen);
   EXPECT_FALSE(session.HelloDue());
   EXPECT_EQ(session.received(), 1u);
@@ -86,9 +85,7 @@ TEST(SessionTest, AMessageOtherThanTheWelcomeFirstEndsIt) {
 TEST(SessionTest, AWelcomeWithoutABeatOrDeadlineEndsIt) {
   testing::FakeClock clock;
   Session session(clock, kId);
-  session.HelloSent(true);
-  ASSERT_EQ(session.Receive(From(1), Kind::kWelcome), Verdict::kAccept);
-  session.Welcome(0ms, 1000ms);
+  Welcome(session, 0ms, 1000ms);
   EXPECT_EQ(session.phase(), Phase::kEnded);
 }
 
