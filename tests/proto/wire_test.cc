@@ -31,7 +31,14 @@ std::string Hex(std::string_view bytes) {
 }
 
 // Which Decoder method reads a message, by who receives it.
-enum class Reader { kTqdFromClient, kClientFromTqd, kTqdFromWorker, kWorkerFromTqd };
+enum class Reader {
+  kTqdFromClient,
+  kClientFromTqd,
+  kTqdFromWorker,
+  kWorkerFromTqd,
+  kTqdFromAgent,
+  kAgentFromTqd,
+};
 
 struct WireCase {
   std::string name;
@@ -64,6 +71,8 @@ Result<std::string> Reencode(Reader reader, std::string_view frame) {
     case Reader::kClientFromTqd: return visit(decoder.DecodeDaemon(frame));
     case Reader::kTqdFromWorker: return visit(decoder.DecodeFromWorker(frame));
     case Reader::kWorkerFromTqd: return visit(decoder.DecodeTask(frame));
+    case Reader::kTqdFromAgent: return visit(decoder.DecodeFromAgent(frame));
+    case Reader::kAgentFromTqd: return visit(decoder.DecodeToAgent(frame));
   }
   return Status(ErrorCode::kInternal, "unknown reader");
 }
@@ -502,6 +511,78 @@ std::vector<WireCase> Cases() {
                    R::kWorkerFromTqd, "86 a1 76 01 a4 6b 69 6e 64 a4 74 61 73 6b a4 74 61 73 "
                                       "6b 03 a5 63 68 75 6e 6b c3 a2 66 6e a2 73 71 a4 61 72 "
                                       "67 73 c4 03 91 91 01"));
+  // agent <-> tqd (PROTOCOL.md §10; the first and the welcome and ch_spawn
+  // are the bytes §10.6 shows).
+  c.push_back(Case("agent_hello", AgentHello{{0x1f2e3d4c5b6a7988, 1}, "node17", 8, "0.1.0"},
+                   R::kTqdFromAgent, "87 a1 76 01 a4 6b 69 6e 64 ab 61 67 65 6e 74 5f 68 65 "
+                                     "6c 6c 6f a1 73 cf 1f 2e 3d 4c 5b 6a 79 88 a1 6e 01 a4 "
+                                     "68 6f 73 74 a6 6e 6f 64 65 31 37 a5 73 6c 6f 74 73 08 "
+                                     "a7 76 65 72 73 69 6f 6e a5 30 2e 31 2e 30"));
+  c.push_back(Case("agent_beat", AgentBeat{{7, 2}, 1},
+                   R::kTqdFromAgent, "85 a1 76 01 a4 6b 69 6e 64 aa 61 67 65 6e 74 5f 62 65 "
+                                     "61 74 a1 73 07 a1 6e 02 a3 61 63 6b 01"));
+  c.push_back(Case("ch_spawned", ChannelSpawned{{7, 3}, 1, 4121},
+                   R::kTqdFromAgent, "86 a1 76 01 a4 6b 69 6e 64 aa 63 68 5f 73 70 61 77 6e "
+                                     "65 64 a1 73 07 a1 6e 03 a2 63 68 01 a3 70 69 64 cd 10 "
+                                     "19"));
+  c.push_back(Case("ch_out", ChannelOutput{{7, 4}, 1, "\x85"},
+                   R::kTqdFromAgent, "86 a1 76 01 a4 6b 69 6e 64 a6 63 68 5f 6f 75 74 a1 73 "
+                                     "07 a1 6e 04 a2 63 68 01 a4 64 61 74 61 c4 01 85"));
+  c.push_back(Case("ch_exited with a code", ChannelExited{.h = {7, 5}, .channel = 1, .code = 0},
+                   R::kTqdFromAgent, "86 a1 76 01 a4 6b 69 6e 64 a9 63 68 5f 65 78 69 74 65 "
+                                     "64 a1 73 07 a1 6e 05 a2 63 68 01 a4 63 6f 64 65 00"));
+  c.push_back(Case("ch_exited with a signal", ChannelExited{.h = {7, 6}, .channel = 2, .signal = 9},
+                   R::kTqdFromAgent, "86 a1 76 01 a4 6b 69 6e 64 a9 63 68 5f 65 78 69 74 65 "
+                                     "64 a1 73 07 a1 6e 06 a2 63 68 02 a6 73 69 67 6e 61 6c "
+                                     "09"));
+  c.push_back(Case("ch_exited with an error",
+                   ChannelExited{.h = {7, 7}, .channel = 3, .error = "no"},
+                   R::kTqdFromAgent, "86 a1 76 01 a4 6b 69 6e 64 a9 63 68 5f 65 78 69 74 65 "
+                                     "64 a1 73 07 a1 6e 07 a2 63 68 03 a5 65 72 72 6f 72 a2 "
+                                     "6e 6f"));
+  c.push_back(Case("ch_rss", ChannelRss{{7, 8}, 1, 1 << 20},
+                   R::kTqdFromAgent, "86 a1 76 01 a4 6b 69 6e 64 a6 63 68 5f 72 73 73 a1 73 "
+                                     "07 a1 6e 08 a2 63 68 01 a9 72 73 73 5f 62 79 74 65 73 "
+                                     "ce 00 10 00 00"));
+  c.push_back(Case("ch_stack", ChannelStack{{7, 9}, 1, "#0 f"},
+                   R::kTqdFromAgent, "86 a1 76 01 a4 6b 69 6e 64 a8 63 68 5f 73 74 61 63 6b "
+                                     "a1 73 07 a1 6e 09 a2 63 68 01 a5 73 74 61 63 6b a4 23 "
+                                     "30 20 66"));
+  c.push_back(Case("agent_bye", AgentBye{{7, 10}, false},
+                   R::kTqdFromAgent, "84 a1 76 01 a4 6b 69 6e 64 a9 61 67 65 6e 74 5f 62 79 "
+                                     "65 a1 73 07 a1 6e 0a"));
+  c.push_back(Case("agent_bye with requeue", AgentBye{{7, 11}, true},
+                   R::kTqdFromAgent, "85 a1 76 01 a4 6b 69 6e 64 a9 61 67 65 6e 74 5f 62 79 "
+                                     "65 a1 73 07 a1 6e 0b a7 72 65 71 75 65 75 65 c3"));
+  c.push_back(Case("agent_welcome", AgentWelcome{{0x1f2e3d4c5b6a7988, 1}, 1000, 5000},
+                   R::kAgentFromTqd, "86 a1 76 01 a4 6b 69 6e 64 ad 61 67 65 6e 74 5f 77 65 "
+                                     "6c 63 6f 6d 65 a1 73 cf 1f 2e 3d 4c 5b 6a 79 88 a1 6e "
+                                     "01 a7 62 65 61 74 5f 6d 73 cd 03 e8 ab 64 65 61 64 6c "
+                                     "69 6e 65 5f 6d 73 cd 13 88"));
+  c.push_back(Case("daemon_beat", DaemonBeat{{7, 2}, 3},
+                   R::kAgentFromTqd, "85 a1 76 01 a4 6b 69 6e 64 ab 64 61 65 6d 6f 6e 5f 62 "
+                                     "65 61 74 a1 73 07 a1 6e 02 a3 61 63 6b 03"));
+  c.push_back(Case("ch_spawn", ChannelSpawn{{0x1f2e3d4c5b6a7988, 2}, 1},
+                   R::kAgentFromTqd, "85 a1 76 01 a4 6b 69 6e 64 a8 63 68 5f 73 70 61 77 6e "
+                                     "a1 73 cf 1f 2e 3d 4c 5b 6a 79 88 a1 6e 02 a2 63 68 01"));
+  c.push_back(Case("ch_in", ChannelInput{{7, 4}, 1, "\x85"},
+                   R::kAgentFromTqd, "86 a1 76 01 a4 6b 69 6e 64 a5 63 68 5f 69 6e a1 73 07 "
+                                     "a1 6e 04 a2 63 68 01 a4 64 61 74 61 c4 01 85"));
+  c.push_back(Case("ch_close_in", ChannelCloseInput{{7, 5}, 1},
+                   R::kAgentFromTqd, "85 a1 76 01 a4 6b 69 6e 64 ab 63 68 5f 63 6c 6f 73 65 "
+                                     "5f 69 6e a1 73 07 a1 6e 05 a2 63 68 01"));
+  c.push_back(Case("ch_signal", ChannelSignal{{7, 6}, 1, 15},
+                   R::kAgentFromTqd, "86 a1 76 01 a4 6b 69 6e 64 a9 63 68 5f 73 69 67 6e 61 "
+                                     "6c a1 73 07 a1 6e 06 a2 63 68 01 a6 73 69 67 6e 61 6c "
+                                     "0f"));
+  c.push_back(Case("ch_capture", ChannelCapture{{7, 7}, 1, 3000},
+                   R::kAgentFromTqd, "86 a1 76 01 a4 6b 69 6e 64 aa 63 68 5f 63 61 70 74 75 "
+                                     "72 65 a1 73 07 a1 6e 07 a2 63 68 01 aa 74 69 6d 65 6f "
+                                     "75 74 5f 6d 73 cd 0b b8"));
+  c.push_back(Case("session_end of an unknown session", SessionEnd{{7, 0}, "unknown session"},
+                   R::kAgentFromTqd, "85 a1 76 01 a4 6b 69 6e 64 ab 73 65 73 73 69 6f 6e 5f "
+                                     "65 6e 64 a1 73 07 a1 6e 00 a3 77 68 79 af 75 6e 6b 6e "
+                                     "6f 77 6e 20 73 65 73 73 69 6f 6e"));
   return c;
 }
 
