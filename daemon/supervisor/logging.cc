@@ -75,11 +75,11 @@ class PriorityFlag final : public spdlog::custom_flag_formatter {
   }
 };
 
-std::unique_ptr<spdlog::formatter> TextFormatter(bool journal) {
+std::unique_ptr<spdlog::formatter> TextFormatter(bool journal, const std::string& program) {
   auto f = std::make_unique<spdlog::pattern_formatter>();
   f->add_flag<FieldsFlag>('*').add_flag<PriorityFlag>('&');
   // Under systemd the journal adds its own timestamps and process name.
-  f->set_pattern(journal ? "%&%l: %*%v" : "%Y-%m-%d %H:%M:%S.%e tqd[%P] %l: %*%v");
+  f->set_pattern(journal ? "%&%l: %*%v" : "%Y-%m-%d %H:%M:%S.%e " + program + "[%P] %l: %*%v");
   return f;
 }
 
@@ -152,18 +152,19 @@ bool StderrIsJournal() {
          static_cast<unsigned long long>(st.st_ino) == ino;
 }
 
-std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format, bool journal) {
+std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format, bool journal,
+                                                    const std::string& program) {
   if (format == LogFormat::kJson) return std::make_unique<JsonFormatter>(journal);
-  return TextFormatter(journal);
+  return TextFormatter(journal, program);
 }
 
 void SetUpLogging(const LogSetup& setup) {
-  std::shared_ptr<spdlog::logger> logger = spdlog::get("tqd");
+  std::shared_ptr<spdlog::logger> logger = spdlog::get(setup.program);
   if (logger == nullptr) {
-    logger = spdlog::stderr_logger_mt("tqd");
+    logger = spdlog::stderr_logger_mt(setup.program);
     spdlog::set_default_logger(logger);
   }
-  logger->set_formatter(MakeLogFormatter(setup.format, setup.journal));
+  logger->set_formatter(MakeLogFormatter(setup.format, setup.journal, setup.program));
   logger->set_level(spdlog::level::from_str(setup.level));
 }
 

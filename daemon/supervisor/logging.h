@@ -45,12 +45,16 @@ struct LogSetup {
   std::string level = "info";  // trace, debug, info, warn, error, off
   LogFormat format = LogFormat::kText;
   bool journal = false;  // StderrIsJournal()
+  // The logger's name and the text lines' process name: tq-agent uses
+  // this logging too.
+  std::string program = "tqd";
 };
 
-// Makes (or remakes) the default logger "tqd" on stderr.
+// Makes (or remakes) the default logger, named setup.program, on stderr.
 void SetUpLogging(const LogSetup& setup);
 
 // The formatter SetUpLogging gives the logger, for tests.
-std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format, bool journal);
+std::unique_ptr<spdlog::formatter> MakeLogFormatter(LogFormat format, bool journal,
+                                                    const std::string& program = "tqd");
 
 }  // namespace tq::daemon

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "proc_stats.h"
 #include "tq/proto/limits.h"
 
 namespace tq::daemon {
@@ -16,6 +17,12 @@ namespace {
 constexpr std::size_t kMaxStackBytes = proto::kMaxErrorTextBytes - 64;
 
 }  // namespace
+
+std::string StackCapture::FindTool() {
+  std::string tool = FindOnPath("gdb");
+  if (tool.empty()) tool = FindOnPath("eu-stack");
+  return tool;
+}
 
 proto::Result<StackCapture> StackCapture::Start(const std::string& tool, pid_t pid,
                                                 base::TimePoint deadline) {

@@ -18,6 +18,8 @@ namespace tq::daemon {
 
 class StackCapture {
  public:
+  // gdb, else eu-stack, from $PATH; "" if neither is there.
+  static std::string FindTool();
   // The capture command for `pid` given a tool's path: gdb or eu-stack,
   // chosen by the tool's file name.
   static proto::Result<StackCapture> Start(const std::string& tool, pid_t pid,

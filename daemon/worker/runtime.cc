@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_exec.h"
 #include "exec_task.h"
 #include "task_loop.h"
 #include "tq/proto/limits.h"
@@ -72,7 +73,11 @@ bool IsOpen(int fd) { return ::fcntl(fd, F_GETFD) >= 0; }
 }  // namespace
 
 int Main(int argc, char** argv, Registry& registry) {
-  CLI::App app{"tq-worker: runs tasks for tqd. Started by tqd, not by hand."};
+  // On another host, by hand, systemd or Slurm: be tq-agent instead.
+  if (WantsAgent(argc, argv)) return ExecAgent(argc, argv);
+  CLI::App app{"tq-worker: runs tasks for tqd. Started by tqd, not by hand; "
+               "`tq-worker --connect tcp://HEAD:PORT ...` runs tq-agent for a tqd on "
+               "another host (tq-agent --help)."};
   std::vector<std::string> plugins;
   app.add_option("--plugin", plugins, "Task plugin (.so) to load; repeatable");
   std::string exec = "on";

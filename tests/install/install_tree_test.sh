@@ -37,7 +37,7 @@ libtq=$(cd "$prefix" && find . -name libtq.so.0 | sed 's|^\./||')
 [ -n "$libtq" ] || { echo "FAIL: no libtq.so.0 under $prefix" >&2; exit 1; }
 libdir=$(dirname "$libtq")
 
-for f in bin/tqd bin/tq libexec/tq/tq-worker; do
+for f in bin/tqd bin/tq libexec/tq/tq-worker libexec/tq/tq-agent; do
   [ -x "$prefix/$f" ] || fail "not installed as a program: $f"
 done
 [ ! -e "$prefix/bin/tq-worker" ] || fail "tq-worker is in bin/; it belongs in libexec/tq/"
@@ -104,7 +104,7 @@ for pc in tq tq-task; do
 done
 
 if [ "$man_pages" = ON ]; then
-  for page in share/man/man1/tq.1 share/man/man8/tqd.8; do
+  for page in share/man/man1/tq.1 share/man/man8/tqd.8 share/man/man8/tq-agent.8; do
     expect_file "$page"
     [ -f "$prefix/$page" ] || continue
     text=$(MANWIDTH=80 man --warnings -E UTF-8 -l "$prefix/$page" 2>"$scratch/warnings")
