@@ -97,16 +97,26 @@ show_output() {
   sed 's/^/    /' "$out/tq-agents-$1.out" >&2
 }
 
+# stop_agents DIR JOB SCANCEL_ARG...: scancel; both agents get SIGTERM,
+# drain, and the job leaves the queue; its output is shown.
+stop_agents() {
+  local dir=$1 job=$2 i
+  shift 2
+  slurm scancel "$@" "$job"
+  for i in 2 3; do
+    wait_for 10 "the agent on host $i to get SIGTERM" logged "$dir" "$i" "term 1"
+  done
+  slurm_wait_gone "$job" 30
+  show_output "$job"
+  for i in 2 3; do
+    logged "$dir" "$i" drained || fail "the agent on host $i was killed before it drained"
+  done
+}
+
 dir=$NETNS_WORK/usr1
 job=$(start_agents "$dir" requeue)
-slurm scancel --batch --signal=USR1 "$job"
+stop_agents "$dir" "$job" --batch --signal=USR1
 for i in 2 3; do
-  wait_for 10 "the agent on host $i to get SIGTERM" logged "$dir" "$i" "term 1"
-done
-slurm_wait_gone "$job" 30
-show_output "$job"
-for i in 2 3; do
-  logged "$dir" "$i" drained || fail "the agent on host $i was killed before it drained"
   ! logged "$dir" "$i" "worker term" || fail "the drain signalled the worker on host $i"
   [ "$(terms "$dir" "$i")" = 1 ] || fail "the agent on host $i got $(terms "$dir" "$i") SIGTERMs"
 done
@@ -119,15 +129,10 @@ log "scancel --batch --signal=USR1: one SIGTERM to each agent, none to their wor
 
 dir=$NETNS_WORK/term
 job=$(start_agents "$dir" finish)
-slurm scancel "$job"
+stop_agents "$dir" "$job"
 for i in 2 3; do
-  wait_for 10 "the agent on host $i to get SIGTERM" logged "$dir" "$i" "term 1"
-done
-slurm_wait_gone "$job" 30
-show_output "$job"
-for i in 2 3; do
-  logged "$dir" "$i" drained || fail "the agent on host $i was killed before it drained"
-  log "host $i: $(terms "$dir" "$i") SIGTERM(s), worker signalled too: $(grep -c '^worker term' "$dir/$(host_name "$i").log")"
+  logged "$dir" "$i" "worker term" || fail "Slurm did not signal the worker on host $i"
+  log "host $i: $(terms "$dir" "$i") SIGTERM(s) to the agent, and one to its worker"
 done
 state_is "$job" CANCELLED || fail "the cancelled job ended $(slurm_job_state "$job")"
 grep -q 'SIGTERM: Slurm stops the job; the agents drain (finish)' "$out/tq-agents-$job.out" ||
