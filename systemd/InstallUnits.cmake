@@ -25,12 +25,17 @@ endif()
 
 # What the .in files name.
 tq_under_prefix(bindir "${TQ_BINDIR}")
+tq_under_prefix(libexecdir "${TQ_LIBEXECDIR}")
 set(TQD "${bindir}/tqd")
+set(TQ_AGENT "${libexecdir}/tq-agent")
 set(TQ_SYSTEM_CONFIG "${config_dir}/tqd.toml")
+set(TQ_CONFIG_DIR "${config_dir}")  # tq-agent@NAME.service's agent-NAME.conf and .key
 
 set(work "${TQ_SYSTEMD_WORK_DIR}")
 configure_file("${TQ_SYSTEMD_SOURCE_DIR}/tqd.service.in" "${work}/system/tqd.service" @ONLY)
 configure_file("${TQ_SYSTEMD_SOURCE_DIR}/tqd.socket.in" "${work}/system/tqd.socket" @ONLY)
+configure_file("${TQ_SYSTEMD_SOURCE_DIR}/tq-agent@.service.in" "${work}/system/tq-agent@.service"
+               @ONLY)
 configure_file("${TQ_SYSTEMD_SOURCE_DIR}/user/tqd.service.in" "${work}/user/tqd.service" @ONLY)
 
 tq_under_prefix(system_units "${TQ_SYSTEMD_SYSTEM_UNIT_DIR}")
@@ -38,6 +43,7 @@ tq_under_prefix(user_units "${TQ_SYSTEMD_USER_UNIT_DIR}")
 tq_under_prefix(sysusers "${TQ_SYSUSERS_DIR}")
 tq_under_prefix(tmpfiles "${TQ_TMPFILES_DIR}")
 file(INSTALL "${work}/system/tqd.service" "${work}/system/tqd.socket"
+     "${work}/system/tq-agent@.service"
      DESTINATION "${system_units}" FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 file(INSTALL "${work}/user/tqd.service"
      DESTINATION "${user_units}" FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)

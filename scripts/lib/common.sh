@@ -6,12 +6,16 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # What building tq needs on Debian 12 (gdb: tqd uses it for the stacks of
 # timed-out tasks; help2man makes the man pages; ncurses: tq top), and what
 # running its tests adds (man-db: the install test renders the man pages;
-# tmux: the terminal tq top is tested in).
+# tmux: the terminal tq top is tested in; tests/agents: hosts as network
+# namespaces with iproute2, faults with nftables, probes and the delay
+# proxy in python3, jq and bc in the scripts, and a Slurm of their own:
+# slurmctld, slurmd, slurm-client, munge).
 TQ_BUILD_PACKAGES=(g++ cmake ninja-build pkg-config ccache
   libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libspdlog-dev libcli11-dev
   nlohmann-json3-dev libtomlplusplus-dev libutfcpp-dev libsqlite3-dev gdb help2man
   libncurses-dev)
-TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db tmux)
+TQ_TEST_PACKAGES=(libgtest-dev libgmock-dev man-db tmux
+  iproute2 nftables python3 jq bc slurmctld slurmd slurm-client munge)
 # scripts/test-systemd: a container with systemd as PID 1 (systemd-nspawn,
 # its root filesystem made by debootstrap), and what the built programs
 # load there (from ldd of tqd, tq and tq-worker; apt brings their own

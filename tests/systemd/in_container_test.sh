@@ -21,7 +21,10 @@
 #   - tqd.socket: systemd's socket (tq:tq 0660) starts tqd.service on the
 #     first connection, and again after tqd.service stops;
 #   - a wedged tqd (SIGSTOP) is restarted by the watchdog;
-#   - the user unit gives alice a queue of her own, exec tasks as her.
+#   - the user unit gives alice a queue of her own, exec tasks as her;
+#   - tq-agent@x.service runs tq-agent as user tq with what
+#     /etc/tq/agent-x.conf says, the defaults, and its key by
+#     LoadCredential= (0400, tq's), and stops it with SIGTERM.
 # Resource limits (MemoryMax=, TasksMax=) are not checked: this container's
 # cgroups do not enforce them (README.md, "Running as a service").
 set -euo pipefail
@@ -206,5 +209,51 @@ out=$(as alice "${user_env[@]}" tq submit --wait -- id -un 2>&1) || fail "alice'
 [ "$out" = alice ] || fail "alice's own queue ran her command as '$out'"
 [ -S "/run/user/$uid/tq/tqd.sock" ] || fail "no socket at /run/user/$uid/tq/tqd.sock"
 as alice "${user_env[@]}" systemctl --user stop tqd
+
+step "tq-agent@.service hands tq-agent its settings and its key"
+# A stand-in for tq-agent (the real one, issue 17's, is put back after):
+# it writes who runs it, its arguments and its key file, and exits 0 on
+# SIGTERM. What a real agent then does is tests/agents' business.
+agent=/usr/local/libexec/tq/tq-agent
+[ ! -e "$agent" ] || mv "$agent" "$agent.real"
+cat >"$agent" <<'AGENT'
+#!/bin/bash
+out=/run/tq-agent-stand-in.log
+for ((i = 1; i <= $#; i++)); do [ "${!i}" = --key ] && { j=$((i + 1)); key=${!j}; }; done
+{ id -un; printf '%s\n' "$@"; stat -c '%a %U' "$key"; cat "$key"; } >"$out" 2>&1
+trap 'echo TERM >>"$out"; exit 0' TERM
+while :; do sleep 0.1; done
+AGENT
+chmod 755 "$agent"
+install -m 0644 /dev/null /run/tq-agent-stand-in.log
+chown tq /run/tq-agent-stand-in.log
+printf 'TQ_HEAD=tcp://head.example:7100\nTQ_AGENT_ARGS=--slots 3 --plugin /x.so\n' \
+  >/etc/tq/agent-x.conf
+(umask 077 && echo agent-x-secret >/etc/tq/agent-x.key)
+systemctl start tq-agent@x
+wait_until "the agent's stand-in to start" 10 grep -q agent-x-secret /run/tq-agent-stand-in.log
+want="tq
+--connect
+tcp://head.example:7100
+--server-key
+/etc/tq/head.pub
+--key
+/run/credentials/tq-agent@x.service/agent.key
+--drain
+finish
+--slots
+3
+--plugin
+/x.so
+400 tq
+agent-x-secret"
+[ "$(cat /run/tq-agent-stand-in.log)" = "$want" ] ||
+  fail "tq-agent@x ran: $(cat /run/tq-agent-stand-in.log)"
+systemctl stop tq-agent@x
+grep -qx TERM /run/tq-agent-stand-in.log || fail "systemctl stop sent the agent no SIGTERM"
+[ "$(systemctl show -p Result --value tq-agent@x)" = success ] ||
+  fail "tq-agent@x stopped with $(systemctl show -p Result --value tq-agent@x)"
+rm -f "$agent"
+[ ! -e "$agent.real" ] || mv "$agent.real" "$agent"
 
 step "all checks passed"

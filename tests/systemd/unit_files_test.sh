@@ -3,12 +3,13 @@
 #
 # The systemd files as `cmake --install` put them into PREFIX (install_test's
 # fixture): `systemd-analyze verify` says nothing at all about the system
-# units and the user unit (it exits 0 on warnings, so any output fails
-# here); the system unit's hardening scores 1.5 or better in
-# `systemd-analyze security --offline=true` (the score is printed); the
+# units, the agent template and the user unit (it exits 0 on warnings,
+# so any output fails here); the system unit's and the agent's hardening
+# score 1.5 or better in `systemd-analyze security --offline=true` (the
+# scores are printed); the
 # sysusers.d file makes user and group tq and the tmpfiles.d file a 0750
-# /run/tq of theirs, in a scratch root; the units name the installed tqd
-# and settings file; and tqd runs with that settings file, which turns
+# /run/tq of theirs, in a scratch root; the units name the installed tqd,
+# tq-agent and settings files; and tqd runs with that settings file, which turns
 # exec tasks off. (scripts/test-systemd runs the units under a real
 # systemd.) Exits 77 (skipped) without systemd-analyze or the man pages
 # that the units' Documentation= names.
@@ -26,8 +27,10 @@ fail() {
 }
 system=$prefix/lib/systemd/system
 user=$prefix/lib/systemd/user
-for f in "$system/tqd.service" "$system/tqd.socket" "$user/tqd.service" \
-  "$prefix/lib/sysusers.d/tq.conf" "$prefix/lib/tmpfiles.d/tq.conf" "$prefix/etc/tq/tqd.toml"; do
+agent_unit=$system/tq-agent@.service
+for f in "$system/tqd.service" "$system/tqd.socket" "$agent_unit" "$user/tqd.service" \
+  "$prefix/lib/sysusers.d/tq.conf" "$prefix/lib/tmpfiles.d/tq.conf" "$prefix/etc/tq/tqd.toml" \
+  "$prefix/share/doc/tq/examples/tq-agent.conf"; do
   [ -f "$f" ] || fail "not installed: ${f#"$prefix/"}"
 done
 [ "$failures" -eq 0 ] || exit 1
@@ -44,6 +47,19 @@ grep -qx "ExecStart=$prefix/bin/tqd --config $prefix/etc/tq/tqd.toml" "$system/t
   fail "tqd.service does not run the installed tqd with the installed settings: $(grep ^ExecStart= "$system/tqd.service")"
 grep -qx "ExecStart=$prefix/bin/tqd" "$user/tqd.service" ||
   fail "the user unit does not run the installed tqd: $(grep ^ExecStart= "$user/tqd.service")"
+grep -q "^ExecStart=$prefix/libexec/tq/tq-agent --connect " "$agent_unit" ||
+  fail "tq-agent@.service does not run the installed tq-agent: $(grep ^ExecStart= "$agent_unit")"
+grep -qx "EnvironmentFile=$prefix/etc/tq/agent-%i.conf" "$agent_unit" ||
+  fail "tq-agent@.service does not read its settings beside tqd's: $(grep ^EnvironmentFile= "$agent_unit")"
+# Until tq-agent (issue 17) is built and installed, verify would only say
+# that the program is missing: check a copy that runs /bin/true instead.
+verify_agent=$agent_unit
+if [ ! -x "$prefix/libexec/tq/tq-agent" ]; then
+  mkdir "$scratch/agent"
+  verify_agent=$scratch/agent/tq-agent@.service
+  sed 's|^ExecStart=[^ ]*|ExecStart=/bin/true|' "$agent_unit" >"$verify_agent"
+  echo "note: no tq-agent installed yet; tq-agent@.service verified with ExecStart=/bin/true"
+fi
 
 # verify runs man(1) for Documentation=man:tqd(8), and a user manager's
 # checks need a runtime directory.
@@ -51,20 +67,34 @@ export MANPATH=$prefix/share/man:
 out=$(systemd-analyze verify "$system/tqd.service" "$system/tqd.socket" 2>&1) ||
   fail "systemd-analyze verify failed"
 [ -z "$out" ] || fail "systemd-analyze verify of the system units said: $out"
+# Alone: verify searches the directories of the files it is given, where
+# the installed template would hide its copy.
+out=$(systemd-analyze verify "$verify_agent" 2>&1) || fail "systemd-analyze verify failed"
+[ -z "$out" ] || fail "systemd-analyze verify of tq-agent@.service said: $out"
 mkdir -m 0700 "$scratch/xdg"
 out=$(XDG_RUNTIME_DIR=$scratch/xdg systemd-analyze verify --user "$user/tqd.service" 2>&1) ||
   fail "systemd-analyze verify --user failed"
 [ -z "$out" ] || fail "systemd-analyze verify of the user unit said: $out"
 
-report=$(systemd-analyze security --offline=true --no-pager "$system/tqd.service" 2>&1)
-score=$(sed -n 's/.*Overall exposure level for tqd.service: \([0-9.]*\).*/\1/p' <<<"$report")
-echo "systemd-analyze security: tqd.service exposure $score"
-grep '✗' <<<"$report" || true
-if [ -z "$score" ]; then
-  fail "no score from systemd-analyze security: $report"
-elif ! awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }'; then
-  fail "tqd.service's exposure is $score; it must be 1.5 or better"
-fi
+# score UNIT_FILE NAME: sets $score to NAME's exposure score, and prints
+# it and what raises it; fails unless it is 1.5 or better.
+score() {
+  local report
+  report=$(systemd-analyze security --offline=true --no-pager "$1" 2>&1)
+  score=$(sed -n "s/.*Overall exposure level for $2: \([0-9.]*\).*/\1/p" <<<"$report")
+  echo "systemd-analyze security: $2 exposure $score"
+  grep '✗' <<<"$report" || true
+  if [ -z "$score" ]; then
+    fail "no score from systemd-analyze security: $report"
+  elif ! awk -v s="$score" 'BEGIN { exit !(s <= 1.5) }'; then
+    fail "$2's exposure is $score; it must be 1.5 or better"
+  fi
+}
+# An instance of the template: the template itself has no name to score.
+cp "$verify_agent" "$scratch/tq-agent@check.service"
+score "$scratch/tq-agent@check.service" tq-agent@check.service
+agent_score=$score
+score "$system/tqd.service" tqd.service
 
 mkdir -p "$scratch/root/etc"
 systemd-sysusers --root="$scratch/root" "$prefix/lib/sysusers.d/tq.conf" ||
@@ -94,4 +124,4 @@ if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)" >&2
   exit 1
 fi
-echo "the systemd files in $prefix verify, score $score, and work"
+echo "the systemd files in $prefix verify, score $score (tqd) and $agent_score (tq-agent@), and work"
