@@ -431,7 +431,13 @@ void Agent::BeginStop() {
 
 void Agent::NewSession() {
   stopping_ = false;
-  session_ = std::make_unique<Session>(clock_, NewSessionId());
+  // A session tqd ended before welcoming it (it refuses this agent, or is
+  // shutting down) is followed by hellos ever further apart: 0.2 s, 0.4 s,
+  // ... 5 s; one that was welcomed, by a hello at once.
+  using namespace std::chrono_literals;
+  hello_backoff_ = session_->welcomed() ? base::Duration{}
+                   : std::min<base::Duration>(std::max<base::Duration>(2 * hello_backoff_, 200ms), 5s);
+  session_ = std::make_unique<Session>(clock_, NewSessionId(), hello_backoff_);
   spdlog::info("saying hello to tqd as session {:016x}", session_->id());
 }
 

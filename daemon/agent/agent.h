@@ -107,6 +107,7 @@ class Agent {
   daemon::ProcessSpawner spawner_;
   daemon::WorkerCommand command_;
   std::unique_ptr<Session> session_;     // never null
+  base::Duration hello_backoff_{};        // before the current session's first hello
   std::map<std::uint64_t, Slot> slots_;  // by channel
   daemon::ReapQueue helpers_;            // stack tools no longer read
   bool stopping_ = false;                // the session ended; workers going

@@ -11,7 +11,8 @@
 
 namespace tq::agent {
 
-Session::Session(const base::Clock& clock, std::uint64_t id) : clock_(clock), id_(id) {}
+Session::Session(const base::Clock& clock, std::uint64_t id, base::Duration delay)
+    : clock_(clock), id_(id), next_hello_(clock.Now() + delay) {}
 
 bool Session::HelloDue() const { return phase_ == Phase::kGreeting && clock_.Now() >= next_hello_; }
 
@@ -63,6 +64,7 @@ void Session::Welcome(std::chrono::milliseconds beat, std::chrono::milliseconds 
     return;
   }
   phase_ = Phase::kOpen;
+  welcomed_ = true;
   beat_ = beat;
   deadline_ = deadline;
   // The welcome answers a hello sent no later than the last one.

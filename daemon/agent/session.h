@@ -51,11 +51,14 @@ class Session {
   static constexpr std::chrono::milliseconds kHelloInterval{1000};
   static constexpr std::chrono::milliseconds kHelloRetry{100};
 
-  // `id` must be nonzero (NewSessionId()).
-  Session(const base::Clock& clock, std::uint64_t id);
+  // `id` must be nonzero (NewSessionId()). The first hello goes `delay`
+  // from now (a backoff after sessions tqd ended at once).
+  Session(const base::Clock& clock, std::uint64_t id, base::Duration delay = {});
 
   std::uint64_t id() const { return id_; }
   Phase phase() const { return phase_; }
+  // tqd welcomed it (it may have ended since).
+  bool welcomed() const { return welcomed_; }
   // Why it ended; "" until then.
   const std::string& end_reason() const { return end_reason_; }
   std::chrono::milliseconds beat() const { return beat_; }
@@ -108,6 +111,7 @@ class Session {
   const base::Clock& clock_;
   const std::uint64_t id_;
   Phase phase_ = Phase::kGreeting;
+  bool welcomed_ = false;
   std::string end_reason_;
   std::chrono::milliseconds beat_{0};
   std::chrono::milliseconds deadline_{0};

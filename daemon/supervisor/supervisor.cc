@@ -455,8 +455,14 @@ void Supervisor::Poll() {
     items.push_back({nullptr, fd.fd, static_cast<short>(fd.write ? ZMQ_POLLOUT : ZMQ_POLLIN), 0});
   }
   const std::size_t first_worker = items.size();
+  // Every pool's worker pipes: tqd's own, and each agent session's (whose
+  // other ends are that session's channels).
   std::vector<WorkerPool::PollFd> fds;
-  pool_.AppendPollFds(&fds);
+  std::vector<WorkerPool*> fd_pools;
+  pools_.ForEach([&](WorkerPool& p) {
+    p.AppendPollFds(&fds);
+    fd_pools.resize(fds.size(), &p);
+  });
   for (const WorkerPool::PollFd& fd : fds) {
     const short events =
         fd.role == WorkerPool::PollFd::Role::kWrite ? ZMQ_POLLOUT : ZMQ_POLLIN;
@@ -478,7 +484,7 @@ void Supervisor::Poll() {
     OnCommitted();
   }
   for (std::size_t i = 0; i < fds.size(); ++i) {
-    if (items[first_worker + i].revents != 0) pool_.OnPollEvent(fds[i]);
+    if (items[first_worker + i].revents != 0) fd_pools[i]->OnPollEvent(fds[i]);
   }
   // Agents' channels before their sockets: a session a message ends stops
   // polling its channels.

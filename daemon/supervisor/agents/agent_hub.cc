@@ -241,8 +241,6 @@ void AgentHub::Hello(const Incoming& in, const std::string& agent, const proto::
       std::move(p), command_, settings_, clock_, listener_,
       [this](const std::string& route, std::string_view bytes) { return Send(route, bytes); });
   session->set_route(std::string(in.identity.to_string_view()));
-  // Its hello is its seq 1.
-  session->OnMessage(proto::AgentMessage{m});
   spdlog::info("agent {} on {} connected: session {:016x}, {} slots (tq {})", agent, m.host,
                m.h.session, m.slots, m.version);
   AgentSession& s = *sessions_.emplace(m.h.session, std::move(session)).first->second;

@@ -141,7 +141,7 @@ class AgentSession final : private WorkerSpawner {
   std::uint64_t next_channel_ = 1;
   std::string route_;
   std::uint64_t out_seq_ = 0;  // the last seq sent
-  std::uint64_t in_seq_ = 0;   // the last seq received
+  std::uint64_t in_seq_ = 1;   // the last seq received: its hello's, at first
   base::TimePoint last_heard_;
   base::TimePoint next_beat_;
   proto::Buffer buffer_;
