@@ -282,6 +282,14 @@ std::string StatsReportToJson(const QueueStats& s) {
             {"since_start", WindowJson(s.since_start)},
             {"last_minute", WindowJson(s.last_minute)},
             {"functions", functions}};
+  if (!s.hosts.empty()) {
+    Json hosts = Json::array();
+    for (const QueueStats::Host& h : s.hosts) {
+      hosts.push_back({{"host", h.host}, {"workers", h.workers}, {"busy", h.busy},
+                       {"tasks_done", h.tasks_done}});
+    }
+    j["hosts"] = hosts;
+  }
   return Dump(j);
 }
 

@@ -91,6 +91,15 @@ void PrintStats(const QueueStats& s) {
     std::cout << "\n";
     PrintFunctions(s);
   }
+  if (!s.hosts.empty()) {
+    std::cout << "\n";
+    Rows rows{{"HOST", "WORKERS", "BUSY", "DONE"}};
+    for (const QueueStats::Host& h : s.hosts) {
+      rows.push_back({h.host, std::to_string(h.workers), std::to_string(h.busy),
+                      std::to_string(h.tasks_done)});
+    }
+    PrintTable(rows, Align::kNumbersRight);
+  }
 }
 
 }  // namespace

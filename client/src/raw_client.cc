@@ -143,6 +143,9 @@ QueueStats ToQueueStats(const proto::StatsReply& m) {
   st.store_path.assign(m.store_path);
   st.store_bytes = m.store_bytes;
   st.store_error.assign(m.store_error);
+  for (const proto::HostStats& h : m.hosts) {
+    st.hosts.push_back({std::string(h.host), h.workers, h.busy, h.tasks_done});
+  }
   return st;
 }
 

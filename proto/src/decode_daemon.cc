@@ -185,6 +185,16 @@ Status ReadWorkerStates(Fields& f, WorkerCounts* c) {
   return Status::Ok();
 }
 
+Status ReadHostStats(Fields& f, HostStats* h) {
+  std::uint64_t workers = 0, busy = 0;
+  TQ_RETURN_IF_ERROR(f.Str("host", &h->host));
+  TQ_RETURN_IF_ERROR(f.Uint("workers", &workers));
+  TQ_RETURN_IF_ERROR(f.Uint("busy", &busy));
+  h->workers = static_cast<std::uint32_t>(workers);
+  h->busy = static_cast<std::uint32_t>(busy);
+  return f.Uint("tasks_done", &h->tasks_done);
+}
+
 Status ReadFunctionStats(Fields& f, FunctionStats* s) {
   TQ_RETURN_IF_ERROR(f.Str("fn", &s->fn));
   TQ_RETURN_IF_ERROR(f.Uint("submitted", &s->submitted));
@@ -210,6 +220,10 @@ Result<DaemonMessage> DecodeQueueStats(Fields& f, const Limits&) {
   if (f.Find("functions") != nullptr) {
     TQ_RETURN_IF_ERROR(ReadArrayOfMaps(f, "functions", "each function's stats", "functions",
                                        ReadFunctionStats, &m.functions));
+  }
+  if (f.Find("hosts") != nullptr) {
+    TQ_RETURN_IF_ERROR(
+        ReadArrayOfMaps(f, "hosts", "each host's stats", "hosts", ReadHostStats, &m.hosts));
   }
   TQ_RETURN_IF_ERROR(f.OptUint("tasks", &m.tasks));
   TQ_RETURN_IF_ERROR(f.OptUint("durable_tasks", &m.durable_tasks));

@@ -122,6 +122,13 @@ void WriteFunctionStats(MapWriter& w, const FunctionStats& f) {
   WriteEnded(w, f.ended);
 }
 
+void WriteHostStats(MapWriter& w, const HostStats& h) {
+  w.Str("host", h.host);
+  w.Uint("workers", h.workers);
+  w.Uint("busy", h.busy);
+  w.Uint("tasks_done", h.tasks_done);
+}
+
 void WriteRecentTask(MapWriter& w, const RecentTask& t) {
   w.Uint("task", t.task_id);
   w.Str("fn", t.fn);
@@ -290,6 +297,7 @@ void Encode(const StatsReply& m, Buffer& out) {
   if (!m.store_path.empty()) w.Str("store_path", m.store_path);
   if (m.store_bytes != 0) w.Uint("store_bytes", m.store_bytes);
   if (!m.store_error.empty()) w.Str("store_error", m.store_error);
+  if (!m.hosts.empty()) WriteArrayOfMaps(w, "hosts", m.hosts, WriteHostStats);
 }
 
 void Encode(const MetricsReply& m, Buffer& out) {

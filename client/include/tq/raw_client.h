@@ -212,6 +212,13 @@ struct QueueStats {
   std::string store_path;
   std::uint64_t store_bytes = 0;
   std::string store_error;
+  // Workers by host when tqd has agents ("local" first); empty without.
+  struct Host {
+    std::string host;
+    std::uint32_t workers = 0, busy = 0;
+    std::uint64_t tasks_done = 0;
+  };
+  std::vector<Host> hosts;
 };
 
 // What the tasks of one name have come to (RawClient::Job).

@@ -76,7 +76,7 @@ proto::Result<std::unique_ptr<AgentHub>> AgentHub::Start(zmq::context_t& context
   auto router = RouterSocket::Bind(context, config.agents, options);
   if (!router.ok()) return router.status();
   try {
-    const int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+    const int events = ZMQ_EVENT_ACCEPTED |
                        ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                        ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL;
     if (zmq_socket_monitor(router->handle(), kMonitorEndpoint, events) != 0) {
@@ -154,19 +154,19 @@ void AgentHub::DrainMonitor() {
     const int fd = static_cast<int>(value);
     switch (what) {
       case ZMQ_EVENT_ACCEPTED:
-        peers_[fd] = PeerAddress(fd);
-        break;
-      case ZMQ_EVENT_DISCONNECTED:
-        peers_.erase(fd);
+        last_accepted_ = PeerAddress(fd);
         break;
       default: {
-        // ZeroMQ does not say which connection failed its handshake: the
-        // newest one accepted is named (there is rarely more than one).
+        // ZeroMQ does not say which connection failed its handshake, nor
+        // its peer: the newest one accepted is named, if its address could
+        // still be read (a plaintext peer is often closed before tqd asks).
         ++plaintext_refused_;
-        const std::string from = peers_.empty() ? "a peer" : peers_.rbegin()->second;
+        const std::string from = last_accepted_.empty()
+                                     ? "a connection whose address was gone before tqd read it"
+                                     : last_accepted_;
         spdlog::warn("agent endpoint: refused {}: not a CURVE client with tqd's key "
                      "(handshake failed, ZeroMQ error {:#x})",
-                     from.empty() ? "a peer" : from, value);
+                     from, value);
         break;
       }
     }

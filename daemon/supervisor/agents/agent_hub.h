@@ -89,7 +89,7 @@ class AgentHub {
   ZapHandler zap_;
   RouterSocket router_;
   zmq::socket_t monitor_;  // the ROUTER's handshake events
-  std::map<int, std::string> peers_;  // accepted connections' addresses, by fd
+  std::string last_accepted_;  // the newest connection's peer, if it could be read
   base::Duration beat_, deadline_;
   std::string agent_keys_;
   WorkerCommand command_;

@@ -20,7 +20,7 @@ struct PoolNow {
   proto::WorkerCounts states;
 };
 
-PoolNow CountWorkers(const WorkerPool& pool) {
+PoolNow CountWorkers(const Pools& pool) {
   PoolNow n;
   pool.ForEachWorker([&](const WorkerView& w) {
     ++n.live;
@@ -84,7 +84,7 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
 proto::StatsReply Supervisor::Stats() {
   proto::StatsReply r;
   r.queued = queued();
-  const PoolNow pool = CountWorkers(pool_);
+  const PoolNow pool = CountWorkers(pools_);
   r.workers = pool.live;
   r.running = pool.running;
   r.worker_states = pool.states;
@@ -103,11 +103,22 @@ proto::StatsReply Supervisor::Stats() {
   r.store_path = store_->path();
   r.store_bytes = StoreBytes();
   r.store_error = store_error_;
+  if (agents_) {
+    pools_.ForEach([&](const WorkerPool& p) {
+      proto::HostStats h{p.host().empty() ? std::string_view("local") : p.host()};
+      p.ForEachWorker([&](const WorkerView& w) {
+        ++h.workers;
+        if (w.task_id) ++h.busy;
+      });
+      h.tasks_done = p.tasks_done();
+      r.hosts.push_back(h);
+    });
+  }
   return r;
 }
 
 std::string Supervisor::PrometheusText() const {
-  const PoolNow pool = CountWorkers(pool_);
+  const PoolNow pool = CountWorkers(pools_);
   return daemon::PrometheusText(metrics_, {.queued = queued(),
                                            .running = pool.running,
                                            .workers = pool.states,

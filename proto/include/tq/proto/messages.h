@@ -401,6 +401,15 @@ struct WorkerCounts {
   std::uint32_t starting = 0, idle = 0, busy = 0, stopping = 0;
 };
 
+// The workers of one host: tqd's own ("" on the wire as no entry: see
+// StatsReply::hosts) or an agent's.
+struct HostStats {
+  std::string_view host;
+  std::uint32_t workers = 0;
+  std::uint32_t busy = 0;
+  std::uint64_t tasks_done = 0;  // by its workers since they connected
+};
+
 struct StatsReply {
   std::uint64_t request_id = 0;
   std::uint64_t queued = 0;
@@ -420,6 +429,9 @@ struct StatsReply {
   std::string_view store_path;
   std::uint64_t store_bytes = 0;
   std::string_view store_error;
+  // Workers by host, when tqd has agents: "local" first, then each agent
+  // session's (PROTOCOL.md §10). Empty without agents.
+  std::vector<HostStats> hosts;
 };
 
 // The reply to `metrics`: Prometheus' text exposition format (0.0.4), the
