@@ -105,7 +105,7 @@ std::vector<Setting> MakeSettings() {
        .start_up_default = [](Config& c) { c.endpoint = proto::DefaultEndpoint(); },
        .example = "\"ipc:///run/tq/tqd.sock\""},
       {.name = "workers", .type = kCount, .reload = kApplies,
-       .help = "Number of worker processes",
+       .help = "Number of worker processes; 0 runs tasks on agents only (with agents)",
        .field = Field(&Config::workers),
        .min = 0, .max = 1024, .flag = "-w,--workers",
        .default_text = "the CPU count",

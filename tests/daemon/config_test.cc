@@ -149,8 +149,7 @@ TEST_F(ConfigTest, AFileThatIsNotTomlIsRefusedWithItsLineAndColumn) {
 }
 
 TEST_F(ConfigTest, AValueOutOfRangeIsRefusedWithTheRange) {
-  EXPECT_EQ(ErrorOf("workers = 0\n"), "1: workers: must be 1 to 1024, got 0");
-  EXPECT_EQ(ErrorOf("workers = 1025\n"), "1: workers: must be 1 to 1024, got 1025");
+  EXPECT_EQ(ErrorOf("workers = 1025\n"), "1: workers: must be at most 1024, got 1025");
   EXPECT_EQ(ErrorOf("max_queued = -1\n"), "1: max_queued: must be at least 1, got -1");
   EXPECT_EQ(ErrorOf("max_tasks_per_worker = -1\n"),
             "1: max_tasks_per_worker: must be a whole number, got -1");
@@ -240,8 +239,7 @@ TEST_F(ConfigTest, DurationsAreSecondsOrANumberWithAUnitInBoth) {
 
 TEST(ConfigFlagsTest, AFlagOutOfRangeIsRefusedNamingTheFlagAndTheRange) {
   Config c;
-  EXPECT_EQ(ParseFlags("--workers 0", &c), "--workers: must be 1 to 1024, got '0'");
-  EXPECT_EQ(ParseFlags("-w 2000", &c), "--workers: must be 1 to 1024, got '2000'");
+  EXPECT_EQ(ParseFlags("-w 2000", &c), "--workers: must be at most 1024, got '2000'");
   EXPECT_EQ(ParseFlags("--max-args-bytes 50331649", &c),
             "--max-args-bytes: must be 1 to 48MiB, got '50331649'");
   EXPECT_EQ(ParseFlags("--worker-rlimit-as 1000", &c),
@@ -336,7 +334,20 @@ TEST(SettingsTest, ValidateChecksTheRangeOfEverySetting) {
   ASSERT_TRUE(c.Validate().ok()) << c.Validate().message();
   Config zero = c;
   zero.workers = 0;
-  EXPECT_EQ(zero.Validate().message(), "workers: must be 1 to 1024, got 0");
+  // No workers of its own is for a tqd with agents only.
+  EXPECT_EQ(zero.Validate().message(), "workers: 0 workers needs agents (--agents) to run tasks");
+  zero.agents = "tcp://127.0.0.1:7710";
+  EXPECT_EQ(zero.Validate().message(),
+            "agents: CURVE is mandatory there; set curve_key (tqd's secret key file) and "
+            "agent_keys (the allowed agents' public keys)");
+  zero.curve_key = "/k.key";
+  zero.agent_keys = "/keys";
+  EXPECT_TRUE(zero.Validate().ok()) << zero.Validate().message();
+  zero.agents = "ipc:///tmp/a";
+  EXPECT_EQ(zero.Validate().message(), "agents endpoint 'ipc:///tmp/a' must start with tcp://");
+  zero.agents = "tcp://127.0.0.1:7710";
+  zero.agent_deadline = 2 * zero.agent_beat;
+  EXPECT_EQ(zero.Validate().message(), "agent_deadline must be more than twice agent_beat");
   Config small = c;
   small.worker_rlimit_as = 1000;
   EXPECT_EQ(small.Validate().message(),
@@ -412,7 +423,8 @@ TEST(SettingsTest, ValuesAreFormattedWithTheLargestUnitThatDividesThem) {
 
 TEST(SettingsTest, HelpPrintsTheDefaultAndTheRangeFromTheTable) {
   EXPECT_EQ(HelpText(Row("workers")),
-            "Number of worker processes. Default: the CPU count; 1 to 1024.");
+            "Number of worker processes; 0 runs tasks on agents only (with agents). "
+            "Default: the CPU count; at most 1024.");
   EXPECT_EQ(HelpText(Row("max_queued")),
             "Most queued tasks; beyond it SUBMIT gets QUEUE_FULL. Default: 100000; "
             "at least 1.");

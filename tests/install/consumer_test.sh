@@ -100,8 +100,9 @@ for client in "${clients[@]}"; do
 done
 
 # The example config with every setting uncommented (its defaults), but for
-# the ones that name paths of a particular machine.
-sed -E '/^#(endpoint|plugins|worker) = /d; s/^#([a-z_]+ = )/\1/' \
+# the ones that name paths of a particular machine (the agent endpoint's
+# keys among them, without which it cannot listen).
+sed -E '/^#(endpoint|plugins|worker|agents|curve_key|agent_keys) = /d; s/^#([a-z_]+ = )/\1/' \
   "$prefix/share/doc/tq/examples/tqd.toml" >"$work/tqd.toml"
 grep -q '^max_queued = ' "$work/tqd.toml" || fail "the example config has no max_queued"
 
