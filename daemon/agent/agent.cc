@@ -69,13 +69,13 @@ proto::Result<std::unique_ptr<Agent>> Agent::Create(AgentOptions options) {
   ::signal(SIGPIPE, SIG_IGN);  // a dead worker's pipe gives EPIPE instead
   std::unique_ptr<Agent> agent(new Agent(std::move(options), std::move(*signals)));
   const AgentOptions& o = agent->options_;
-  auto link = HeadLink::Connect(
-      agent->context_, {.endpoint = o.connect,
-                        .server_public_z85 = o.server_public_z85,
-                        .public_z85 = o.public_z85,
-                        .secret_z85 = o.secret_z85,
-                        // A ChannelInput carries at most a pipe frame, plus its own fields.
-                        .max_message_bytes = proto::Limits{}.max_message_bytes + proto::kMiB});
+  agent->link_options_ = {.endpoint = o.connect,
+                          .server_public_z85 = o.server_public_z85,
+                          .public_z85 = o.public_z85,
+                          .secret_z85 = o.secret_z85,
+                          // A ChannelInput carries at most a pipe frame, plus its own fields.
+                          .max_message_bytes = proto::Limits{}.max_message_bytes + proto::kMiB};
+  auto link = HeadLink::Connect(agent->context_, agent->link_options_);
   if (!link.ok()) return link.status();
   agent->link_.emplace(std::move(*link));
   return agent;
@@ -387,6 +387,18 @@ void Agent::FinishCapture(std::uint64_t ch, Slot& slot) {
 
 void Agent::RunExpired() {
   const base::TimePoint now = clock_.Now();
+  if (link_->refused()) {
+    // Refused sockets stay refused: a new one, every few seconds, so that
+    // a key allowed later (SIGHUP on tqd) gets in without a restart.
+    if (!relink_at_) relink_at_ = now + kRelinkAfterRefusal;
+    if (now >= *relink_at_) {
+      relink_at_.reset();
+      if (auto link = HeadLink::Connect(context_, link_options_); link.ok()) {
+        link_->Close();
+        link_.emplace(std::move(*link));
+      }
+    }
+  }
   if (stopping_) {
     if (now < kill_at_) return;
     for (auto& [ch, slot] : slots_) {

@@ -102,6 +102,10 @@ class Agent {
   base::SignalFd signals_;
   zmq::context_t context_;
   std::optional<HeadLink> link_;  // set by Create
+  LinkOptions link_options_;
+  // After tqd refused the key: when to try again with a new link.
+  std::optional<base::TimePoint> relink_at_;
+  static constexpr std::chrono::seconds kRelinkAfterRefusal{5};
   proto::Decoder decoder_;
   proto::Buffer out_;
   daemon::ProcessSpawner spawner_;

@@ -144,6 +144,7 @@ void HeadLink::LogEvents() {
           }
           break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+          refused_ = true;
           spdlog::error("tqd at {} refused this agent's key (is its .pub in tqd's --agent-keys?); "
                         "retrying",
                         endpoint_);

@@ -60,6 +60,10 @@ class HeadLink {
   bool Receive(zmq::message_t* message);
   // Logs what the monitor saw (call when monitor_handle() is readable).
   void LogEvents();
+  // tqd's ZAP handler refused this agent's key. ZeroMQ does not try again
+  // on the same socket: the agent makes a new link after a while (the key
+  // may be allowed meanwhile, tqd re-reads its allow-list on SIGHUP).
+  bool refused() const { return refused_; }
 
   // ZMQ_LINGER is 0: what is unsent when the agent exits is dropped.
   void Close();
@@ -74,6 +78,7 @@ class HeadLink {
   std::deque<zmq::message_t> queue_;
   std::size_t queued_bytes_ = 0;
   bool connected_ = false;  // a handshake succeeded since the last loss
+  bool refused_ = false;    // tqd refused this agent's key (ZAP)
 };
 
 }  // namespace tq::agent
