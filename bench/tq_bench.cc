@@ -229,7 +229,9 @@ void Map(tq::Client& client, std::size_t items, std::size_t window, std::size_t 
 // ---- cpu: efficiency of 1 ms CPU-bound tasks ----------------------------------
 
 void Cpu(tq::Client& client, std::size_t tasks, std::int64_t micros, const std::string& mode) {
-  const std::uint32_t workers = client.ping().workers;
+  // workers(), not ping().workers: ping counts tqd's own workers only, and
+  // an agents-only tqd (bench/agents/run) has none of those.
+  const auto workers = static_cast<std::uint32_t>(client.workers().size());
   if (workers == 0) Fail("tqd reports 0 workers");
   double cpu_us = 0;
   const auto start = Clock::now();
