@@ -53,13 +53,6 @@ std::string NewInstanceId() {
   return id;
 }
 
-// gdb, else eu-stack, for the stacks of timed-out tasks.
-std::string FindStackTool() {
-  std::string tool = FindOnPath("gdb");
-  if (tool.empty()) tool = FindOnPath("eu-stack");
-  return tool;
-}
-
 }  // namespace
 
 proto::Result<std::unique_ptr<Supervisor>> Supervisor::Create(
@@ -102,7 +95,7 @@ Supervisor::Supervisor(Config config, ConfigLoader reload, base::SignalFd signal
     : config_(std::move(config)),
       reload_(std::move(reload)),
       notifier_(ServiceNotifier::FromEnvironment(clock_)),
-      stack_tool_(FindStackTool()),
+      stack_tool_(StackCapture::FindTool()),
       signals_(std::move(signals)),
       lock_(std::move(lock)),
       store_(std::move(store)),
