@@ -339,7 +339,7 @@ Task* Supervisor::NextToStart(base::TimePoint now, bool claims_blocked, bool* cl
   // ahead must not let a low-priority task jump one submitted after it.
   if (!claimed_.empty() && !claims_blocked && !OutrankedByQueued(claimed_.front(), now)) {
     Task* task = tasks_.Find(claimed_.front());
-    if (!journal_->Done(task->write_seq)) return nullptr;  // the worker waits for the disk
+    if (!journal_->Done(task->extras().write_seq)) return nullptr;  // the worker waits for the disk
     *claim = true;
     return task;
   }
@@ -357,14 +357,14 @@ Task* Supervisor::NextToStart(base::TimePoint now, bool claims_blocked, bool* cl
 }
 
 base::Duration Supervisor::ExpectedRunTime(const Task& task) const {
-  return run_times_.Estimate(task.fn, task.chunk).value_or(base::Duration{0});
+  return run_times_.Estimate(task.fn(), task.chunk).value_or(base::Duration{0});
 }
 
 bool Supervisor::Prefetchable(const Task& task) {
   // A task with a timeout has a deadline from its start, which a task
   // waiting in a worker's pipe does not know; one with a pipe reads the
   // worker's pipe itself.
-  return task.timeout.count() == 0 && !task.pipe;
+  return task.extras().timeout.count() == 0 && !task.pipe;
 }
 
 bool Supervisor::OutrankedByQueued(std::uint64_t claimed_id, base::TimePoint now) {
@@ -391,11 +391,11 @@ bool Supervisor::OutranksLastClaim(const Task& task) {
 
 void Supervisor::StartOn(Pools::Slot slot, Task& task, base::Duration expected) {
   if (task.claimed) Unclaim(task);
-  task.worker_pid = slot.pool->pid(slot.index);
+  task.mutable_extras().worker_pid = slot.pool->pid(slot.index);
   MarkStarted(task);
   slot.pool->Dispatch(slot.index,
-                 proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, task.pipe},
-                 task.timeout, expected);
+                 proto::TaskAssignment{task.id, task.fn(), task.args(), task.chunk, task.pipe},
+                 task.extras().timeout, expected);
   if (task.pipe) OnTaskStarted(task);
 }
 
@@ -403,17 +403,18 @@ void Supervisor::MarkStarted(Task& task) {
   const auto now = clock_.Now();
   metrics_.TaskStarted(now - task.since);  // its wait in the queue, claimed or not
   task.since = now;
-  task.started_at_ms = WallMs();
+  task.mutable_extras().started_at_ms = WallMs();
   LogTask(spdlog::level::debug, task, "running (attempt {})", task.attempts);
 }
 
 void Supervisor::PrefetchOn(Pools::Slot slot, Task& task, base::Duration expected) {
   if (task.claimed) Unclaim(task);
   task.prefetched = true;
-  task.worker_pid = slot.pool->pid(slot.index);
-  LogTask(spdlog::level::debug, task, "sent ahead to worker {}", task.worker_pid);
-  slot.pool->Prefetch(slot.index, proto::TaskAssignment{task.id, task.fn, task.args(), task.chunk, false},
-                 expected);
+  task.mutable_extras().worker_pid = slot.pool->pid(slot.index);
+  LogTask(spdlog::level::debug, task, "sent ahead to worker {}", task.extras().worker_pid);
+  slot.pool->Prefetch(slot.index,
+                      proto::TaskAssignment{task.id, task.fn(), task.args(), task.chunk, false},
+                      expected);
 }
 
 std::chrono::milliseconds Supervisor::NextTimeout() const {
