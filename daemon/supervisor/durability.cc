@@ -52,12 +52,12 @@ store::TaskLifecycle LifecycleOf(const Task& t) {
   store::TaskLifecycle life;
   life.state = static_cast<std::uint8_t>(t.state);
   life.attempts = t.attempts;
-  life.worker_deaths = t.worker_deaths;
-  life.ready_at_ms = t.state == TaskState::kQueued ? t.ready_at_ms : 0;
-  life.started_at_ms = t.started_at_ms;
-  life.finished_at_ms = t.finished_at_ms;
+  life.worker_deaths = t.extras().worker_deaths;
+  life.ready_at_ms = t.state == TaskState::kQueued ? t.extras().ready_at_ms : 0;
+  life.started_at_ms = t.extras().started_at_ms;
+  life.finished_at_ms = t.extras().finished_at_ms;
   if (t.state == TaskState::kDone) life.value = t.value();
-  life.error = EncodeError(t.state == TaskState::kDone ? nullptr : t.error.get());
+  life.error = EncodeError(t.state == TaskState::kDone ? nullptr : t.extras().error.get());
   return life;
 }
 
@@ -87,21 +87,21 @@ Status Supervisor::Recover() {
     }
     Task& t = tasks_.Restore(r.id);
     t.durable = true;
-    t.fn = *fn_names_.emplace(r.fn).first;
+    t.fn_name = &*fn_names_.emplace(r.fn).first;
     t.priority = r.priority;
-    t.timeout = std::chrono::milliseconds(r.timeout_ms);
     t.max_retries = r.max_retries;
     t.retry_on = r.retry_on;
-    t.retry_backoff = std::chrono::milliseconds(r.retry_backoff_ms);
     t.chunk = r.chunk;
     t.queued_at_ms = r.queued_at_ms;
     t.submitter_uid = r.submitter_uid;
     t.submitter_pid = static_cast<pid_t>(r.submitter_pid);
     t.attempts = r.life.attempts;
-    t.worker_deaths = r.life.worker_deaths;
-    t.started_at_ms = r.life.started_at_ms;
-    t.finished_at_ms = r.life.finished_at_ms;
-    t.error = DecodeError(r.life.error);
+    t.set_extras({.timeout = std::chrono::milliseconds(r.timeout_ms),
+                  .retry_backoff = std::chrono::milliseconds(r.retry_backoff_ms),
+                  .started_at_ms = r.life.started_at_ms,
+                  .finished_at_ms = r.life.finished_at_ms,
+                  .worker_deaths = r.life.worker_deaths,
+                  .error = DecodeError(r.life.error)});
     tasks_.IndexKey(t, r.key);
     tasks_.SetName(t, r.name);
     ++durable_tasks_;
@@ -117,7 +117,7 @@ Status Supervisor::Recover() {
     } else if (state == TaskState::kRunning && !started->contains({r.id, r.life.attempts})) {
       // Claimed, never handed to a worker: queued again, as it was.
       t.attempts = r.life.attempts - std::min<std::uint32_t>(r.life.attempts, 1);
-      t.started_at_ms = 0;
+      t.mutable_extras().started_at_ms = 0;
       Enqueue(t, now);
       fixes.Update({t.id, LifecycleOf(t)});
       ++returned;
@@ -125,21 +125,21 @@ Status Supervisor::Recover() {
       // It may have run, wholly or in part: again only if it may be retried.
       TaskError error{"tq.WorkerLost", "daemon restarted while it was running", "restart"};
       if (t.attempts <= t.max_retries && t.RetriesOn(TaskState::kLost)) {
-        t.error = std::make_unique<TaskError>(std::move(error));
+        t.mutable_extras().error = std::make_unique<TaskError>(std::move(error));
         Enqueue(t, now);
         ++requeued;
       } else {
         t.state = TaskState::kLost;
-        t.finished_at_ms = wall_now;
+        t.mutable_extras().finished_at_ms = wall_now;
         t.payload.clear();
-        t.error = std::make_unique<TaskError>(std::move(error));
+        t.mutable_extras().error = std::make_unique<TaskError>(std::move(error));
         ended.push_back({wall_now, t.id});
         ++lost;
       }
       fixes.Update({t.id, LifecycleOf(t)});
     } else {
       t.state = state;
-      ended.push_back({t.finished_at_ms, t.id});
+      ended.push_back({t.extras().finished_at_ms, t.id});
     }
     return Status::Ok();
   });
@@ -197,13 +197,13 @@ void Supervisor::PersistNew(Task& task, std::string_view args, std::string_view 
   ++durable_tasks_;
   store::TaskRecord r;
   r.id = task.id;
-  r.fn.assign(task.fn);
+  r.fn.assign(task.fn());
   r.args.assign(args);
   r.priority = task.priority;
-  r.timeout_ms = task.timeout.count();
+  r.timeout_ms = task.extras().timeout.count();
   r.max_retries = task.max_retries;
   r.retry_on = task.retry_on;
-  r.retry_backoff_ms = task.retry_backoff.count();
+  r.retry_backoff_ms = task.extras().retry_backoff.count();
   r.chunk = task.chunk;
   r.key.assign(key);
   r.queued_at_ms = task.queued_at_ms;
@@ -212,25 +212,26 @@ void Supervisor::PersistNew(Task& task, std::string_view args, std::string_view 
   r.submitter_pid = task.submitter_pid;
   r.life = LifecycleOf(task);
   journal_->batch().Put(std::move(r));
-  task.insert_seq = task.write_seq = journal_->seq();
+  TaskExtras& x = task.mutable_extras();
+  x.insert_seq = x.write_seq = journal_->seq();
 }
 
 void Supervisor::Persist(Task& task) {
   if (!task.durable) return;
   journal_->batch().Update({task.id, LifecycleOf(task)});
-  task.write_seq = journal_->seq();
+  task.mutable_extras().write_seq = journal_->seq();
 }
 
 void Supervisor::ReplyAbout(const Task& task, std::string_view client,
                             std::uint64_t request_id) {
-  if (!task.durable || journal_->Done(task.write_seq)) {
+  if (!task.durable || journal_->Done(task.extras().write_seq)) {
     SendReply(client);
     return;
   }
   journal_->AfterCommit(
-      task.write_seq,
+      task.extras().write_seq,
       [this, client = std::string(client), request_id, bytes = std::string(reply_.view()),
-       insert_seq = task.insert_seq, seq = task.write_seq](const Status& s) {
+       insert_seq = task.extras().insert_seq, seq = task.extras().write_seq](const Status& s) {
         // Its insert failed in this very batch: it was never accepted.
         if (!s.ok() && insert_seq == seq) {
           Refuse(client, request_id, s);
@@ -242,7 +243,7 @@ void Supervisor::ReplyAbout(const Task& task, std::string_view client,
 
 void Supervisor::RefuseTask(std::uint64_t task_id, std::uint64_t seq, const Status& why) {
   Task* task = tasks_.Find(task_id);
-  if (task == nullptr || task->insert_seq != seq) return;
+  if (task == nullptr || task->extras().insert_seq != seq) return;
   for (const Waiter& w : task->waiters) Refuse(w.client, w.request_id, why);
   spdlog::debug("task {} refused: {}", task_id, why.message());
   if (task->state == TaskState::kQueued) scheduler_.Remove(task_id);
@@ -262,7 +263,8 @@ void Supervisor::Refuse(std::string_view client, std::uint64_t request_id, const
 
 void Supervisor::Claim(Task& task) {
   task.state = TaskState::kRunning;
-  task.started_at_ms = WallMs();  // within a commit of the start (StartOn sets it again)
+  // Within a commit of the start (StartOn sets it again).
+  task.mutable_extras().started_at_ms = WallMs();
   task.claimed = true;
   ++claims_;
   ++task.attempts;
@@ -300,7 +302,7 @@ void Supervisor::TrimStartLog() {
   tasks_.ForEach([&](const Task& t) {
     if (!t.durable) return;
     const bool row_may_say_running =
-        (t.state == TaskState::kRunning && !t.claimed) || !journal_->Done(t.write_seq);
+        (t.state == TaskState::kRunning && !t.claimed) || !journal_->Done(t.extras().write_seq);
     if (!row_may_say_running || t.attempts == 0) return;
     // A claimed retry's row may still show its previous attempt.
     keep.emplace_back(t.id, t.claimed ? t.attempts - 1 : t.attempts);
@@ -383,7 +385,7 @@ void Supervisor::HandleJob(std::string_view client, const proto::JobRequest& m) 
   for (std::size_t i = 0; i < shown; ++i) {
     const Task& t = *failures[i];
     r.failures.push_back({t.id, t.key != nullptr ? std::string_view(*t.key) : "", t.state,
-                          t.error ? std::string_view(t.error->message) : ""});
+                          t.extras().error ? std::string_view(t.extras().error->message) : ""});
   }
   reply_.clear();
   proto::Encode(r, reply_);

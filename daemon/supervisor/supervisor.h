@@ -334,6 +334,8 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   // Most tasks and unsent replies held at once since the heap was last
   // trimmed (see BeforeSleep).
   std::size_t held_peak_ = 0;
+  std::size_t received_since_trim_ = 0;  // requests read since then
+  base::TimePoint trimmed_at_{};
 
   // For `stats`, `metrics` and /metrics; the last tasks to end.
   Metrics metrics_{clock_};

@@ -31,6 +31,18 @@ proto::ErrorInfo TaskError::View() const {
   return e;
 }
 
+const TaskExtras Task::kNoExtras{};
+
+TaskExtras& Task::mutable_extras() {
+  if (extras_ == nullptr) extras_ = std::make_unique<TaskExtras>();
+  return *extras_;
+}
+
+void Task::set_extras(TaskExtras x) {
+  if (extras_ == nullptr && x == kNoExtras) return;
+  mutable_extras() = std::move(x);
+}
+
 bool Task::RetriesOn(proto::TaskState outcome) const {
   const std::uint8_t bits =
       retry_on != 0 ? retry_on : (proto::kRetryLost | proto::kRetryTimedOut);
@@ -44,7 +56,8 @@ bool Task::RetriesOn(proto::TaskState outcome) const {
 
 std::size_t Task::HeapBytes() const {
   std::size_t n = payload.capacity();
-  if (error) {
+  if (extras_) n += sizeof(TaskExtras);
+  if (const TaskError* error = extras().error.get()) {
     n += sizeof(TaskError) + error->type.capacity() + error->message.capacity() +
          error->cause.capacity() + error->stack.capacity();
   }

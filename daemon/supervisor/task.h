@@ -48,16 +48,46 @@ struct TaskProgressState {
   std::string message;
 };
 
+// What a Task needs only once it has run, or with options few tasks set
+// (durable, a timeout, a retry backoff, a delay): allocated on first need,
+// so a task queued without them does not carry it (bench: RSS per queued
+// task).
+struct TaskExtras {
+  std::chrono::milliseconds timeout{0};  // 0: none
+  std::chrono::milliseconds retry_backoff{1000};
+  // Of a durable task, insert_seq is the journal batch that wrote it
+  // first, and write_seq the latest batch with a write of it: replies
+  // about it wait until write_seq is on disk.
+  std::uint64_t insert_seq = 0;
+  std::uint64_t write_seq = 0;
+  std::int64_t started_at_ms = 0;   // Unix time
+  std::int64_t finished_at_ms = 0;  // Unix time
+  base::TimePoint finished_at{};    // steady clock, for the result TTL
+  std::uint32_t worker_deaths = 0;  // runs that killed their worker
+  pid_t worker_pid = 0;             // current or last worker
+  // While queued: the Unix time it may run from (delay, backoff), or 0.
+  std::int64_t ready_at_ms = 0;
+  // The last progress it reported while it runs, if it did.
+  std::unique_ptr<TaskProgressState> progress;
+  // Why it did not end done; also while a retry waits.
+  std::unique_ptr<TaskError> error;
+
+  bool operator==(const TaskExtras&) const = default;
+};
+
 // Its size is most of tqd's memory per queued task (bench: RSS per queued
-// task), hence the views and the pointers below, and the members in
-// groups of one size (8, 4, then 1 byte), so that none is padded:
-// TaskSizeTest holds it to 256 bytes.
+// task), hence the views and the pointers below, the members in groups of
+// one size (8, 4, then 1 byte), so that none is padded, and TaskExtras:
+// TaskSizeTest holds it to 168 bytes.
 struct Task {
   std::uint64_t id = 0;
-  // fn views tqd's set of function names (which never shrinks); key, the
-  // idempotency key, is the TaskTable's copy in its key index, or null;
-  // name is the TaskTable's interned copy, or null.
-  std::string_view fn;
+  // fn_name is in tqd's set of function names (which never shrinks); key,
+  // the idempotency key, is the TaskTable's copy in its key index, or
+  // null; name is the TaskTable's interned copy, or null.
+  const std::string* fn_name = nullptr;
+  std::string_view fn() const {
+    return fn_name != nullptr ? std::string_view(*fn_name) : std::string_view();
+  }
   const std::string* key = nullptr;
   const std::string* name = nullptr;
   // The msgpack args array as the client sent it, until the task ends;
@@ -67,40 +97,26 @@ struct Task {
   const std::string& args() const { return payload; }
   const std::string& value() const { return payload; }
 
-  // Options from SUBMIT, defaults applied (with priority, max_retries,
-  // retry_on and the flags below).
-  std::chrono::milliseconds timeout{0};  // 0: none
-  std::chrono::milliseconds retry_backoff{1000};
-  // Of a durable task, insert_seq is the journal batch that wrote it
-  // first, and write_seq the latest batch with a write of it: replies
-  // about it wait until write_seq is on disk.
-  std::uint64_t insert_seq = 0;
-  std::uint64_t write_seq = 0;
-
   // Who submitted it: the ipc:// client's uid and pid (SO_PEERCRED, via
   // ZeroMQ's Peer-Address); -1 and 0 when unknown (a tcp:// client).
   std::int64_t submitter_uid = -1;
   std::int64_t queued_at_ms = 0;    // Unix time
-  std::int64_t started_at_ms = 0;
-  std::int64_t finished_at_ms = 0;
-  std::int64_t ready_at_ms = 0;     // Unix time it may run from (delay, backoff)
-  base::TimePoint finished_at{};    // steady clock, for the result TTL
   // Steady clock, for the metrics: while queued, when it may run (its
   // delay or retry backoff over); while running, when it started.
   base::TimePoint since{};
 
   WaiterList waiters;
-  // Allocated on the first report only: most tasks never report progress.
-  std::unique_ptr<TaskProgressState> progress;
-  // Why it did not end done; also while a retry waits. A pointer: most
-  // tasks never fail.
-  std::unique_ptr<TaskError> error;
+  // Its TaskExtras as they are (defaults if it has none), and to set.
+  const TaskExtras& extras() const { return extras_ ? *extras_ : kNoExtras; }
+  TaskExtras& mutable_extras();
+  // Sets them all, allocating nothing if they are all defaults.
+  void set_extras(TaskExtras x);
 
+  // Options from SUBMIT, defaults applied (with retry_on, the flags
+  // below, and in extras timeout and retry_backoff).
   std::int32_t priority = 0;
   std::uint32_t max_retries = 0;
   std::uint32_t attempts = 0;       // runs started
-  std::uint32_t worker_deaths = 0;  // runs that killed their worker
-  pid_t worker_pid = 0;             // current or last worker
   pid_t submitter_pid = 0;
 
   proto::TaskState state = proto::TaskState::kQueued;
@@ -123,6 +139,10 @@ struct Task {
   // Whether an attempt that ended in `outcome` is retried (retry_on; by
   // default lost and timed_out), retries left or not.
   bool RetriesOn(proto::TaskState outcome) const;
+
+ private:
+  static const TaskExtras kNoExtras;
+  std::unique_ptr<TaskExtras> extras_;
 };
 
 }  // namespace tq::daemon

@@ -30,23 +30,26 @@ std::string Seconds(base::Duration d) {
 
 void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
   const auto now = clock_.Now();
-  task.ready_at_ms =
+  const std::int64_t ready_at_ms =
       ready_at > now
           ? WallMs() + std::chrono::ceil<std::chrono::milliseconds>(ready_at - now).count()
           : 0;
+  if (ready_at_ms != 0 || task.extras().ready_at_ms != 0) {
+    task.mutable_extras().ready_at_ms = ready_at_ms;
+  }
   if (task.state == TaskState::kRunning) {  // a retry
     metrics_.AttemptEnded(now - task.since);
     scheduler_.RunEnded(task.id);
   }
   task.since = std::max(ready_at, now);
   task.state = TaskState::kQueued;
-  task.progress.reset();  // a retry starts over
+  if (task.extras().progress) task.mutable_extras().progress.reset();  // a retry starts over
   scheduler_.Push(task.id, task.priority, ready_at, now, task.submitter_uid);
 }
 
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
   OnAttemptOver(task);
-  if (state == TaskState::kLost) ++task.worker_deaths;
+  if (state == TaskState::kLost) ++task.mutable_extras().worker_deaths;
   if (stopping_) {
     // No retries while draining. A worker lost because the grace ran out
     // and we stopped it is the shutdown's doing; any other outcome is told
@@ -60,11 +63,11 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
     }
     return;
   }
-  if (state == TaskState::kLost && task.worker_deaths >= config_.bury_after) {
+  if (state == TaskState::kLost && task.extras().worker_deaths >= config_.bury_after) {
     // A poison task: it would kill worker after worker. Park it.
     LogTask(spdlog::level::warn, task, "killed its worker {} times; buried",
-            task.worker_deaths);
-    error.message = "killed its worker " + std::to_string(task.worker_deaths) +
+            task.extras().worker_deaths);
+    error.message = "killed its worker " + std::to_string(task.extras().worker_deaths) +
                     " times, last: " + error.message +
                     "; buried (tq kick " + std::to_string(task.id) +
                     " runs it again)";
@@ -76,10 +79,11 @@ void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
   if (task.attempts <= task.max_retries && task.RetriesOn(state)) {
     constexpr std::chrono::milliseconds kMaxBackoff = std::chrono::hours(1);
     const auto backoff = std::min<std::chrono::milliseconds>(
-        task.retry_backoff * (1u << std::min(task.attempts - 1, 16u)), kMaxBackoff);
+        task.extras().retry_backoff * (1u << std::min(task.attempts - 1, 16u)), kMaxBackoff);
     LogTask(spdlog::level::debug, task, "{} (attempt {}); retrying in {} ms",
             proto::TaskStateName(state), task.attempts, backoff.count());
-    task.error = std::make_unique<TaskError>(std::move(error));  // status shows it meanwhile
+    // Status shows it meanwhile.
+    task.mutable_extras().error = std::make_unique<TaskError>(std::move(error));
     Enqueue(task, clock_.Now() + backoff);
     if (task.durable) Persist(task);
     return;
@@ -98,16 +102,17 @@ void Supervisor::EndTask(Task& task, TaskState state, std::string value,
   }
   if (task.claimed) Unclaim(task);  // Dispatch drops it from claimed_
   task.prefetched = false;
-  metrics_.TaskEnded(task.fn, state);
+  metrics_.TaskEnded(task.fn(), state);
   task.state = state;
   if (state != TaskState::kBuried) {  // a kick runs a buried task again
     // The args are never needed again, and not kept in the store.
     task.payload = std::move(value);
     if (state != TaskState::kDone) task.payload.shrink_to_fit();
   }
-  task.error = error.type.empty() ? nullptr : std::make_unique<TaskError>(std::move(error));
-  task.finished_at_ms = WallMs();
-  task.progress.reset();
+  TaskExtras& x = task.mutable_extras();
+  x.error = error.type.empty() ? nullptr : std::make_unique<TaskError>(std::move(error));
+  x.finished_at_ms = WallMs();
+  x.progress.reset();
   std::erase(recent_, task.id);  // a kicked task that ends again
   recent_.push_front(task.id);
   if (recent_.size() > kRecentTasks) recent_.pop_back();
@@ -147,7 +152,7 @@ void Supervisor::SendResult(const Task& task, const Waiter& to) {
   if (task.state == TaskState::kDone) {
     r.value = task.value();
   } else {
-    if (task.error) r.error = task.error->View();
+    if (task.extras().error) r.error = task.extras().error->View();
   }
   proto::Encode(r, reply_);
   ReplyAbout(task, to.client, to.request_id);
@@ -159,19 +164,19 @@ void Supervisor::SendStatus(const Task& task, std::string_view client,
   s.request_id = request_id;
   s.task_id = task.id;
   s.state = task.claimed || task.prefetched ? TaskState::kQueued : task.state;
-  s.fn = task.fn;
+  s.fn = task.fn();
   s.priority = task.priority;
   s.attempts = task.attempts;
-  s.worker_pid = static_cast<std::uint32_t>(task.worker_pid);
+  s.worker_pid = static_cast<std::uint32_t>(task.extras().worker_pid);
   s.queued_at_ms = task.queued_at_ms;
-  s.started_at_ms = task.started_at_ms;
-  s.finished_at_ms = task.finished_at_ms;
+  s.started_at_ms = task.extras().started_at_ms;
+  s.finished_at_ms = task.extras().finished_at_ms;
   if (task.name) s.name = *task.name;
   s.submitter_uid = task.submitter_uid;
   s.submitter_pid = static_cast<std::uint32_t>(task.submitter_pid);
   // The last attempt's error also while a retry waits.
-  if (task.state != TaskState::kDone && task.error) {
-    s.error = task.error->View();
+  if (task.state != TaskState::kDone && task.extras().error) {
+    s.error = task.extras().error->View();
   }
   reply_.clear();
   proto::Encode(s, reply_);
@@ -191,10 +196,11 @@ void Supervisor::OnWorkerReady(const Worker&, const proto::WorkerHello& hello) {
 }
 
 void Supervisor::ReplayProgress(const Task& task, const Waiter& to) {
-  if (task.state != TaskState::kRunning || !task.progress) return;
+  const TaskProgressState* progress = task.extras().progress.get();
+  if (task.state != TaskState::kRunning || progress == nullptr) return;
   reply_.clear();
-  proto::Encode(proto::TaskProgress{to.request_id, task.id, task.progress->done,
-                                    task.progress->total, task.progress->message},
+  proto::Encode(proto::TaskProgress{to.request_id, task.id, progress->done,
+                                    progress->total, progress->message},
                 reply_);
   SendReply(to.client);
 }
@@ -203,14 +209,14 @@ void Supervisor::OnTaskResult(const Worker& worker, const proto::WorkerResult& r
   Task* task = tasks_.Find(result.task_id);
   if (task == nullptr || task->state != TaskState::kRunning) {
     const LogFields fields{.task = result.task_id,
-                           .fn = task != nullptr ? std::string_view(task->fn) : "",
+                           .fn = task != nullptr ? std::string_view(task->fn()) : "",
                            .pid = worker.pid()};
     const ScopedLogFields scope(fields);
     spdlog::error("a result for a task that is not running");
     return;
   }
   // What the worker measured; a worker that does not say, as tqd saw it.
-  run_times_.Record(task->fn, task->chunk,
+  run_times_.Record(task->fn(), task->chunk,
                     result.run_ns != 0 ? std::chrono::nanoseconds(result.run_ns)
                                        : clock_.Now() - task->since);
   if (result.state == TaskState::kDone) {
@@ -229,10 +235,11 @@ void Supervisor::OnTaskResult(const Worker& worker, const proto::WorkerResult& r
 void Supervisor::OnTaskProgress(const Worker&, const proto::TaskProgress& progress) {
   Task* task = tasks_.Find(progress.task_id);
   if (task == nullptr || task->state != TaskState::kRunning) return;
-  if (!task->progress) task->progress = std::make_unique<TaskProgressState>();
-  task->progress->done = progress.done;
-  task->progress->total = progress.total;
-  task->progress->message.assign(progress.message);
+  std::unique_ptr<TaskProgressState>& state = task->mutable_extras().progress;
+  if (!state) state = std::make_unique<TaskProgressState>();
+  state->done = progress.done;
+  state->total = progress.total;
+  state->message.assign(progress.message);
   for (const Waiter& w : task->waiters) {
     reply_.clear();
     proto::Encode(proto::TaskProgress{w.request_id, task->id, progress.done,
@@ -275,7 +282,7 @@ void Supervisor::OnPrefetchedStarted(const Worker& worker, std::uint64_t task_id
   Task* task = tasks_.Find(task_id);
   if (task == nullptr || !task->prefetched) return;
   task->prefetched = false;
-  task->worker_pid = worker.pid();
+  task->mutable_extras().worker_pid = worker.pid();
   MarkStarted(*task);
   // Its cancel came too late to drop it: it is cancelled as a running task,
   // once the pool's report is over.
@@ -326,14 +333,14 @@ void Supervisor::OnTaskTimedOut(std::uint64_t task_id, pid_t pid,
   Task* task = tasks_.Find(task_id);
   if (task == nullptr || task->state != TaskState::kRunning) return;
   LogTask(spdlog::level::warn, *task, "timed out after {}; stopping its worker",
-          Seconds(task->timeout));
+          Seconds(task->extras().timeout));
   TaskError error;
   error.type = "tq.TimedOut";
-  error.message = "timed out after " + Seconds(task->timeout);
+  error.message = "timed out after " + Seconds(task->extras().timeout);
   error.cause = "timeout";
   error.pid = static_cast<std::uint32_t>(pid);
   error.rss_bytes = rss_bytes;
-  error.timeout_ms = static_cast<std::uint64_t>(task->timeout.count());
+  error.timeout_ms = static_cast<std::uint64_t>(task->extras().timeout.count());
   error.stack = std::move(stack);
   AttemptFailed(*task, TaskState::kTimedOut, std::move(error));
 }

@@ -17,10 +17,18 @@ namespace tq::daemon {
 // The fields of a task's lines. A template so that the submitter's uid is
 // picked up from a task type that has one (Task grows submitter_uid with
 // the per-user attribution of issue 14, -1 when unknown) and left out for
-// one that does not, whichever of the two changes lands first.
+// one that does not, whichever of the two changes lands first; and the
+// function and worker from Task's accessors, or from plain members.
 template <typename T>
 LogFields FieldsOf(const T& task) {
-  LogFields fields{.task = task.id, .fn = task.fn, .pid = task.worker_pid};
+  LogFields fields{.task = task.id};
+  if constexpr (requires { task.extras(); }) {
+    fields.fn = task.fn();
+    fields.pid = task.extras().worker_pid;
+  } else {
+    fields.fn = task.fn;
+    fields.pid = task.worker_pid;
+  }
   if constexpr (requires { task.submitter_uid; }) {
     fields.uid = static_cast<std::int64_t>(task.submitter_uid);
   }

@@ -18,11 +18,11 @@ Task& TaskTable::Restore(std::uint64_t id) {
 }
 
 void TaskTable::Forget(std::uint64_t id) {
-  auto it = tasks_.find(id);
-  if (it == tasks_.end()) return;
-  ReleaseKey(it->second);
-  ReleaseName(it->second);
-  tasks_.erase(it);
+  Task* t = tasks_.find(id);
+  if (t == nullptr) return;
+  ReleaseKey(*t);
+  ReleaseName(*t);
+  tasks_.erase(id);
 }
 
 void TaskTable::ReleaseKey(Task& task) {
@@ -48,8 +48,7 @@ void TaskTable::ReleaseName(Task& task) {
 }
 
 Task* TaskTable::Find(std::uint64_t id) {
-  auto it = tasks_.find(id);
-  return it == tasks_.end() ? nullptr : &it->second;
+  return tasks_.find(id);
 }
 
 Task* TaskTable::FindByKey(const std::string& key) {
@@ -66,7 +65,7 @@ void TaskTable::IndexKey(Task& task, std::string_view key) {
 }
 
 void TaskTable::Retain(Task& task, base::TimePoint now) {
-  task.finished_at = now;
+  task.mutable_extras().finished_at = now;
   ended_.push_back({task.id, now});
   ++retained_count_;
   retained_bytes_ += sizeof(Task) + task.HeapBytes();
@@ -74,7 +73,7 @@ void TaskTable::Retain(Task& task, base::TimePoint now) {
 
 void TaskTable::Revive(Task& task) {
   // Its ended_ entry goes stale: Evict skips it.
-  task.finished_at = base::TimePoint{};
+  task.mutable_extras().finished_at = base::TimePoint{};
   --retained_count_;
   retained_bytes_ -= sizeof(Task) + task.HeapBytes();
 }
@@ -82,30 +81,29 @@ void TaskTable::Revive(Task& task) {
 std::size_t TaskTable::Evict(base::TimePoint now) {
   std::size_t evicted = 0;
   while (!ended_.empty()) {
-    auto it = tasks_.find(ended_.front().id);
-    if (it == tasks_.end() || it->second.finished_at != ended_.front().at) {
+    Task* t = tasks_.find(ended_.front().id);
+    if (t == nullptr || t->extras().finished_at != ended_.front().at) {
       ended_.pop_front();  // stale: revived, or ended again since
       continue;
     }
-    const bool expired = now - it->second.finished_at >= limits_.ttl;
+    const bool expired = now - t->extras().finished_at >= limits_.ttl;
     const bool over = retained_count_ > limits_.max_results ||
                       retained_bytes_ > limits_.max_bytes;
     if (!expired && !over) break;
     ended_.pop_front();
-    if (on_evict_) on_evict_(it->second);
-    Erase(it);
+    if (on_evict_) on_evict_(*t);
+    Erase(*t);
     ++evicted;
   }
   return evicted;
 }
 
-void TaskTable::Erase(std::unordered_map<std::uint64_t, Task>::iterator it) {
-  Task& t = it->second;
+void TaskTable::Erase(Task& t) {
   --retained_count_;
   retained_bytes_ -= sizeof(Task) + t.HeapBytes();
   ReleaseKey(t);
   ReleaseName(t);
-  tasks_.erase(it);
+  tasks_.erase(t.id);
 }
 
 }  // namespace tq::daemon

@@ -16,6 +16,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "id_slots.h"
 #include "task.h"
 
 namespace tq::daemon {
@@ -66,7 +67,7 @@ class TaskTable {
   // Calls f(const Task&) for every task, in no particular order.
   template <typename F>
   void ForEach(F&& f) const {
-    for (const auto& [id, task] : tasks_) f(task);
+    tasks_.for_each([&](const Task& task) { f(task); });
   }
 
   std::size_t size() const { return tasks_.size(); }
@@ -74,11 +75,13 @@ class TaskTable {
   std::size_t retained_bytes() const { return retained_bytes_; }
 
  private:
-  void Erase(std::unordered_map<std::uint64_t, Task>::iterator it);
+  void Erase(Task& task);
   void ReleaseName(Task& task);
 
   RetentionLimits limits_;
-  std::unordered_map<std::uint64_t, Task> tasks_;
+  // By id: ids are handed out in increasing order (bench: RSS per
+  // queued task).
+  IdSlots<Task> tasks_;
   std::unordered_map<std::string, std::uint64_t> by_key_;
   // Task::name values, with how many tasks hold each.
   std::unordered_map<std::string, std::size_t> names_;

@@ -135,8 +135,9 @@ TEST(LoggingTest, ReadsTheFormatSetting) {
 TEST(LogFieldsTest, ATasksFieldsAreItsIdFunctionWorkerAndSubmitter) {
   Task task;
   task.id = 12;
-  task.fn = "square";
-  task.worker_pid = 4121;
+  const std::string square = "square";
+  task.fn_name = &square;
+  task.mutable_extras().worker_pid = 4121;
   const LogFields fields = FieldsOf(task);
   EXPECT_EQ(fields.task, 12u);
   EXPECT_EQ(fields.fn, "square");

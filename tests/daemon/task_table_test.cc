@@ -16,11 +16,12 @@ Task& End(TaskTable& table, Task& t, base::TimePoint at) {
   return t;
 }
 
-// A queued task's memory is mostly its Task (bench: tq-bench rss): a new
-// member belongs in its size group, or out of line if few tasks need it.
+// A queued task's memory is mostly its Task (bench: tq-bench rss, 200 B a
+// task with its queue entry): a new member belongs in its size group, or
+// in TaskExtras if few tasks need it or only once they run.
 TEST(TaskSizeTest, ATaskStaysWithinItsUnpaddedSize) {
   static_assert(sizeof(void*) == 8, "the sizes below are for 64-bit builds");
-  EXPECT_LE(sizeof(Task), 256u);
+  EXPECT_LE(sizeof(Task), 168u);
 }
 
 TEST(TaskTableTest, GivesIncreasingIdsAndFindsByIdAndKey) {

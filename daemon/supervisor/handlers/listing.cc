@@ -54,7 +54,7 @@ void Supervisor::HandleList(std::string_view client, const proto::ListRequest& m
       if (w.task_id) {
         info.task_id = *w.task_id;
         if (const Task* t = tasks_.Find(*w.task_id)) {
-          info.fn = t->fn;
+          info.fn = t->fn();
           if (t->name) info.name = *t->name;
           info.submitter_uid = t->submitter_uid;
           info.submitter_pid = static_cast<std::uint32_t>(t->submitter_pid);
@@ -95,8 +95,8 @@ proto::StatsReply Supervisor::Stats() {
   for (std::uint64_t id : recent_) {
     const Task* t = tasks_.Find(id);
     if (t == nullptr || !proto::IsFinal(t->state)) continue;  // evicted, kicked
-    r.recent.push_back({t->id, t->fn, t->state, t->attempts, t->queued_at_ms,
-                        t->finished_at_ms});
+    r.recent.push_back({t->id, t->fn(), t->state, t->attempts, t->queued_at_ms,
+                        t->extras().finished_at_ms});
   }
   r.tasks = tasks_.size();
   r.durable_tasks = durable_tasks_;

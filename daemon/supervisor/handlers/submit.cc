@@ -44,7 +44,7 @@ void Supervisor::HandleSubmit(std::string_view client,
     Task* existing = tasks_.FindByKey(std::string(m.key));
     // A resumable map's item that failed before: a new task takes the key.
     if (existing != nullptr && m.rerun_failed && proto::IsFinal(existing->state) &&
-        existing->state != proto::TaskState::kDone && existing->fn == m.fn) {
+        existing->state != proto::TaskState::kDone && existing->fn() == m.fn) {
       tasks_.ReleaseKey(*existing);
       tasks_.SetName(*existing, {});  // no longer one of the job's items
       existing = nullptr;
@@ -52,12 +52,12 @@ void Supervisor::HandleSubmit(std::string_view client,
     // A retried SUBMIT whose ACCEPTED was lost: the same task, not a new
     // one. This request also gets its RESULT.
     if (existing != nullptr) {
-      if (existing->fn != m.fn) {
+      if (existing->fn() != m.fn) {
         SendError(client, m.request_id,
                   {ErrorCode::kBadValue,
                    "key '" + std::string(m.key) + "' already names task " +
                        std::to_string(existing->id) + " of function '" +
-                       std::string(existing->fn) + "'"});
+                       std::string(existing->fn()) + "'"});
         return;
       }
       reply_.clear();
@@ -82,17 +82,18 @@ void Supervisor::HandleSubmit(std::string_view client,
     return;
   }
   Task& task = tasks_.Create();
-  task.fn = *fn_names_.emplace(m.fn).first;
+  task.fn_name = &*fn_names_.emplace(m.fn).first;
   task.payload.assign(m.args);
   task.priority = m.priority;
-  task.timeout = m.timeout_ms != 0 ? std::chrono::milliseconds(m.timeout_ms)
-                                   : config_.task_timeout;
+  const std::chrono::milliseconds timeout =
+      m.timeout_ms != 0 ? std::chrono::milliseconds(m.timeout_ms) : config_.task_timeout;
+  if (timeout.count() != 0) task.mutable_extras().timeout = timeout;
   task.max_retries = m.max_retries;
   task.retry_on = m.retry_on;
   task.chunk = m.chunk;
   TieToSubmitter(task, client, m);
   if (m.retry_backoff_ms != 0) {
-    task.retry_backoff = std::chrono::milliseconds(m.retry_backoff_ms);
+    task.mutable_extras().retry_backoff = std::chrono::milliseconds(m.retry_backoff_ms);
   }
   task.queued_at_ms = WallMs();
   task.submitter_uid = sender_.uid;
@@ -100,7 +101,7 @@ void Supervisor::HandleSubmit(std::string_view client,
   task.waiters.push_back({std::string(client), m.request_id});
   tasks_.IndexKey(task, m.key);
   tasks_.SetName(task, m.name);
-  metrics_.TaskSubmitted(task.fn);
+  metrics_.TaskSubmitted(task.fn());
   Enqueue(task, clock_.Now() + std::chrono::milliseconds(m.delay_ms));
   ReserveIds();
   // A daemon task or a piped one is tied to its submitter's connection,
@@ -110,8 +111,8 @@ void Supervisor::HandleSubmit(std::string_view client,
     // ACCEPTED only once it is on disk, STORE_FAILED if it cannot be
     // (RefuseTask, queued first, answers before the ACCEPTED would).
     PersistNew(task, m.args, m.key);
-    journal_->AfterCommit(task.insert_seq, [this, id = task.id, seq = task.insert_seq](
-                                               const proto::Status& s) {
+    const std::uint64_t seq = task.extras().insert_seq;
+    journal_->AfterCommit(seq, [this, id = task.id, seq](const proto::Status& s) {
       if (!s.ok()) RefuseTask(id, seq, s);
     });
   }

@@ -98,8 +98,8 @@ bool Supervisor::Cancel(Task& task, const std::string& why) {
 
 void Supervisor::Kick(Task& task) {
   tasks_.Revive(task);
-  task.worker_deaths = 0;
-  task.finished_at_ms = 0;
+  task.mutable_extras().worker_deaths = 0;
+  task.mutable_extras().finished_at_ms = 0;
   LogTask(spdlog::level::info, task, "kicked: queued again");
   Enqueue(task, clock_.Now());
   if (task.durable) Persist(task);
