@@ -84,7 +84,7 @@ class CpuMeter {
     const Sample now = Now();
     const double n = static_cast<double>(tasks);
     char buf[160];
-    std::snprintf(buf, sizeof buf, " client_cpu_us=%.1f server_cpu_us=%.1f workers_cpu_us=%.1f",
+    std::snprintf(buf, sizeof buf, " client_cpu_us=%.2f server_cpu_us=%.2f workers_cpu_us=%.2f",
                   (now.client - start_.client) * 1e6 / n, (now.server - start_.server) * 1e6 / n,
                   (now.workers - start_.workers) * 1e6 / n);
     return buf;

@@ -407,11 +407,14 @@ void TaskLoop::RunOne(const proto::TaskAssignment& task) {
 void TaskLoop::RunChunk(const RawTask& fn, std::string_view args) {
   std::size_t pos = 0;
   std::uint32_t count = 0;
-  // The whole shape first: a malformed chunk runs nothing.
+  // The whole shape first: a malformed chunk runs nothing. Where each
+  // item ends is kept, so the calls below do not walk the chunk again.
   bool valid = proto::ReadArrayHeader(args, &pos, &count);
-  const std::size_t first = pos;
+  std::size_t start = pos;  // of the first item
+  item_ends_.clear();
   for (std::uint32_t i = 0; valid && i < count; ++i) {
     valid = proto::SkipValue(args, &pos);
+    item_ends_.push_back(pos);
   }
   if (!valid || pos != args.size()) {
     throw TaskError("tq.BadArguments",
@@ -420,17 +423,15 @@ void TaskLoop::RunChunk(const RawTask& fn, std::string_view args) {
   Output out(&value_);
   msgpack::packer<Output> pk(out);
   pk.pack_array(count);
-  pos = first;
   std::string type, message;
   for (std::uint32_t i = 0; i < count; ++i) {
-    const std::size_t start = pos;
-    proto::SkipValue(args, &pos);
+    const std::size_t end = item_ends_[i];
     const std::size_t mark = value_.size();
     pk.pack_array(2);
     pk.pack_uint8(0);
     const std::size_t before = value_.size();
     try {
-      fn(args.substr(start, pos - start), out);
+      fn(args.substr(start, end - start), out);
       if (value_.size() == before) {
         pk.pack_nil();  // a raw task that wrote nothing
       }
@@ -442,6 +443,7 @@ void TaskLoop::RunChunk(const RawTask& fn, std::string_view args) {
       pk.pack(CleanText(type));
       pk.pack(CleanText(message));
     }
+    start = end;
   }
 }
 

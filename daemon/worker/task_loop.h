@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "tq/proto/buffer.h"
 #include "tq/proto/codec.h"
@@ -106,6 +107,7 @@ class TaskLoop final : public Host {
   std::deque<QueuedTask> queue_;  // received, not started
   proto::Buffer out_;
   std::string value_;               // reused across tasks
+  std::vector<std::size_t> item_ends_;  // RunChunk's, reused across chunks
   std::uint64_t current_task_ = 0;  // 0 between tasks
   std::chrono::steady_clock::time_point next_progress_{};
 

@@ -4,7 +4,7 @@
 // what waits in a worker's pipe and what waits in tqd's queue hold still
 // while the test looks; their history from a warm-up run says they are
 // short. The budget is set far above any run time, so that what is sent
-// ahead does not depend on how fast this machine is; the depth (8 a
+// ahead does not depend on how fast this machine is; the depth (32 a
 // worker) is what bounds it.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -32,7 +32,7 @@ using testing::TqdProcess;
 using testing::WaitFor;
 
 // tqd's most tasks sent ahead to one worker (Supervisor::kMaxPrefetch).
-constexpr int kDepth = 8;
+constexpr int kDepth = 32;
 
 std::size_t Count(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -108,11 +108,11 @@ TEST_F(PrefetchTest, ManyShortTasksAreSentAheadAndEachRunsOnceWithItsOwnResult) 
 TEST_F(PrefetchTest, AHighPriorityTaskRunsBeforeEveryQueuedLowerOneWithWorkSentAheadInFlight) {
   Start(1);
   CloseGate();
-  constexpr int kLow = 30;
+  constexpr int kLow = 50;
   std::vector<AsyncResult<std::string>> low;
   for (int i = 0; i < kLow; ++i) low.push_back(Submit("low" + std::to_string(i)));
   for (auto& r : low) ASSERT_NE(r.raw().wait_accepted(), 0u);
-  // low0 runs (held at the gate); low1..low8 wait in the worker's pipe;
+  // low0 runs (held at the gate); low1..low32 wait in the worker's pipe;
   // the rest in tqd's queue.
   ASSERT_TRUE(WaitFor([&] { return SentAhead() == kDepth; }));
   auto high = Submit("high", 10);

@@ -47,6 +47,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <typeinfo>
 #include <utility>
 #include <vector>
@@ -119,9 +120,10 @@ inline std::string DescribeValue(const msgpack::object& o) {
 }
 
 // o converted to R, or ResultTypeError naming `what` ("task 12"), R and
-// what came instead.
-template <typename R>
-R As(const msgpack::object& o, const std::string& what) {
+// what came instead. `what` is a string, or a function making one, called
+// only on failure: a map converts every item of a chunk.
+template <typename R, typename What>
+R As(const msgpack::object& o, const What& what) {
   std::string why;
   try {
     return o.as<R>();
@@ -130,7 +132,13 @@ R As(const msgpack::object& o, const std::string& what) {
     why = std::string(" (") + e.what() + ")";
   } catch (...) {
   }
-  throw ResultTypeError(what + ": expected " + TypeName(typeid(R)) + ", got " +
+  std::string named;
+  if constexpr (std::is_invocable_v<const What&>) {
+    named = what();
+  } else {
+    named = what;
+  }
+  throw ResultTypeError(named + ": expected " + TypeName(typeid(R)) + ", got " +
                         DescribeValue(o) + why);
 }
 
@@ -192,7 +200,7 @@ void SplitOutcome(const Outcome& o, bool chunked, std::size_t first, std::size_t
       out.push_back(MapItem<R>::Failure(first + i, e, error));
     }
   };
-  const std::string task = "task " + std::to_string(o.task_id);
+  auto task = [&o] { return "task " + std::to_string(o.task_id); };
   if (!chunked) {
     try {
       out.push_back(MapItem<R>::Value(first, Value<R>(o)));
@@ -212,26 +220,26 @@ void SplitOutcome(const Outcome& o, bool chunked, std::size_t first, std::size_t
     msgpack::object_handle oh = msgpack::unpack(o.value.data(), o.value.size());
     const msgpack::object& all = oh.get();
     if (all.type != msgpack::type::ARRAY || all.via.array.size != count) {
-      throw ProtocolError(task + ": a chunk of " + std::to_string(count) +
+      throw ProtocolError(task() + ": a chunk of " + std::to_string(count) +
                           " items came back malformed");
     }
     for (; i < count; ++i) {
       const msgpack::object& item = all.via.array.ptr[i];
       if (item.type != msgpack::type::ARRAY || item.via.array.size < 2) {
-        throw ProtocolError(task + ": a malformed item in a chunk");
+        throw ProtocolError(task() + ": a malformed item in a chunk");
       }
       const msgpack::object* f = item.via.array.ptr;
       if (f[0].as<int>() == 0) {
         try {
           out.push_back(MapItem<R>::Value(
-              first + i, As<R>(f[1], "item " + std::to_string(first + i) + " of " + task)));
+              first + i, As<R>(f[1], [&] { return "item " + std::to_string(first + i) + " of " + task(); })));
         } catch (const ResultTypeError&) {
           out.push_back(MapItem<R>::Failure(first + i, std::current_exception()));
         }
         continue;
       }
       if (item.via.array.size < 3) {
-        throw ProtocolError(task + ": a malformed failed item in a chunk");
+        throw ProtocolError(task() + ": a malformed failed item in a chunk");
       }
       out.push_back(MapItem<R>::Failure(
           first + i, std::make_exception_ptr(RemoteError(
@@ -241,7 +249,7 @@ void SplitOutcome(const Outcome& o, bool chunked, std::size_t first, std::size_t
   } catch (const ProtocolError&) {
     fail_all(i, std::current_exception());
   } catch (const std::exception& e) {
-    fail_all(i, std::make_exception_ptr(ProtocolError(task + ": a chunk's value: " + e.what())));
+    fail_all(i, std::make_exception_ptr(ProtocolError(task() + ": a chunk's value: " + e.what())));
   }
 }
 
@@ -344,11 +352,11 @@ class MapEngine {
   // has been handed out. Blocks while none has ended.
   std::optional<MapItem<R>> NextFinished() {
     for (;;) {
-      if (!split_.empty()) {
-        std::optional<MapItem<R>> item(std::in_place, std::move(split_.front()));
-        split_.pop_front();
-        return item;
+      if (split_head_ < split_.size()) {
+        return std::optional<MapItem<R>>(std::in_place, std::move(split_[split_head_++]));
       }
+      split_.clear();
+      split_head_ = 0;
       Fill();
       if (tasks_in_flight_ == 0) return std::nullopt;
       std::chrono::steady_clock::time_point finished;
@@ -458,7 +466,10 @@ class MapEngine {
   std::vector<std::size_t> indexes_;   // by tag: input position (of the first)
   std::vector<std::size_t> counts_;    // by tag: inputs in the task
   std::vector<std::chrono::steady_clock::time_point> submitted_at_;  // by tag
-  std::deque<MapItem<R>> split_;       // a task's items not yet handed out
+  // A task's items, handed out from split_head_ on. A vector, reused, not
+  // a deque: a chunk's thousands of items cost no allocation.
+  std::vector<MapItem<R>> split_;
+  std::size_t split_head_ = 0;
   std::string args_;                   // reused for every submit
   std::vector<std::size_t> free_;      // unused tags
   std::size_t tasks_in_flight_ = 0;

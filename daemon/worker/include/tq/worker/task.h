@@ -207,15 +207,20 @@ Args Unpack(std::string_view args) {
     }
     return out;
   }
-  msgpack::object_handle oh;
+  // One zone per thread, emptied for each call, rather than a fresh one:
+  // a zone starts with an 8 KiB block, and its malloc and free were half
+  // of a worker's time on a chunk of small calls (bench: map over 1M ints).
+  // The arguments are converted into `out` before the zone is used again.
+  thread_local msgpack::zone zone;
+  zone.clear();
+  msgpack::object o;
   try {
-    oh = msgpack::unpack(args.data(), args.size(), nullptr, nullptr,
-                         ArgsLimit(args.size()));
+    o = msgpack::unpack(zone, args.data(), args.size(), nullptr, nullptr,
+                        ArgsLimit(args.size()));
   } catch (const std::exception& e) {
     throw TaskError("tq.BadArguments",
                     std::string("arguments are not valid msgpack: ") + e.what());
   }
-  const msgpack::object& o = oh.get();
   if (o.type != msgpack::type::ARRAY) {
     throw TaskError("tq.BadArguments", "arguments must be an array");
   }
