@@ -16,6 +16,7 @@
 #include <variant>
 #include <zmq.hpp>
 
+#include "testing/raw_replies.h"
 #include "testing/tqd_process.h"
 #include "testing/wait_for.h"
 #include "tq/proto/codec.h"
@@ -50,66 +51,10 @@ std::string Frame(const Submit& s) {
   return std::string(b.view());
 }
 
-void SendMessage(zmq::socket_t& s, const std::vector<std::string>& frames) {
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    s.send(zmq::buffer(frames[i]),
-           i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-  }
-}
-
-// One reply as a raw client sees it, copied out of its frame.
-struct Reply {
-  std::string kind;  // "accepted", "result", "error", ...
-  std::uint64_t req = 0;
-  std::uint64_t task = 0;
-  std::string code;  // of an error
-  std::string value;  // of a result that is done
-  proto::TaskState state = proto::TaskState::kQueued;
-};
-
-Reply Copy(const proto::DaemonMessage& m) {
-  Reply r;
-  std::visit([&](const auto& msg) { r.req = msg.request_id; }, m);
-  if (const auto* e = std::get_if<proto::ErrorReply>(&m)) {
-    r.kind = "error";
-    r.code.assign(e->code);
-  } else if (const auto* t = std::get_if<proto::TaskResult>(&m)) {
-    r.kind = "result";
-    r.task = t->task_id;
-    r.state = t->state;
-    r.value.assign(t->value);
-  } else if (const auto* a = std::get_if<proto::Accepted>(&m)) {
-    r.kind = "accepted";
-    r.task = a->task_id;
-  } else {
-    r.kind = "other";
-  }
-  return r;
-}
-
-// Reads replies until `done` says enough, or 20 s pass.
-std::vector<Reply> ReadUntil(zmq::socket_t& s,
-                             const std::function<bool(const std::vector<Reply>&)>& done) {
-  std::vector<Reply> replies;
-  proto::Decoder decoder;
-  const auto until = std::chrono::steady_clock::now() + 20s;
-  while (!done(replies) && std::chrono::steady_clock::now() < until) {
-    zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, 200ms) == 0) continue;
-    zmq::message_t m;
-    while (s.recv(m, zmq::recv_flags::dontwait)) {
-      auto decoded = decoder.DecodeDaemon(m.to_string_view());
-      EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
-      if (decoded.ok()) replies.push_back(Copy(*decoded));
-    }
-  }
-  return replies;
-}
-
-std::size_t Count(const std::vector<Reply>& replies, std::string_view kind) {
-  return static_cast<std::size_t>(std::count_if(
-      replies.begin(), replies.end(), [&](const Reply& r) { return r.kind == kind; }));
-}
+using Reply = testing::RawReply;
+using testing::All;
+using testing::ReadUntil;
+using testing::SendBatch;
 
 std::vector<Reply> For(const std::vector<Reply>& replies, std::uint64_t req) {
   std::vector<Reply> out;
@@ -139,13 +84,13 @@ class AckLessTest : public ::testing::Test {
 };
 
 TEST_F(AckLessTest, AnAckLessSubmitGetsNoAcceptedButItsResultByItsReq) {
-  SendMessage(socket_, {Frame({.req = 5})});
+  SendBatch(socket_, {Frame({.req = 5})});
   // A ping after it: its pong comes after any ACCEPTED would have.
   proto::Buffer ping;
   proto::Encode(proto::PingRequest{6}, ping);
-  SendMessage(socket_, {std::string(ping.view())});
+  SendBatch(socket_, {std::string(ping.view())});
   const auto replies = ReadUntil(socket_, [](const std::vector<Reply>& r) {
-    return Count(r, "result") == 1 && !For(r, 6).empty();
+    return All(r, "result").size() == 1 && !For(r, 6).empty();
   });
   const auto mine = For(replies, 5);
   ASSERT_EQ(mine.size(), 1u);
@@ -153,16 +98,16 @@ TEST_F(AckLessTest, AnAckLessSubmitGetsNoAcceptedButItsResultByItsReq) {
   EXPECT_EQ(mine[0].state, proto::TaskState::kDone);
   EXPECT_EQ(mine[0].value, "\x91\x01");
   EXPECT_NE(mine[0].task, 0u);
-  EXPECT_EQ(Count(replies, "accepted"), 0u);
+  EXPECT_EQ(All(replies, "accepted").size(), 0u);
 }
 
 TEST_F(AckLessTest, AnAckLessSubmitsErrorsStillCome) {
-  SendMessage(socket_, {Frame({.req = 1, .fn = "nosuch"})});
-  SendMessage(socket_, {Frame({.req = 2, .args = std::string_view("\x01", 1)})});  // not an array
+  SendBatch(socket_, {Frame({.req = 1, .fn = "nosuch"})});
+  SendBatch(socket_, {Frame({.req = 2, .args = std::string_view("\x01", 1)})});  // not an array
   const std::string big = "\xdd\x00\x01\x11\x70" + std::string(70000, '\x01');  // > 65536
-  SendMessage(socket_, {Frame({.req = 3, .args = big})});
+  SendBatch(socket_, {Frame({.req = 3, .args = big})});
   const auto replies =
-      ReadUntil(socket_, [](const std::vector<Reply>& r) { return Count(r, "error") == 3; });
+      ReadUntil(socket_, [](const std::vector<Reply>& r) { return All(r, "error").size() == 3; });
   ASSERT_EQ(replies.size(), 3u);
   EXPECT_EQ(For(replies, 1).at(0).code, "UNKNOWN_FUNCTION");
   EXPECT_EQ(For(replies, 2).at(0).code, "BAD_VALUE");
@@ -170,11 +115,11 @@ TEST_F(AckLessTest, AnAckLessSubmitsErrorsStillCome) {
 }
 
 TEST_F(AckLessTest, AckedAndAckLessSubmitsInOneBatchEachGetWhatTheyAskedFor) {
-  SendMessage(socket_, {Frame({.req = 1, .ack = true}), Frame({.req = 2}),
+  SendBatch(socket_, {Frame({.req = 1, .ack = true}), Frame({.req = 2}),
                         Frame({.req = 3, .ack = true}), Frame({.req = 4, .fn = "nosuch"}),
                         Frame({.req = 5})});
   const auto replies = ReadUntil(socket_, [](const std::vector<Reply>& r) {
-    return Count(r, "result") == 4 && Count(r, "error") == 1;
+    return All(r, "result").size() == 4 && All(r, "error").size() == 1;
   });
   for (std::uint64_t req : {1, 3}) {
     const auto mine = For(replies, req);
@@ -199,12 +144,12 @@ TEST_F(AckLessTest, AckedAndAckLessSubmitsInOneBatchEachGetWhatTheyAskedFor) {
 }
 
 TEST_F(AckLessTest, AnAckLessSubmitOfAKnownKeyGetsThatTasksResultAndNoAccepted) {
-  SendMessage(socket_, {Frame({.req = 1, .ack = true, .key = "k"})});
-  auto replies = ReadUntil(socket_, [](const std::vector<Reply>& r) { return Count(r, "result") == 1; });
+  SendBatch(socket_, {Frame({.req = 1, .ack = true, .key = "k"})});
+  auto replies = ReadUntil(socket_, [](const std::vector<Reply>& r) { return All(r, "result").size() == 1; });
   ASSERT_EQ(For(replies, 1).size(), 2u);
   const std::uint64_t task = For(replies, 1)[1].task;
-  SendMessage(socket_, {Frame({.req = 2, .key = "k"})});
-  replies = ReadUntil(socket_, [](const std::vector<Reply>& r) { return Count(r, "result") == 1; });
+  SendBatch(socket_, {Frame({.req = 2, .key = "k"})});
+  replies = ReadUntil(socket_, [](const std::vector<Reply>& r) { return All(r, "result").size() == 1; });
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].req, 2u);
   EXPECT_EQ(replies[0].kind, "result");
