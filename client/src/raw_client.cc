@@ -242,6 +242,10 @@ class RawClient::Impl final : public detail::CallOwner,
   // was an older tqd's UNKNOWN_FIELD, and the submit is now queued again,
   // acknowledged: that answer ends nothing.
   bool ProbeAnswered(const proto::DaemonMessage& m);
+  // Puts a ping at the front of unsent_: sent behind a connection's first
+  // ack-less submit, its pong, which tqd sends after any error of that
+  // submit, shows that tqd took `ack` (PROTOCOL.md §1, "Asynchrony").
+  void QueueProbe();
 
   ClientOptions options_;
   std::string socket_path_;  // of an ipc:// endpoint; "" for tcp://
@@ -262,12 +266,15 @@ class RawClient::Impl final : public detail::CallOwner,
   std::unordered_map<std::uint64_t, std::shared_ptr<CallState>> in_flight_;
   bool connected_ = false;
   proto::Decoder decoder_;
-  // Whether tqd on this connection takes `ack` false: unknown until an
-  // ack-less submit gets its result (yes) or UNKNOWN_FIELD (a tqd from
-  // before them: no, and every ack-less submit goes acknowledged).
+  // Whether tqd on this connection takes `ack` false: unknown until the
+  // probe's pong or an ack-less submit's result comes (yes), or its
+  // UNKNOWN_FIELD (a tqd from before them: no, and every ack-less submit
+  // goes acknowledged).
   enum class AckLess { kUnknown, kHonoured, kRefused } ack_less_ = AckLess::kUnknown;
+  std::uint64_t probe_ping_ = 0;  // the probe's request id; 0: none sent
   // While unknown, the frames of the ack-less submits in flight, by
-  // request id, to send again acknowledged if refused. Cleared once known.
+  // request id, to send again acknowledged if refused: about a round
+  // trip's worth, cleared once known.
   std::unordered_map<std::uint64_t, std::string> probing_;
   std::size_t resent_ = 0;  // refused submits put back in unsent_ this turn
 
@@ -659,16 +666,26 @@ void RawClient::Impl::SendUnsent(zmq::socket_t& dealer) {
       }
       continue;
     }
+    bool probe = false;
     for (std::size_t i = 0; i < n; ++i) {
       Outgoing& o = unsent_.front();
       if (o.ack_less && ack_less_ == AckLess::kUnknown) {
         probing_.emplace(o.request_id, std::move(o.frame));
+        probe = probe_ping_ == 0;
       }
       in_flight_.emplace(o.request_id, std::move(o.call));
       if (o.forgets != 0) in_flight_.erase(o.forgets);
       unsent_.pop_front();
     }
+    if (probe) QueueProbe();
   }
+}
+
+void RawClient::Impl::QueueProbe() {
+  probe_ping_ = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::PingRequest{probe_ping_}, frame);
+  unsent_.push_front({probe_ping_, frame.Take(), NewCall(nullptr, 0), Clock::now()});
 }
 
 void RawClient::Impl::ExpireUnsent() {
@@ -741,16 +758,19 @@ void RawClient::Impl::Receive(zmq::socket_t& dealer) {
 }
 
 bool RawClient::Impl::ProbeAnswered(const proto::DaemonMessage& m) {
-  // What the answer shows: tqd took `ack` (a result or progress, which
-  // only an ACCEPTED-less task gets), did not know it, or neither.
+  // What the answer shows: tqd took `ack` (the probe's pong; a result or
+  // progress, which only an ACCEPTED-less task gets), did not know it, or
+  // neither.
   enum class Shows { kNothing, kTaken, kUnknown };
   const auto [request_id, shows] = std::visit(
-      [](const auto& msg) {
+      [this](const auto& msg) {
         using M = std::decay_t<decltype(msg)>;
         Shows what = Shows::kNothing;
         if constexpr (std::is_same_v<M, proto::TaskResult> ||
                       std::is_same_v<M, proto::TaskProgress>) {
           what = Shows::kTaken;
+        } else if constexpr (std::is_same_v<M, proto::Pong>) {
+          if (msg.request_id == probe_ping_) what = Shows::kTaken;
         } else if constexpr (std::is_same_v<M, proto::ErrorReply>) {
           if (msg.code == proto::ErrorCodeName(proto::ErrorCode::kUnknownField) &&
               msg.message.find("'ack'") != std::string_view::npos) {
@@ -761,12 +781,16 @@ bool RawClient::Impl::ProbeAnswered(const proto::DaemonMessage& m) {
       },
       m);
   const auto kept = probing_.find(request_id);
-  if (kept == probing_.end()) return false;
-  if (shows == Shows::kTaken) {
-    ack_less_ = AckLess::kHonoured;
-    probing_.clear();
+  if (shows == Shows::kTaken && (kept != probing_.end() || request_id == probe_ping_)) {
+    // (Refused already, the refusals of submits sent after the probe are
+    // still to come: their frames stay.)
+    if (ack_less_ == AckLess::kUnknown) {
+      ack_less_ = AckLess::kHonoured;
+      probing_.clear();
+    }
     return false;
   }
+  if (kept == probing_.end()) return false;
   if (shows == Shows::kNothing) {
     probing_.erase(kept);  // another error ends it
     return false;
@@ -1002,6 +1026,7 @@ void RawClient::Impl::OnMonitorEvent(zmq::socket_t& monitor) {
       // The next connection may reach another tqd.
       probing_.clear();
       ack_less_ = AckLess::kUnknown;
+      probe_ping_ = 0;
     }
   }
 }
