@@ -272,6 +272,7 @@ class RawClient::Impl final : public detail::CallOwner,
   // goes acknowledged).
   enum class AckLess { kUnknown, kHonoured, kRefused } ack_less_ = AckLess::kUnknown;
   std::uint64_t probe_ping_ = 0;  // the probe's request id; 0: none sent
+  std::uint64_t probe_witness_ = 0;  // the ack-less submit it was sent behind
   // While unknown, the frames of the ack-less submits in flight, by
   // request id, to send again acknowledged if refused: about a round
   // trip's worth, cleared once known.
@@ -670,8 +671,11 @@ void RawClient::Impl::SendUnsent(zmq::socket_t& dealer) {
     for (std::size_t i = 0; i < n; ++i) {
       Outgoing& o = unsent_.front();
       if (o.ack_less && ack_less_ == AckLess::kUnknown) {
+        if (probe_ping_ == 0 && !probe) {
+          probe = true;
+          probe_witness_ = o.request_id;
+        }
         probing_.emplace(o.request_id, std::move(o.frame));
-        probe = probe_ping_ == 0;
       }
       in_flight_.emplace(o.request_id, std::move(o.call));
       if (o.forgets != 0) in_flight_.erase(o.forgets);
@@ -758,19 +762,16 @@ void RawClient::Impl::Receive(zmq::socket_t& dealer) {
 }
 
 bool RawClient::Impl::ProbeAnswered(const proto::DaemonMessage& m) {
-  // What the answer shows: tqd took `ack` (the probe's pong; a result or
-  // progress, which only an ACCEPTED-less task gets), did not know it, or
-  // neither.
+  // What the answer shows: tqd took `ack` (a result or progress, which
+  // only an ACCEPTED-less task gets), did not know it, or neither.
   enum class Shows { kNothing, kTaken, kUnknown };
   const auto [request_id, shows] = std::visit(
-      [this](const auto& msg) {
+      [](const auto& msg) {
         using M = std::decay_t<decltype(msg)>;
         Shows what = Shows::kNothing;
         if constexpr (std::is_same_v<M, proto::TaskResult> ||
                       std::is_same_v<M, proto::TaskProgress>) {
           what = Shows::kTaken;
-        } else if constexpr (std::is_same_v<M, proto::Pong>) {
-          if (msg.request_id == probe_ping_) what = Shows::kTaken;
         } else if constexpr (std::is_same_v<M, proto::ErrorReply>) {
           if (msg.code == proto::ErrorCodeName(proto::ErrorCode::kUnknownField) &&
               msg.message.find("'ack'") != std::string_view::npos) {
@@ -780,17 +781,26 @@ bool RawClient::Impl::ProbeAnswered(const proto::DaemonMessage& m) {
         return std::pair{msg.request_id, what};
       },
       m);
-  const auto kept = probing_.find(request_id);
-  if (shows == Shows::kTaken && (kept != probing_.end() || request_id == probe_ping_)) {
-    // (Refused already, the refusals of submits sent after the probe are
-    // still to come: their frames stay.)
-    if (ack_less_ == AckLess::kUnknown) {
+  if (request_id == probe_ping_ && std::holds_alternative<proto::Pong>(m)) {
+    if (ack_less_ != AckLess::kUnknown) return false;
+    // The witness had no error before the pong: tqd took its `ack`. Had it
+    // one (a bad fn, say), tqd may not have got to `ack`: the next
+    // ack-less submit probes again.
+    if (probing_.contains(probe_witness_)) {
       ack_less_ = AckLess::kHonoured;
       probing_.clear();
+    } else {
+      probe_ping_ = probe_witness_ = 0;
     }
     return false;
   }
+  const auto kept = probing_.find(request_id);
   if (kept == probing_.end()) return false;
+  if (shows == Shows::kTaken) {
+    ack_less_ = AckLess::kHonoured;
+    probing_.clear();
+    return false;
+  }
   if (shows == Shows::kNothing) {
     probing_.erase(kept);  // another error ends it
     return false;
@@ -816,7 +826,9 @@ bool RawClient::Impl::ProbeAnswered(const proto::DaemonMessage& m) {
 }
 
 void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
-  if (!probing_.empty() && ProbeAnswered(m)) return;
+  const bool probing =
+      !probing_.empty() || (probe_ping_ != 0 && ack_less_ == AckLess::kUnknown);
+  if (probing && ProbeAnswered(m)) return;
   std::visit(
       [&](const auto& msg) {
         using M = std::decay_t<decltype(msg)>;
@@ -1026,7 +1038,7 @@ void RawClient::Impl::OnMonitorEvent(zmq::socket_t& monitor) {
       // The next connection may reach another tqd.
       probing_.clear();
       ack_less_ = AckLess::kUnknown;
-      probe_ping_ = 0;
+      probe_ping_ = probe_witness_ = 0;
     }
   }
 }

@@ -285,6 +285,35 @@ TEST_F(AckLessStandInTest, TheFirstAckLessSubmitOfAConnectionIsFollowedByOnePing
   EXPECT_EQ(pings_, 1);  // read before the second submit's message
 }
 
+TEST_F(AckLessStandInTest, AProbeWhoseSubmitFailedOtherwiseSettlesNothingAndTheNextProbesAgain) {
+  // An old tqd checks `fn` before it finds the unknown `ack`: that error
+  // and the pong after it do not show that it takes `ack`.
+  RawClient client(options_);
+  SubmitOptions o;
+  o.ack = false;
+  RawResult first = client.Submit("echo", "\x91\x01", o);
+  std::string id;
+  const auto submits = ReceiveSubmits(&id);
+  ASSERT_EQ(submits.size(), 1u);
+  Answer(id, proto::ErrorReply{submits[0].request_id, "BAD_VALUE", "submit: a bad fn"});
+  ASSERT_TRUE(first.wait_for(20s));
+  // The ping behind it, answered after the error.
+  zmq::pollitem_t item{router_.handle(), 0, ZMQ_POLLIN, 0};
+  ASSERT_EQ(zmq::poll(&item, 1, 20s), 1);
+  zmq::message_t routing, ping;
+  (void)router_.recv(routing, zmq::recv_flags::dontwait);
+  (void)router_.recv(ping, zmq::recv_flags::dontwait);
+  auto m = decoder_.DecodeClient(ping.to_string_view());
+  ASSERT_TRUE(m.ok() && std::holds_alternative<proto::PingRequest>(*m));
+  Answer(id, proto::Pong{.request_id = std::get<proto::PingRequest>(*m).request_id});
+  // The next ack-less submit is probed again: a ping follows it too.
+  RawResult second = client.Submit("echo", "\x91\x02", o);
+  ASSERT_EQ(ReceiveSubmits(&id).size(), 1u);
+  RawResult third = client.Submit("echo", "\x91\x03", o);
+  ASSERT_EQ(ReceiveSubmits(&id).size(), 1u);
+  EXPECT_EQ(pings_, 1);  // the second probe, read before the third submit
+}
+
 TEST_F(AckLessStandInTest, ATqdFromBeforeAckGetsTheSubmitAgainAcknowledgedAndEveryLaterOne) {
   RawClient client(options_);
   SubmitOptions o;
