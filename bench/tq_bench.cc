@@ -11,6 +11,11 @@
 //   tq-bench exec       [--jobs N] [--tq PATH]  `tq map -- true`, N items
 //   tq-bench rss        [--tasks N]             tqd's RSS idle and with N queued
 //
+// --ack-less makes throughput's and rss's apply_async submits ack-less
+// (SubmitOptions::ack = false): impl=tq-ackless. map's are ack-less
+// unless --acked, which gives the map a TaskGroup (a group's calls are
+// acknowledged, to be cancelled by id): impl=tq-acked, for comparison.
+//
 // Every subcommand prints one machine-readable line, `impl=tq row=NAME
 // key=value ...`, on stdout (diagnostics go to stderr) and exits 0; a
 // wrong result, a refused task or an unreachable tqd exits 1. Nothing here
@@ -114,13 +119,17 @@ tq::Client Connect(const std::string& endpoint) {
 }
 
 // What latency and throughput submit with: --durable / --no-durable set
-// SubmitOptions::durable; neither leaves it to tqd's default.
+// SubmitOptions::durable; neither leaves it to tqd's default. --ack-less
+// clears SubmitOptions::ack (throughput and rss).
 tq::SubmitOptions submit_options;
 
-// "-durable", "-volatile" or "" (tqd's default): the impl= tag's suffix.
-const char* Durability() {
-  if (!submit_options.durable) return "";
-  return *submit_options.durable ? "-durable" : "-volatile";
+// "-durable", "-volatile" or "" (tqd's default), then "-ackless" with
+// --ack-less: the impl= tag's suffix.
+std::string Durability() {
+  std::string tag;
+  if (submit_options.durable) tag = *submit_options.durable ? "-durable" : "-volatile";
+  if (!submit_options.ack) tag += "-ackless";
+  return tag;
 }
 
 // ---- fsync: what one costs where the store lives ----------------------------
@@ -173,7 +182,7 @@ void Latency(tq::Client& client, std::size_t n, std::size_t warmup) {
   std::printf(
       "impl=tq%s row=latency n=%zu p50_us=%.1f p90_us=%.1f p99_us=%.1f "
       "mean_us=%.1f min_us=%.1f max_us=%.1f wall_s=%.3f%s\n",
-      Durability(), n, Percentile(us, 0.50), Percentile(us, 0.90), Percentile(us, 0.99),
+      Durability().c_str(), n, Percentile(us, 0.50), Percentile(us, 0.90), Percentile(us, 0.99),
       std::accumulate(us.begin(), us.end(), 0.0) / static_cast<double>(n),
       us.front(), us.back(), wall, cpu_per_task.c_str());
 }
@@ -204,25 +213,27 @@ void Throughput(tq::Client& client, std::size_t n, std::size_t window, std::size
   CpuMeter cpu(client);
   const double wall = Pipelined(client, n, window);
   std::printf("impl=tq%s row=throughput window=%zu n=%zu wall_s=%.3f tasks_per_s=%.0f%s\n",
-              Durability(), window, n, wall, static_cast<double>(n) / wall,
+              Durability().c_str(), window, n, wall, static_cast<double>(n) / wall,
               cpu.PerTask(n).c_str());
 }
 
 // ---- map -------------------------------------------------------------------
 
-void Map(tq::Client& client, std::size_t items, std::size_t window, std::size_t chunk) {
+void Map(tq::Client& client, std::size_t items, std::size_t window, std::size_t chunk,
+         bool acked) {
   std::vector<std::int64_t> inputs(items);
   std::iota(inputs.begin(), inputs.end(), std::int64_t{0});
+  tq::MapOptions options{.window = window, .chunksize = chunk};
+  if (acked) options.submit.group = std::make_shared<tq::TaskGroup>();
   CpuMeter cpu(client);
   const auto start = Clock::now();
-  const std::vector<std::int64_t> out =
-      client.map<std::int64_t>("inc", inputs, {.window = window, .chunksize = chunk});
+  const std::vector<std::int64_t> out = client.map<std::int64_t>("inc", inputs, options);
   const double wall = Seconds(Clock::now() - start);
   const std::string cpu_per_task = cpu.PerTask(items);
   if (out.size() != items) Fail("map returned " + std::to_string(out.size()) + " items");
   for (std::size_t i = 0; i < items; ++i) Check(out[i], inputs[i] + 1, "map");
-  std::printf("impl=tq row=map items=%zu window=%zu chunk=%zu wall_s=%.3f items_per_s=%.0f%s\n",
-              items, window, tq::detail::ChunkSize({.chunksize = chunk}, items), wall,
+  std::printf("impl=tq%s row=map items=%zu window=%zu chunk=%zu wall_s=%.3f items_per_s=%.0f%s\n",
+              acked ? "-acked" : "", items, window, tq::detail::ChunkSize({.chunksize = chunk}, items), wall,
               static_cast<double>(items) / wall, cpu_per_task.c_str());
 }
 
@@ -359,15 +370,19 @@ void Rss(tq::Client& client, std::size_t tasks) {
   std::vector<tq::AsyncResult<void>> queued;
   queued.reserve(tasks);
   const auto start = Clock::now();
-  for (std::size_t i = 0; i < tasks; ++i) queued.push_back(client.apply_async<void>("noop"));
-  // tqd handles one connection's requests in order: the last accepted
-  // means all are queued (or some were refused, which the stats show).
-  if (queued.back().raw().wait_accepted() == 0) {
+  for (std::size_t i = 0; i < tasks; ++i) {
+    queued.push_back(client.apply_async<void>(submit_options, "noop"));
+  }
+  // tqd handles one connection's requests in order: the answer to the
+  // stats request sent after the last submit means all are queued (or
+  // some were refused, which the stats show); ack-less ones tell nothing
+  // sooner.
+  if (submit_options.ack && queued.back().raw().wait_accepted() == 0) {
     Fail("rss: the last noop was not accepted: " + queued.back().outcome().message +
          " (is --max-queued >= " + std::to_string(tasks) + "?)");
   }
-  const double submit_s = Seconds(Clock::now() - start);
   const tq::QueueStats stats = client.stats();
+  const double submit_s = Seconds(Clock::now() - start);
   if (stats.queued != tasks) {
     Fail("rss: " + std::to_string(stats.queued) + " tasks queued, expected " +
          std::to_string(tasks));
@@ -377,9 +392,9 @@ void Rss(tq::Client& client, std::size_t tasks) {
       (static_cast<double>(queued_kib) - static_cast<double>(before_kib)) * 1024.0 /
       static_cast<double>(tasks);
   std::printf(
-      "impl=tq row=rss tqd_pid=%u idle_kib=%" PRIu64 " busy_kib=%" PRIu64
+      "impl=tq%s row=rss tqd_pid=%u idle_kib=%" PRIu64 " busy_kib=%" PRIu64
       " queued=%zu queued_kib=%" PRIu64 " bytes_per_task=%.0f submit_s=%.3f\n",
-      info.pid, idle_kib, before_kib, tasks, queued_kib, per_task, submit_s);
+      Durability().c_str(), info.pid, idle_kib, before_kib, tasks, queued_kib, per_task, submit_s);
   std::fflush(stdout);
   (void)blocker;
 }
@@ -416,6 +431,8 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   map->add_option("--chunk", chunk, "tq::MapOptions::chunksize; 0: auto")
       ->capture_default_str();
+  bool acked = false;
+  map->add_flag("--acked", acked, "Acknowledged submits (through a TaskGroup), to compare");
 
   auto* cpu = app.add_subcommand("cpu", "N burn_us(U) tasks: (task CPU / workers) / wall");
   cpu->add_option("--tasks", tasks, "Tasks")->capture_default_str();
@@ -436,6 +453,8 @@ int main(int argc, char** argv) {
                         "latency, throughput: durable tasks");
   app.add_flag_function("--no-durable", [](std::int64_t) { submit_options.durable = false; },
                         "latency, throughput: tasks in memory only");
+  app.add_flag_function("--ack-less", [](std::int64_t) { submit_options.ack = false; },
+                        "throughput, rss: ack-less submits (no ACCEPTED)");
   std::string fsync_dir = ".";
   auto* fsync = app.add_subcommand("fsync", "N writes of 4 KiB + fdatasync in DIR: p50/p90/p99");
   fsync->add_option("--dir", fsync_dir, "Where (the state directory)")->capture_default_str();
@@ -456,7 +475,7 @@ int main(int argc, char** argv) {
     tq::Client client = Connect(endpoint);
     if (*latency) Latency(client, n, warmup);
     if (*throughput) Throughput(client, n, window, warmup);
-    if (*map) Map(client, items, window, chunk);
+    if (*map) Map(client, items, window, chunk, acked);
     if (*cpu) Cpu(client, tasks, micros, mode);
     if (*rss) Rss(client, rss_tasks);
   } catch (const tq::Error& e) {

@@ -14,6 +14,7 @@ void CallState::Complete(Outcome outcome_in) {
     if (done) return;
     outcome = std::move(outcome_in);
     if (outcome.task_id == 0) outcome.task_id = task_id;
+    if (task_id == 0) task_id = outcome.task_id;  // an ack-less submit's, from its result
     done = true;
     to_run.swap(callbacks);
   }
@@ -149,7 +150,8 @@ void RawResult::on_progress(std::function<void(const Progress&)> fn) const {
 bool RawResult::cancel() const {
   {
     std::lock_guard lock(state_->mu);
-    if (state_->done) return false;
+    // An ack-less submit's task has no id here before its result.
+    if (state_->done || (state_->ack_less && state_->task_id == 0)) return false;
   }
   std::shared_ptr<detail::CallOwner> owner = state_->owner.lock();
   if (!owner) return false;

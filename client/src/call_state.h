@@ -45,6 +45,9 @@ struct CallState {
   // The max_in_flight slot this call holds, given back on completion;
   // null when the client has no limit or the call is not a submit.
   std::shared_ptr<InFlightLimit> slot;
+  // Submitted with SubmitOptions::ack false: no ACCEPTED comes, and the
+  // task id only with the result.
+  bool ack_less = false;
 
   mutable std::mutex mu;
   std::condition_variable cv;

@@ -158,6 +158,18 @@ bool IsProtocolCode(std::string_view code) {
          code == "NOT_BATCHABLE";
 }
 
+// An ack-less submit's frame made an acknowledged one, for a tqd that does
+// not know `ack`. The frame is one of ours, so it decodes.
+std::string Acknowledged(std::string_view frame) {
+  proto::Decoder decoder;
+  auto decoded = decoder.DecodeClient(frame);
+  proto::SubmitRequest m = std::get<proto::SubmitRequest>(decoded.value());
+  m.ack = true;
+  proto::Buffer out;
+  proto::Encode(m, out);
+  return out.Take();
+}
+
 }  // namespace
 
 class RawClient::Impl final : public detail::CallOwner,
@@ -197,6 +209,8 @@ class RawClient::Impl final : public detail::CallOwner,
     std::uint64_t forgets = 0;
     // Submit, cancel, unwait: may go out in a batch (PROTOCOL.md §1).
     bool batchable = false;
+    // A submit with `ack` false (SubmitOptions::ack).
+    bool ack_less = false;
   };
 
   std::shared_ptr<CallState> NewCall(
@@ -223,6 +237,15 @@ class RawClient::Impl final : public detail::CallOwner,
   // rather than at connect_timeout.
   void FailUnsentIfNoSocket();
   void FailAll(const std::string& why);
+  // An answer to an ack-less submit sent while ack_less_ is unknown
+  // (PROTOCOL.md §9: probe with the request itself). Returns true when it
+  // was an older tqd's UNKNOWN_FIELD, and the submit is now queued again,
+  // acknowledged: that answer ends nothing.
+  bool ProbeAnswered(const proto::DaemonMessage& m);
+  // Puts a ping at the front of unsent_: sent behind a connection's first
+  // ack-less submit, its pong, which tqd sends after any error of that
+  // submit, shows that tqd took `ack` (PROTOCOL.md §1, "Asynchrony").
+  void QueueProbe();
 
   ClientOptions options_;
   std::string socket_path_;  // of an ipc:// endpoint; "" for tcp://
@@ -243,6 +266,18 @@ class RawClient::Impl final : public detail::CallOwner,
   std::unordered_map<std::uint64_t, std::shared_ptr<CallState>> in_flight_;
   bool connected_ = false;
   proto::Decoder decoder_;
+  // Whether tqd on this connection takes `ack` false: unknown until the
+  // probe's pong or an ack-less submit's result comes (yes), or its
+  // UNKNOWN_FIELD (a tqd from before them: no, and every ack-less submit
+  // goes acknowledged).
+  enum class AckLess { kUnknown, kHonoured, kRefused } ack_less_ = AckLess::kUnknown;
+  std::uint64_t probe_ping_ = 0;  // the probe's request id; 0: none sent
+  std::uint64_t probe_witness_ = 0;  // the ack-less submit it was sent behind
+  // While unknown, the frames of the ack-less submits in flight, by
+  // request id, to send again acknowledged if refused: about a round
+  // trip's worth, cleared once known.
+  std::unordered_map<std::uint64_t, std::string> probing_;
+  std::size_t resent_ = 0;  // refused submits put back in unsent_ this turn
 
   std::thread io_;  // last: starts after everything above exists
 };
@@ -374,10 +409,14 @@ RawResult RawClient::Impl::Submit(
   m.rerun_failed = options.rerun_failed;
   m.daemon = options.daemon;
   m.pipe = options.pipe;
+  // A pipe and a group's cancel need the id before the result.
+  m.ack = options.ack || options.pipe || options.group;
+  call->ack_less = !m.ack;
   proto::Buffer frame;
   proto::Encode(m, frame);
   Outgoing out{id, frame.Take(), call, Clock::now()};
   out.batchable = true;
+  out.ack_less = !m.ack;
   Enqueue(std::move(out));
   RawResult result(call);
   if (options.group) options.group->Add(result);
@@ -603,6 +642,13 @@ void RawClient::Impl::SendUnsent(zmq::socket_t& dealer) {
   // Whatever is queued goes out now, never held back for more to come: a
   // lone request as a message of its own, a run of submits (cancels,
   // unwaits) as one batch, a frame each.
+  if (ack_less_ == AckLess::kRefused) {
+    for (Outgoing& o : unsent_) {
+      if (!o.ack_less) continue;
+      o.frame = Acknowledged(o.frame);
+      o.ack_less = false;
+    }
+  }
   while (!unsent_.empty()) {
     const std::size_t n = NextBatch();
     try {
@@ -621,13 +667,29 @@ void RawClient::Impl::SendUnsent(zmq::socket_t& dealer) {
       }
       continue;
     }
+    bool probe = false;
     for (std::size_t i = 0; i < n; ++i) {
       Outgoing& o = unsent_.front();
+      if (o.ack_less && ack_less_ == AckLess::kUnknown) {
+        if (probe_ping_ == 0 && !probe) {
+          probe = true;
+          probe_witness_ = o.request_id;
+        }
+        probing_.emplace(o.request_id, std::move(o.frame));
+      }
       in_flight_.emplace(o.request_id, std::move(o.call));
       if (o.forgets != 0) in_flight_.erase(o.forgets);
       unsent_.pop_front();
     }
+    if (probe) QueueProbe();
   }
+}
+
+void RawClient::Impl::QueueProbe() {
+  probe_ping_ = next_request_id_++;
+  proto::Buffer frame;
+  proto::Encode(proto::PingRequest{probe_ping_}, frame);
+  unsent_.push_front({probe_ping_, frame.Take(), NewCall(nullptr, 0), Clock::now()});
 }
 
 void RawClient::Impl::ExpireUnsent() {
@@ -674,6 +736,7 @@ void RawClient::Impl::FailUnsentIfNoSocket() {
 }
 
 void RawClient::Impl::Receive(zmq::socket_t& dealer) {
+  resent_ = 0;
   zmq::message_t msg;
   for (;;) {
     try {
@@ -698,7 +761,74 @@ void RawClient::Impl::Receive(zmq::socket_t& dealer) {
   }
 }
 
+bool RawClient::Impl::ProbeAnswered(const proto::DaemonMessage& m) {
+  // What the answer shows: tqd took `ack` (a result or progress, which
+  // only an ACCEPTED-less task gets), did not know it, or neither.
+  enum class Shows { kNothing, kTaken, kUnknown };
+  const auto [request_id, shows] = std::visit(
+      [](const auto& msg) {
+        using M = std::decay_t<decltype(msg)>;
+        Shows what = Shows::kNothing;
+        if constexpr (std::is_same_v<M, proto::TaskResult> ||
+                      std::is_same_v<M, proto::TaskProgress>) {
+          what = Shows::kTaken;
+        } else if constexpr (std::is_same_v<M, proto::ErrorReply>) {
+          if (msg.code == proto::ErrorCodeName(proto::ErrorCode::kUnknownField) &&
+              msg.message.find("'ack'") != std::string_view::npos) {
+            what = Shows::kUnknown;
+          }
+        }
+        return std::pair{msg.request_id, what};
+      },
+      m);
+  if (request_id == probe_ping_ && std::holds_alternative<proto::Pong>(m)) {
+    if (ack_less_ != AckLess::kUnknown) return false;
+    // The witness had no error before the pong: tqd took its `ack`. Had it
+    // one (a bad fn, say), tqd may not have got to `ack`: the next
+    // ack-less submit probes again.
+    if (probing_.contains(probe_witness_)) {
+      ack_less_ = AckLess::kHonoured;
+      probing_.clear();
+    } else {
+      probe_ping_ = probe_witness_ = 0;
+    }
+    return false;
+  }
+  const auto kept = probing_.find(request_id);
+  if (kept == probing_.end()) return false;
+  if (shows == Shows::kTaken) {
+    ack_less_ = AckLess::kHonoured;
+    probing_.clear();
+    return false;
+  }
+  if (shows == Shows::kNothing) {
+    probing_.erase(kept);  // another error ends it
+    return false;
+  }
+  ack_less_ = AckLess::kRefused;
+  const auto call = in_flight_.find(request_id);
+  bool waited = false;
+  if (call != in_flight_.end()) {
+    std::lock_guard lock(call->second->mu);
+    waited = !call->second->done;  // not forgotten meanwhile
+  }
+  if (waited) {
+    // Ahead of what was queued after it, in the order refused.
+    Outgoing out{request_id, Acknowledged(kept->second), std::move(call->second), Clock::now()};
+    out.batchable = true;
+    unsent_.insert(unsent_.begin() + static_cast<std::ptrdiff_t>(std::min(resent_, unsent_.size())),
+                   std::move(out));
+    ++resent_;
+  }
+  if (call != in_flight_.end()) in_flight_.erase(call);
+  probing_.erase(kept);
+  return true;
+}
+
 void RawClient::Impl::Dispatch(const proto::DaemonMessage& m) {
+  const bool probing =
+      !probing_.empty() || (probe_ping_ != 0 && ack_less_ == AckLess::kUnknown);
+  if (probing && ProbeAnswered(m)) return;
   std::visit(
       [&](const auto& msg) {
         using M = std::decay_t<decltype(msg)>;
@@ -905,6 +1035,10 @@ void RawClient::Impl::OnMonitorEvent(zmq::socket_t& monitor) {
                                    " before the result arrived"));
       }
       in_flight_.clear();
+      // The next connection may reach another tqd.
+      probing_.clear();
+      ack_less_ = AckLess::kUnknown;
+      probe_ping_ = probe_witness_ = 0;
     }
   }
 }
@@ -921,6 +1055,7 @@ void RawClient::Impl::OnConnectionError(const proto::ErrorReply& e) {
     call->Complete(Failure(Outcome::Kind::kConnection, why));
   }
   in_flight_.clear();
+  probing_.clear();
 }
 
 void RawClient::Impl::FailAll(const std::string& why) {

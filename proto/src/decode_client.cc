@@ -77,7 +77,8 @@ Status ReadSubmitOptions(Fields& f, SubmitRequest* m) {
     return f.Error(ErrorCode::kBadValue, "field 'rerun_failed' needs a 'key'");
   }
   TQ_RETURN_IF_ERROR(f.Bool("daemon", &m->daemon));
-  return f.Bool("pipe", &m->pipe);
+  TQ_RETURN_IF_ERROR(f.Bool("pipe", &m->pipe));
+  return f.Bool("ack", &m->ack);
 }
 
 Result<ClientMessage> DecodeSubmit(Fields& f, const Limits& limits) {

@@ -162,6 +162,7 @@ void Encode(const SubmitRequest& m, Buffer& out) {
   if (m.rerun_failed) w.True("rerun_failed");
   if (m.daemon) w.True("daemon");
   if (m.pipe) w.True("pipe");
+  if (!m.ack) w.Bool("ack", false);
   w.Str("fn", m.fn);
   static constexpr char kEmptyArray = '\x90';
   w.Bin("args", m.args.empty() ? std::string_view(&kEmptyArray, 1) : m.args);

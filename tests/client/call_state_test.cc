@@ -195,6 +195,29 @@ TEST(CallStateTest, CancelAsksTheOwnerOnlyWhileTheCallRunsAndTheOwnerLives) {
   EXPECT_FALSE(RawResult(orphan).cancel());
 }
 
+TEST(CallStateTest, AnAckLessCallIsNotCancelledAndLearnsItsIdFromItsResult) {
+  auto owner = std::make_shared<FakeOwner>();
+  auto call = std::make_shared<CallState>();
+  call->owner = owner;
+  call->ack_less = true;
+  RawResult result(call);
+  EXPECT_FALSE(result.cancel());  // nothing names its task yet
+  EXPECT_EQ(owner->cancels, 0);
+  EXPECT_EQ(result.task_id(), 0u);
+  std::thread io([call] { call->Complete(ValueOutcome(33)); });
+  EXPECT_EQ(result.wait_accepted(), 33u);  // waits for the result
+  io.join();
+  EXPECT_EQ(result.task_id(), 33u);
+
+  // Sent again acknowledged (a tqd before `ack`): ACCEPTED names it.
+  auto resent = std::make_shared<CallState>();
+  resent->owner = owner;
+  resent->ack_less = true;
+  resent->task_id = 4;
+  EXPECT_TRUE(RawResult(resent).cancel());
+  EXPECT_EQ(owner->cancels, 1);
+}
+
 TEST(InFlightLimitTest, AcquireBlocksWhileEverySlotIsHeld) {
   InFlightLimit limit(2);
   limit.Acquire();

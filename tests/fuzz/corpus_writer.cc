@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
                                    .priority = -5, .timeout_ms = 2000, .delay_ms = 10,
                                    .max_retries = 3, .retry_on = kRetryFailed | kRetryLost,
                                    .retry_backoff_ms = 100, .key = "job-42"}));
+  Write(msg, "submit_ack_off", Encoded(SubmitRequest{.request_id = 14, .fn = "echo",
+                                                     .args = "\x90", .ack = false}));
   Write(msg, "cancel", Encoded(TaskRequest{.request_id = 10, .verb = TaskVerb::kCancel, .task_id = 3}));
   Write(msg, "wait", Encoded(TaskRequest{.request_id = 11, .verb = TaskVerb::kWait, .task_id = 3}));
   Write(msg, "task_status", Encoded(TaskStatus{.request_id = 12, .task_id = 3, .state = TaskState::kRunning,

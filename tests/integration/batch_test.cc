@@ -17,6 +17,7 @@
 #include <variant>
 #include <zmq.hpp>
 
+#include "testing/raw_replies.h"
 #include "testing/temp_dir.h"
 #include "testing/tqd_process.h"
 #include "testing/wait_for.h"
@@ -57,74 +58,10 @@ std::string SubmitWithNumericFn(std::uint8_t req) {
   return f;
 }
 
-void SendBatch(zmq::socket_t& s, const std::vector<std::string>& frames) {
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    s.send(zmq::buffer(frames[i]),
-           i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
-  }
-}
-
-// One reply frame as a raw client sees it, copied out of the frame.
-struct Reply {
-  std::string kind;  // "accepted", "result", "error", ...
-  std::uint64_t req = 0;
-  std::string code, message;  // of an error
-  proto::TaskState state = proto::TaskState::kQueued;  // of a result
-  bool in_batch = false;  // part of a message of several frames
-};
-
-Reply Copy(const proto::DaemonMessage& m) {
-  Reply r;
-  std::visit([&](const auto& msg) { r.req = msg.request_id; }, m);
-  if (const auto* e = std::get_if<proto::ErrorReply>(&m)) {
-    r.kind = "error";
-    r.code.assign(e->code);
-    r.message.assign(e->message);
-  } else if (const auto* t = std::get_if<proto::TaskResult>(&m)) {
-    r.kind = "result";
-    r.state = t->state;
-  } else if (std::holds_alternative<proto::Accepted>(m)) {
-    r.kind = "accepted";
-  } else if (std::holds_alternative<proto::Pong>(m)) {
-    r.kind = "pong";
-  } else {
-    r.kind = "other";
-  }
-  return r;
-}
-
-// Reads replies until `done` says enough, or 20 s pass.
-std::vector<Reply> ReadUntil(zmq::socket_t& s,
-                             const std::function<bool(const std::vector<Reply>&)>& done) {
-  std::vector<Reply> replies;
-  proto::Decoder decoder;
-  const auto until = std::chrono::steady_clock::now() + 20s;
-  bool multipart = false;
-  while (!done(replies) && std::chrono::steady_clock::now() < until) {
-    zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
-    if (zmq::poll(&item, 1, 200ms) == 0) continue;
-    zmq::message_t m;
-    while (s.recv(m, zmq::recv_flags::dontwait)) {
-      const bool more = m.more();
-      auto decoded = decoder.DecodeDaemon(m.to_string_view());
-      EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
-      if (decoded.ok()) {
-        replies.push_back(Copy(*decoded));
-        replies.back().in_batch = more || multipart;
-      }
-      multipart = more;
-    }
-  }
-  return replies;
-}
-
-std::vector<Reply> All(const std::vector<Reply>& replies, std::string_view kind) {
-  std::vector<Reply> out;
-  for (const Reply& r : replies) {
-    if (r.kind == kind) out.push_back(r);
-  }
-  return out;
-}
+using Reply = testing::RawReply;
+using testing::All;
+using testing::ReadUntil;
+using testing::SendBatch;
 
 const Reply* ErrorFor(const std::vector<Reply>& errors, std::uint64_t req) {
   for (const auto& e : errors) {

@@ -74,6 +74,32 @@ TEST(DecoderTest, RejectsAChunkFlagThatIsNotABool) {
                       ErrorCode::kWrongType, "field 'chunk'"));
 }
 
+TEST(CodecTest, RoundTripsAnAckLessSubmitAndLeavesAckOutByDefault) {
+  Buffer frame;
+  SubmitRequest submit{3, "square", "\x90"};
+  submit.ack = false;
+  auto m = RoundTrip(submit, &Decoder::DecodeClient, &frame);
+  ASSERT_TRUE(m);
+  EXPECT_FALSE(m->ack);
+  frame.clear();
+  m = RoundTrip(SubmitRequest{3, "square", "\x90"}, &Decoder::DecodeClient, &frame);
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->ack);
+  // An old tqd rejects any field it does not know: absent unless off.
+  EXPECT_EQ(frame.view().find("ack"), std::string_view::npos);
+}
+
+TEST(DecoderTest, TakesAckTrueAsTheDefaultAndRejectsAnAckThatIsNotABool) {
+  Decoder decoder;
+  auto r = decoder.DecodeClient(ValidSubmit().Set("ack", "\xc3").Build());
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(std::get<SubmitRequest>(r.value()).ack);
+  EXPECT_TRUE(IsError(decoder.DecodeClient(ValidSubmit().Set("ack", PackedUint(0)).Build()),
+                      ErrorCode::kWrongType, "field 'ack' must be a bool"));
+  EXPECT_TRUE(IsError(decoder.DecodeClient(ValidSubmit().Set("ack", "\xc0").Build()),
+                      ErrorCode::kWrongType, "field 'ack'"));
+}
+
 TEST(CodecTest, SendsEmptySubmitArgsAsAnEmptyArray) {
   Buffer frame;
   auto m =

@@ -137,6 +137,9 @@ std::vector<WireCase> Cases() {
   submit_with("chunk", [](SubmitRequest& m) { m.chunk = true; },
               "86 a1 76 01 a4 6b 69 6e 64 a6 73 75 62 6d 69 74 a3 72 65 71 02 a5 63 68 75 6e "
               "6b c3 a2 66 6e a1 66 a4 61 72 67 73 c4 01 90");
+  submit_with("ack off", [](SubmitRequest& m) { m.ack = false; },
+              "86 a1 76 01 a4 6b 69 6e 64 a6 73 75 62 6d 69 74 a3 72 65 71 02 a3 61 63 6b c2 "
+              "a2 66 6e a1 66 a4 61 72 67 73 c4 01 90");
   submit_with("every option", [](SubmitRequest& m) {
     m.priority = 1000;
     m.timeout_ms = UINT32_MAX + 1ull;

@@ -344,6 +344,9 @@ class MapEngine {
         submit_(std::move(options.submit)),
         queue_(std::make_shared<CompletionQueue>()) {
     submit_.key.clear();  // one key cannot name many tasks
+    // Nothing here hands out task ids: a message per task saved (a Pool's
+    // map, whose group cancels by id, is still acknowledged).
+    submit_.ack = false;
   }
   MapEngine(const MapEngine&) = delete;
   MapEngine& operator=(const MapEngine&) = delete;

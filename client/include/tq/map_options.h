@@ -39,7 +39,9 @@ struct MapOptions {
   //   N:        N inputs per task, at most `window`.
   std::size_t chunksize = 0;
   // Applied to every task of the map (its key, if any, is ignored: one key
-  // cannot name many tasks).
+  // cannot name many tasks). Its `ack` is ignored too: the map never hands
+  // out task ids, so its submits are ack-less (SubmitOptions::ack), unless
+  // `group` or `pipe` needs the ids.
   SubmitOptions submit;
 };
 

@@ -95,6 +95,18 @@ struct SubmitOptions {
   // Tracks the call in this group (tq::Pool uses one to join or cancel
   // its own tasks and no others). Null: none.
   std::shared_ptr<TaskGroup> group;
+  // false: an ack-less submit. tqd sends no ACCEPTED with the task's id,
+  // only the result (or the error that refuses the task), which saves a
+  // message per task when nothing needs the id early; Client::map and the
+  // imaps submit so. The call then learns its task's id with the result:
+  // until that, task_id() is 0, wait_accepted() waits for the result, and
+  // cancel() cannot name the task and returns false (forget() still stops
+  // the wait). A durable task's result comes only once it is on disk, as
+  // ever, but nothing tells you it got there earlier. Ignored (the id
+  // comes as usual) with `pipe` or `group`, which need it. A tqd older
+  // than ack-less submits refuses them; libtq then sends them again,
+  // acknowledged, and keeps to that on this connection.
+  bool ack = true;
 };
 
 // What tqd knows of a task (status, cancel, kick).
@@ -343,10 +355,12 @@ class TQ_EXPORT RawResult {
   void wait() const;
   // Blocks until ready() and returns the outcome.
   const Outcome& outcome() const;
-  // The id tqd gave the task; 0 until ACCEPTED arrived.
+  // The id tqd gave the task; 0 until ACCEPTED arrived (for an ack-less
+  // submit, SubmitOptions::ack, until its result did).
   std::uint64_t task_id() const;
   // Blocks until tqd accepted the task (its id) or the call ended without
-  // that (0: refused or unreachable; see outcome()).
+  // that (0: refused or unreachable; see outcome()). An ack-less submit's
+  // id comes only with its result: this waits for that.
   std::uint64_t wait_accepted() const;
   // Runs `fn` on the callback thread once the call has ended (at once if
   // it already has). Requires the RawClient that made the call to be alive.
@@ -358,8 +372,9 @@ class TQ_EXPORT RawResult {
   void on_progress(std::function<void(const Progress&)> fn) const;
   // Asks tqd to cancel the task: a queued task ends at once, a running one
   // has its worker stopped. The call then ends "cancelled" (unless the task
-  // ended first). Returns at once; false if the call had already ended or
-  // its client is gone.
+  // ended first). Returns at once; false if the call had already ended,
+  // its client is gone, or it is an ack-less submit (SubmitOptions::ack),
+  // whose task nothing can name before its result.
   bool cancel() const;
   // Stops waiting without cancelling the task: tqd sends this call no more
   // progress and no result, and the call ends at once with ForgottenError.

@@ -1,4 +1,6 @@
-// SUBMIT: validate against what tqd can run, queue, answer ACCEPTED.
+// SUBMIT: validate against what tqd can run, queue, answer ACCEPTED (unless
+// the submit asked for none: `ack` false, PROTOCOL.md §2; its errors and its
+// RESULT, by its req, still go).
 #include <spdlog/spdlog.h>
 
 #include "supervisor.h"
@@ -60,9 +62,11 @@ void Supervisor::HandleSubmit(std::string_view client,
                        std::string(existing->fn()) + "'"});
         return;
       }
-      reply_.clear();
-      proto::Encode(proto::Accepted{m.request_id, existing->id, true}, reply_);
-      ReplyAbout(*existing, client, m.request_id);
+      if (m.ack) {
+        reply_.clear();
+        proto::Encode(proto::Accepted{m.request_id, existing->id, true}, reply_);
+        ReplyAbout(*existing, client, m.request_id);
+      }
       const Waiter w{std::string(client), m.request_id};
       if (proto::IsFinal(existing->state)) {
         SendResult(*existing, w);
@@ -118,6 +122,9 @@ void Supervisor::HandleSubmit(std::string_view client,
   }
   LogTask(spdlog::level::debug, task, "queued{}", task.durable ? " (durable)" : "");
 
+  // Ack-less: a durable task's STORE_FAILED still comes (RefuseTask
+  // answers its waiters), and its RESULT waits for the disk (SendResult).
+  if (!m.ack) return;
   reply_.clear();
   proto::Encode(proto::Accepted{m.request_id, task.id}, reply_);
   ReplyAbout(task, client, m.request_id);

@@ -125,6 +125,10 @@ struct SubmitRequest {
   // The submitting connection and the running task get a two-way channel
   // (PROTOCOL.md §2, "pipe").
   bool pipe = false;
+  // false: tqd sends no ACCEPTED when it takes the task (its errors and its
+  // RESULT, matched by request_id, still come): for a client that does not
+  // need the task id before the result (PROTOCOL.md §2, "ack").
+  bool ack = true;
 };
 
 struct PingRequest {
