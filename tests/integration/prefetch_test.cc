@@ -53,12 +53,15 @@ class PrefetchTest : public ::testing::Test {
     // Each worker learns nothing, tqd learns the function is short.
     for (int i = 0; i < 3; ++i) {
       client_->apply<std::string>("record_after", warm_, "warm", gate_);
+      client_->apply<std::string>("progress_record_after", warm_, "warm", gate_);
     }
   }
 
-  AsyncResult<std::string> Submit(const std::string& token, int priority = 0) {
+  AsyncResult<std::string> Submit(const std::string& token, int priority = 0,
+                                  std::chrono::milliseconds timeout = 0ms) {
     SubmitOptions o;
     o.priority = priority;
+    o.timeout = timeout;
     return client_->apply_async<std::string>(o, "record_after", record_, token, gate_);
   }
 
@@ -167,6 +170,80 @@ TEST_F(PrefetchTest, AKilledWorkerLosesOnlyItsRunningTaskAndWhatWasSentAheadRuns
     EXPECT_EQ(client_->status(sent[static_cast<std::size_t>(i)].task_id()).attempts, 1u);
   }
   EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t1", "t2", "t3", "t4", "t5"}));
+}
+
+TEST_F(PrefetchTest, TasksAKilledWorkerHadSentAheadRunBeforeLaterOnesOfTheirPriority) {
+  Start(1);
+  CloseGate();
+  // t0 runs (held); t1..t8 wait in the worker's pipe; t9..t11 in tqd's queue.
+  constexpr int kTasks = 12;
+  std::vector<AsyncResult<std::string>> sent;
+  for (int i = 0; i < kTasks; ++i) sent.push_back(Submit("t" + std::to_string(i)));
+  for (auto& r : sent) ASSERT_NE(r.raw().wait_accepted(), 0u);
+  ASSERT_TRUE(WaitFor([&] { return SentAhead() == kDepth; }));
+  const std::vector<pid_t> workers = tqd_->WorkerPids();
+  ASSERT_EQ(workers.size(), 1u);
+  ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
+  EXPECT_EQ(sent[0].raw().outcome().state, TaskState::kLost);
+  // Back in the queue, t1..t8 have their places ahead of t9..t11 again.
+  ASSERT_TRUE(WaitFor([&] { return client_->status(sent[1].task_id()).state == TaskState::kRunning; }));
+  OpenGate();
+  std::vector<std::string> expected;
+  for (int i = 1; i < kTasks; ++i) {
+    EXPECT_EQ(sent[static_cast<std::size_t>(i)].get(), "t" + std::to_string(i));
+    expected.push_back("t" + std::to_string(i));
+  }
+  EXPECT_EQ(Lines(record_), expected);
+}
+
+TEST_F(PrefetchTest, ATaskWithATimeoutIsNeverSentAheadAndNorIsWhatQueuesBehindIt) {
+  Start(1);
+  CloseGate();
+  auto held = Submit("t0");
+  auto ahead = Submit("t1");
+  ASSERT_TRUE(WaitFor([&] { return SentAhead() == 1; }));
+  // tqd answers ACCEPTED in the loop turn that dispatched what it could:
+  // once it has, t2 would have been sent ahead already.
+  auto timed = Submit("t2", 0, 60s);
+  auto after = Submit("t3");
+  ASSERT_NE(timed.raw().wait_accepted(), 0u);
+  ASSERT_NE(after.raw().wait_accepted(), 0u);
+  EXPECT_EQ(SentAhead(), 1u);
+  OpenGate();
+  EXPECT_EQ(held.get(), "t0");
+  EXPECT_EQ(ahead.get(), "t1");
+  EXPECT_EQ(timed.get(), "t2");
+  EXPECT_EQ(after.get(), "t3");
+  EXPECT_EQ(SentAhead(), 1u) << "t2 started from tqd's queue, with its deadline; t3 after it";
+  EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t0", "t1", "t2", "t3"}));
+}
+
+TEST_F(PrefetchTest, ATaskSentAheadThatStartedAndReportedProgressIsCancelledAsARunningOne) {
+  Start(1);
+  // t0 holds the worker at one gate; t1, sent ahead, starts once t0 ends,
+  // says so, and holds at another; t2 waits behind it in the pipe.
+  const std::string second_gate = dir_.File("second-gate");
+  std::ofstream(second_gate) << "closed";
+  CloseGate();
+  auto t0 = Submit("t0");
+  auto t1 = client_->apply_async<std::string>(SubmitOptions{}, "progress_record_after", record_,
+                                              std::string("t1"), second_gate);
+  auto t2 = Submit("t2");
+  ASSERT_TRUE(WaitFor([&] { return SentAhead() == 2; }));
+  OpenGate();
+  EXPECT_EQ(t0.get(), "t0");
+  ASSERT_TRUE(WaitFor([&] { return t1.progress().has_value(); }));
+  EXPECT_EQ(t1.progress()->message, "at the gate");
+  EXPECT_EQ(client_->status(t1.task_id()).state, TaskState::kRunning);
+  const TaskInfo info = client_->cancel(t1.task_id());
+  EXPECT_EQ(info.state, TaskState::kCancelled);
+  EXPECT_EQ(info.attempts, 1u);  // it ran
+  EXPECT_EQ(t1.raw().outcome().state, TaskState::kCancelled);
+  // Its worker was stopped: t2 goes back to the queue and runs on the next.
+  EXPECT_EQ(t2.get(), "t2");
+  EXPECT_EQ(client_->status(t2.task_id()).attempts, 1u);
+  std::filesystem::remove(second_gate);
+  EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t0", "t2"}));
 }
 
 }  // namespace
