@@ -75,6 +75,17 @@ class PrefetchTest : public ::testing::Test {
     EXPECT_TRUE(WaitFor([&] { return SentAhead() == 5; }));
     return sent;
   }
+  // With the gate closed, `prefix`0..`prefix`(n-1) to the one worker, n >
+  // kDepth: the first runs (held), the next kDepth wait in its pipe, the
+  // rest in tqd's queue.
+  std::vector<AsyncResult<std::string>> FillThePipe(int n, const std::string& prefix) {
+    CloseGate();
+    std::vector<AsyncResult<std::string>> sent;
+    for (int i = 0; i < n; ++i) sent.push_back(Submit(prefix + std::to_string(i)));
+    for (auto& r : sent) EXPECT_NE(r.raw().wait_accepted(), 0u);
+    EXPECT_TRUE(WaitFor([&] { return SentAhead() == kDepth; }));
+    return sent;
+  }
   void OpenGate() { std::filesystem::remove(gate_); }
   // Tasks tqd has sent ahead so far (its debug log says each).
   std::size_t SentAhead() const { return Count(tqd_->Log(), "sent ahead to worker"); }
@@ -110,14 +121,11 @@ TEST_F(PrefetchTest, ManyShortTasksAreSentAheadAndEachRunsOnceWithItsOwnResult) 
 
 TEST_F(PrefetchTest, AHighPriorityTaskRunsBeforeEveryQueuedLowerOneWithWorkSentAheadInFlight) {
   Start(1);
-  CloseGate();
   constexpr int kLow = 30;
-  std::vector<AsyncResult<std::string>> low;
-  for (int i = 0; i < kLow; ++i) low.push_back(Submit("low" + std::to_string(i)));
-  for (auto& r : low) ASSERT_NE(r.raw().wait_accepted(), 0u);
   // low0 runs (held at the gate); low1..low8 wait in the worker's pipe;
   // the rest in tqd's queue.
-  ASSERT_TRUE(WaitFor([&] { return SentAhead() == kDepth; }));
+  std::vector<AsyncResult<std::string>> low = FillThePipe(kLow, "low");
+  ASSERT_EQ(SentAhead(), static_cast<std::size_t>(kDepth));
   auto high = Submit("high", 10);
   ASSERT_NE(high.raw().wait_accepted(), 0u);
   EXPECT_EQ(client_->status(low[1].task_id()).state, TaskState::kQueued);  // sent ahead
@@ -154,43 +162,24 @@ TEST_F(PrefetchTest, ATaskSentAheadAndCancelledEndsCancelledAndNeverRuns) {
   EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t0", "t1", "t2", "t4", "t5"}));
 }
 
-TEST_F(PrefetchTest, AKilledWorkerLosesOnlyItsRunningTaskAndWhatWasSentAheadRunsElsewhere) {
+TEST_F(PrefetchTest, AKilledWorkerLosesOnlyItsRunningTaskAndWhatWasSentAheadRunsElsewhereInItsPlace) {
   Start(1);
-  std::vector<AsyncResult<std::string>> sent = HoldSix();
-  ASSERT_EQ(SentAhead(), 5u);
-  const std::vector<pid_t> workers = tqd_->WorkerPids();
-  ASSERT_EQ(workers.size(), 1u);
-  ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
-  // t0 was running: lost. The others go back to the queue, not lost.
-  EXPECT_EQ(sent[0].raw().outcome().state, TaskState::kLost);
-  ASSERT_TRUE(WaitFor([&] { return client_->status(sent[1].task_id()).state == TaskState::kRunning; }));
-  OpenGate();
-  for (int i = 1; i < 6; ++i) {
-    EXPECT_EQ(sent[static_cast<std::size_t>(i)].get(), "t" + std::to_string(i));
-    EXPECT_EQ(client_->status(sent[static_cast<std::size_t>(i)].task_id()).attempts, 1u);
-  }
-  EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t1", "t2", "t3", "t4", "t5"}));
-}
-
-TEST_F(PrefetchTest, TasksAKilledWorkerHadSentAheadRunBeforeLaterOnesOfTheirPriority) {
-  Start(1);
-  CloseGate();
   // t0 runs (held); t1..t8 wait in the worker's pipe; t9..t11 in tqd's queue.
   constexpr int kTasks = 12;
-  std::vector<AsyncResult<std::string>> sent;
-  for (int i = 0; i < kTasks; ++i) sent.push_back(Submit("t" + std::to_string(i)));
-  for (auto& r : sent) ASSERT_NE(r.raw().wait_accepted(), 0u);
-  ASSERT_TRUE(WaitFor([&] { return SentAhead() == kDepth; }));
+  std::vector<AsyncResult<std::string>> sent = FillThePipe(kTasks, "t");
+  ASSERT_EQ(SentAhead(), static_cast<std::size_t>(kDepth));
   const std::vector<pid_t> workers = tqd_->WorkerPids();
   ASSERT_EQ(workers.size(), 1u);
   ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
+  // t0 was running: lost. The others go back to the queue, not lost, and
+  // t1..t8 have their places ahead of t9..t11 again.
   EXPECT_EQ(sent[0].raw().outcome().state, TaskState::kLost);
-  // Back in the queue, t1..t8 have their places ahead of t9..t11 again.
   ASSERT_TRUE(WaitFor([&] { return client_->status(sent[1].task_id()).state == TaskState::kRunning; }));
   OpenGate();
   std::vector<std::string> expected;
   for (int i = 1; i < kTasks; ++i) {
     EXPECT_EQ(sent[static_cast<std::size_t>(i)].get(), "t" + std::to_string(i));
+    EXPECT_EQ(client_->status(sent[static_cast<std::size_t>(i)].task_id()).attempts, 1u);
     expected.push_back("t" + std::to_string(i));
   }
   EXPECT_EQ(Lines(record_), expected);
