@@ -80,23 +80,45 @@ std::optional<std::uint64_t> Scheduler::Pop(base::TimePoint now) {
   if (best == users_.end()) return std::nullopt;
   User& u = best->second;
   auto level = u.ready.begin();
-  const std::uint64_t id = level->second.front().task_id;
+  const Entry head = level->second.front();
+  const std::uint64_t id = head.task_id;
   level->second.pop_front();
   if (level->second.empty()) u.ready.erase(level);
   queued_.erase(id);
   --size_;
   ++u.running;
-  running_[id] = best->first;
+  running_[id] = Run{best->first, head.seq};
   return id;
 }
 
 void Scheduler::RunEnded(std::uint64_t task_id) {
   const auto run = running_.find(task_id);
   if (run == running_.end()) return;
-  const auto user = users_.find(run->second);
+  const auto user = users_.find(run->second.user);
   running_.erase(run);
   if (user == users_.end()) return;
   if (--user->second.running == 0 && user->second.ready.empty()) users_.erase(user);
+}
+
+void Scheduler::Requeue(std::uint64_t task_id, std::int32_t priority, base::TimePoint now,
+                        std::int64_t user) {
+  const auto run = running_.find(task_id);
+  if (run == running_.end()) {
+    Push(task_id, priority, now, now, user);
+    return;
+  }
+  const Run was = run->second;
+  RunEnded(task_id);
+  if (!queued_.insert(task_id)) return;  // already queued
+  ++size_;
+  // Each FIFO is in seq order (seqs grow as tasks become ready), so its
+  // place is found by seq; it is near the front, where a deque inserts
+  // cheaply.
+  std::deque<Entry>& fifo = users_[was.user].ready[priority];
+  const auto at = std::upper_bound(
+      fifo.begin(), fifo.end(), was.seq,
+      [](std::uint64_t seq, const Entry& e) { return seq < e.seq; });
+  fifo.insert(at, Entry{was.seq, task_id});
 }
 
 std::uint32_t Scheduler::running(std::int64_t user) const {

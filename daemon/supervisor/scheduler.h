@@ -2,7 +2,8 @@
 // comes in as arguments, so it is tested without a clock or processes.
 //
 // Ready tasks run highest priority first, FIFO within a priority. A task
-// with a not-before time (delay, retry backoff) waits apart until then.
+// with a not-before time (delay, retry backoff) waits apart until then. A
+// task given out that never started (Requeue) gets its place back.
 // Bounded by max_queued, counting ready and waiting tasks alike, so a full
 // queue is refused at submit (QUEUE_FULL) instead of growing without limit.
 // Removal (cancel) is lazy: the id is skipped when it comes up.
@@ -53,6 +54,12 @@ class Scheduler {
   // A task Pop gave out stopped running (ended, or back to the queue). A
   // no-op for any other id.
   void RunEnded(std::uint64_t task_id);
+  // A task Pop gave out, which never started, goes back to the queue ready
+  // at once, in the place it had: ahead of every task of its priority made
+  // ready after it. It stops counting as running. Any other id is pushed
+  // as Push(task_id, priority, now, now, user) would.
+  void Requeue(std::uint64_t task_id, std::int32_t priority, base::TimePoint now,
+               std::int64_t user = -1);
   // Tasks of `user` given out by Pop and not ended.
   std::uint32_t running(std::int64_t user) const;
   // Forgets a queued task. False if it is not queued here.
@@ -67,6 +74,10 @@ class Scheduler {
   struct Entry {
     std::uint64_t seq;  // push order across users, for FIFO within a priority
     std::uint64_t task_id;
+  };
+  struct Run {
+    std::int64_t user;
+    std::uint64_t seq;  // its Entry's, for Requeue
   };
   struct Delayed {
     std::uint64_t task_id;
@@ -93,7 +104,7 @@ class Scheduler {
   std::map<std::int64_t, User> users_;
   std::multimap<base::TimePoint, Delayed> waiting_;
   IdSet queued_;  // live ids, for Remove
-  std::unordered_map<std::uint64_t, std::int64_t> running_;  // task -> user
+  std::unordered_map<std::uint64_t, Run> running_;  // by task id
 };
 
 }  // namespace tq::daemon

@@ -160,8 +160,9 @@ std::vector<Setting> MakeSettings() {
                "or was cancelled",
        .field = Field(&Config::stop_grace)},
       {.name = "prefetch_budget", .type = kDuration, .reload = kApplies,
-       .help = "Most expected run time of short tasks queued on one busy worker ahead "
-               "of need, by their function's measured run time",
+       .help = "Most expected run time of short tasks queued ahead of need behind a "
+               "worker's running task, itself expected to take no longer, by their "
+               "function's measured run time",
        .field = Field(&Config::prefetch_budget), .zero_means = "no prefetch"},
       {.name = "max_tasks_per_worker", .type = kCount, .reload = kApplies,
        .help = "Replace a worker after this many tasks",

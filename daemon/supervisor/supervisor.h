@@ -151,8 +151,15 @@ class Supervisor final : private WorkerPool::Listener, private objects::ReplySin
   void Kick(Task& task);
 
   // ---- task lifecycle (task_lifecycle.cc)
+  // Where Enqueue puts a task among those of its priority.
+  enum class Place : std::uint8_t {
+    kLast,    // behind every one queued
+    kItsOwn,  // a task given out that never started (a worker went with it
+              // sent ahead): where it was, ahead of those queued after it;
+              // ready at once
+  };
   // Queues a task to run at `ready_at`.
-  void Enqueue(Task& task, base::TimePoint ready_at);
+  void Enqueue(Task& task, base::TimePoint ready_at, Place place = Place::kLast);
   // An attempt ended without a value: retry, bury or end the task.
   void AttemptFailed(Task& task, proto::TaskState state, TaskError error);
   // Ends the task: RESULT to every waiter, then into the result store.

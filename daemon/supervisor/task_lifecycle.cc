@@ -28,7 +28,7 @@ std::string Seconds(base::Duration d) {
 
 }  // namespace
 
-void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
+void Supervisor::Enqueue(Task& task, base::TimePoint ready_at, Place place) {
   const auto now = clock_.Now();
   const std::int64_t ready_at_ms =
       ready_at > now
@@ -44,7 +44,11 @@ void Supervisor::Enqueue(Task& task, base::TimePoint ready_at) {
   task.since = std::max(ready_at, now);
   task.state = TaskState::kQueued;
   if (task.extras().progress) task.mutable_extras().progress.reset();  // a retry starts over
-  scheduler_.Push(task.id, task.priority, ready_at, now, task.submitter_uid);
+  if (place == Place::kItsOwn) {
+    scheduler_.Requeue(task.id, task.priority, now, task.submitter_uid);
+  } else {
+    scheduler_.Push(task.id, task.priority, ready_at, now, task.submitter_uid);
+  }
 }
 
 void Supervisor::AttemptFailed(Task& task, TaskState state, TaskError error) {
@@ -299,9 +303,9 @@ void Supervisor::OnTaskReturned(std::uint64_t task_id) {
     return;
   }
   task->prefetched = false;
-  scheduler_.RunEnded(task_id);
   task->state = TaskState::kQueued;
   if (stopping_) {
+    scheduler_.RunEnded(task_id);
     // As for the queue at shutdown: a durable task stays queued on disk,
     // any other is cancelled.
     if (task->durable) {
@@ -313,7 +317,7 @@ void Supervisor::OnTaskReturned(std::uint64_t task_id) {
     return;
   }
   LogTask(spdlog::level::debug, *task, "queued again: its worker went before it started");
-  Enqueue(*task, clock_.Now());
+  Enqueue(*task, clock_.Now(), Place::kItsOwn);
   if (task->durable) Persist(*task);
 }
 

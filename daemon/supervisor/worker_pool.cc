@@ -602,10 +602,15 @@ std::optional<int> WorkerPool::FindPrefetchSlot(base::Duration expected,
     // A task of unknown length could hold what waits behind it for good; a
     // pipe task reads the pipe itself.
     if (running.expected <= base::Duration{0} || running.deadline || running.pipe) continue;
+    // Nothing waits behind a task longer than the budget, and what waits
+    // behind a shorter one stays within the budget: a task sent ahead
+    // starts within twice the budget, and a task as long as the budget
+    // still has one sent ahead of it.
+    if (running.expected > settings_.prefetch_budget) continue;
     if (busy->prefetched.size() >= max_depth) continue;
-    base::Duration load = running.expected;
-    for (const Assignment& a : busy->prefetched) load += a.expected;
-    if (load + expected > settings_.prefetch_budget) continue;
+    base::Duration queued{};
+    for (const Assignment& a : busy->prefetched) queued += a.expected;
+    if (queued + expected > settings_.prefetch_budget) continue;
     // Due to be recycled before this one would run: it must not be sent.
     const Worker& w = *s.worker;
     if (settings_.max_tasks_per_worker != 0 &&
@@ -613,6 +618,8 @@ std::optional<int> WorkerPool::FindPrefetchSlot(base::Duration expected,
       continue;
     }
     if (settings_.max_rss_bytes != 0 && w.rss_bytes() > settings_.max_rss_bytes) continue;
+    // The least loaded: the one the task would wait least behind.
+    const base::Duration load = running.expected + queued;
     if (!best || load < best_load) {
       best = s.index;
       best_load = load;

@@ -30,8 +30,9 @@
 //
 // Prefetch: a Busy slot may hold, behind its running task, a few tasks
 // already written to the worker's pipe (Prefetch()), when the worker said
-// it takes them and the expected run time of everything on it stays
-// within PoolSettings::prefetch_budget. The result of the running task
+// it takes them, its running task is expected to take at most
+// PoolSettings::prefetch_budget, and the expected run time of what waits
+// behind it stays within that budget too. The result of the running task
 // starts the next (OnPrefetchedStarted). Ones that never started go back to the
 // caller (OnTaskReturned) when the worker dies or is stopped; one being
 // dropped (DropPrefetched) is reported OnTaskDropped when the worker says
@@ -84,8 +85,9 @@ struct PoolSettings {
   std::chrono::milliseconds stop_grace{2000};  // SIGTERM (or EOF) -> SIGKILL
   std::string stack_tool;                  // gdb or eu-stack; "" disables
   std::chrono::milliseconds capture_timeout{5000};
-  // Most expected run time queued on one worker, the running task's
-  // included, for tasks to be sent ahead of need; 0 disables prefetch.
+  // Most expected run time waiting behind a worker's running task, which
+  // must itself be expected to take no longer, for tasks to be sent ahead
+  // of need; 0 disables prefetch.
   base::Duration prefetch_budget = std::chrono::milliseconds(1);
 };
 
@@ -186,9 +188,10 @@ class WorkerPool {
                 std::chrono::milliseconds timeout, base::Duration expected = {});
   // The busy slot to send a task expected to run `expected` (> 0) ahead
   // to, if one may take it: its worker takes prefetch, its running task
-  // has an expected time, no deadline and no pipe, fewer than `max_depth`
-  // are queued on it, and with this one they stay within the budget. It
-  // is not due to be retired or recycled. The least loaded of those.
+  // has an expected time within the budget, no deadline and no pipe, fewer
+  // than `max_depth` are queued behind it, and with this one what is queued
+  // stays within the budget. It is not due to be retired or recycled. The
+  // least loaded of those (running and queued expected time).
   std::optional<int> FindPrefetchSlot(base::Duration expected, std::size_t max_depth) const;
   // Writes `task` (no timeout, no pipe) to the worker of `slot`, as
   // FindPrefetchSlot chose, behind what it has.

@@ -213,4 +213,32 @@ TEST(SchedulerTest, PeekShowsWhatPopWouldTakeAndLeavesItQueued) {
   EXPECT_FALSE(s.Peek(now).has_value());
 }
 
+TEST(SchedulerTest, ARequeuedTaskGetsItsPlaceBackAheadOfLaterTasksOfItsPriority) {
+  Scheduler s(10);
+  for (std::uint64_t id : {1, 2, 3, 4}) s.Push(id, 0, kT0, kT0, 7);
+  EXPECT_EQ(s.Pop(kT0), 1u);
+  EXPECT_EQ(s.Pop(kT0), 2u);
+  s.Push(5, 0, kT0, kT0, 8);  // another user's, pushed after 1 and 2
+  s.Push(6, 9, kT0, kT0, 7);  // higher priority: still first
+  // 2 and then 1 come back (their worker died before they started).
+  s.Requeue(2, 0, kT0, 7);
+  s.Requeue(1, 0, kT0, 7);
+  EXPECT_EQ(s.running(7), 0u);
+  EXPECT_EQ(s.size(), 6u);
+  std::vector<std::uint64_t> order;
+  while (auto id = s.Pop(kT0)) order.push_back(*id);
+  EXPECT_EQ(order, (std::vector<std::uint64_t>{6, 1, 2, 3, 4, 5}));
+}
+
+TEST(SchedulerTest, RequeueOfATaskThatIsNotRunningPushesItAtTheBack) {
+  Scheduler s(10);
+  s.Push(1, 0, kT0, kT0);
+  s.Requeue(2, 0, kT0);
+  s.Requeue(1, 0, kT0);  // queued already: no effect
+  EXPECT_EQ(s.size(), 2u);
+  EXPECT_EQ(s.Pop(kT0), 1u);
+  EXPECT_EQ(s.Pop(kT0), 2u);
+  EXPECT_EQ(s.Pop(kT0), std::nullopt);
+}
+
 }  // namespace tq::daemon

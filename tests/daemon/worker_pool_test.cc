@@ -710,10 +710,10 @@ TEST_F(WorkerPoolTest, WithHistoryWithinTheBudgetABusyWorkerTakesTasksAheadAndEa
 
 TEST_F(WorkerPoolTest, NothingIsSentAheadOfUnknownOrTimedTasksNorPastTheBudgetOrTheDepth) {
   auto w = StartPrefetching(Settings(), 600us);
-  // The task to send has no history, or would take the worker past 1 ms,
+  // The task to send has no history, or would itself queue more than 1 ms,
   // or the depth allows none.
   EXPECT_FALSE(pool_->FindPrefetchSlot(0us, 8).has_value());
-  EXPECT_FALSE(pool_->FindPrefetchSlot(500us, 8).has_value());
+  EXPECT_FALSE(pool_->FindPrefetchSlot(1001us, 8).has_value());
   EXPECT_FALSE(pool_->FindPrefetchSlot(100us, 0).has_value());
   EXPECT_TRUE(pool_->FindPrefetchSlot(400us, 8).has_value());
   w->Result(1);
@@ -725,6 +725,46 @@ TEST_F(WorkerPoolTest, NothingIsSentAheadOfUnknownOrTimedTasksNorPastTheBudgetOr
   Poll();
   pool_->Dispatch(0, proto::TaskAssignment{3, "f", "", false}, 5000ms, 100us);
   EXPECT_FALSE(pool_->FindPrefetchSlot(100us, 8).has_value());
+}
+
+TEST_F(WorkerPoolTest, WhatWaitsBehindTheRunningTaskIsWhatTheBudgetCountsNotTheRunningTaskToo) {
+  // A running task as long as the budget still has the budget's worth sent
+  // ahead of it: 1 ms behind 1 ms, then nothing more.
+  auto w = StartPrefetching(Settings(), 1000us);
+  SendAhead(2, 600us);
+  SendAhead(3, 400us);
+  EXPECT_FALSE(pool_->FindPrefetchSlot(1us, 8).has_value());
+  EXPECT_EQ(w->ReadTask(), 2u);
+  EXPECT_EQ(w->ReadTask(), 3u);
+  // Once 2 runs, only 3 waits behind it: room for 600 µs more.
+  w->Result(1);
+  Poll();
+  EXPECT_FALSE(pool_->FindPrefetchSlot(601us, 8).has_value());
+  SendAhead(4, 600us);
+}
+
+TEST_F(WorkerPoolTest, NothingIsSentAheadOfARunningTaskExpectedToTakeLongerThanTheBudget) {
+  auto w = StartPrefetching(Settings(), 1001us);
+  EXPECT_FALSE(pool_->FindPrefetchSlot(1us, 8).has_value());
+  w->Result(1);
+  Poll();
+  PoolSettings s = Settings();
+  s.prefetch_budget = 2ms;
+  pool_->set_settings(s);
+  pool_->Dispatch(0, proto::TaskAssignment{2, "f", "", false}, 0ms, 1001us);
+  EXPECT_TRUE(pool_->FindPrefetchSlot(1us, 8).has_value());
+}
+
+TEST_F(WorkerPoolTest, ATaskGoesAheadToTheWorkerItWouldWaitLeastBehind) {
+  Start(2);
+  for (const auto& w : spawner_.spawned) w->prefetch = true;
+  GreetAll();
+  // Slot 0 runs a 900 µs task with nothing queued; slot 1 a 100 µs one
+  // with 300 µs queued behind it: 1 waits less.
+  pool_->Dispatch(0, proto::TaskAssignment{1, "f", "", false}, 0ms, 900us);
+  pool_->Dispatch(1, proto::TaskAssignment{2, "f", "", false}, 0ms, 100us);
+  pool_->Prefetch(1, proto::TaskAssignment{3, "f", "", false}, 300us);
+  EXPECT_EQ(pool_->FindPrefetchSlot(100us, 8), std::optional<int>(1));
 }
 
 TEST_F(WorkerPoolTest, AWorkerThatDoesNotSayItTakesPrefetchIsSentNothingAhead) {

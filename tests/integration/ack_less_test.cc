@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <future>
 #include <numeric>
 #include <set>
 #include <thread>
@@ -306,6 +307,16 @@ TEST_F(AckLessStandInTest, AProbeWhoseSubmitFailedOtherwiseSettlesNothingAndTheN
   auto m = decoder_.DecodeClient(ping.to_string_view());
   ASSERT_TRUE(m.ok() && std::holds_alternative<proto::PingRequest>(*m));
   Answer(id, proto::Pong{.request_id = std::get<proto::PingRequest>(*m).request_id});
+  // Once a ping of our own is answered, libtq has read that pong too (its
+  // I/O thread reads in order): only then is the probe known to be over.
+  auto synced = std::async(std::launch::async, [&] { return client.Ping(); });
+  ASSERT_EQ(zmq::poll(&item, 1, 20s), 1);
+  (void)router_.recv(routing, zmq::recv_flags::dontwait);
+  (void)router_.recv(ping, zmq::recv_flags::dontwait);
+  m = decoder_.DecodeClient(ping.to_string_view());
+  ASSERT_TRUE(m.ok() && std::holds_alternative<proto::PingRequest>(*m));
+  Answer(id, proto::Pong{.request_id = std::get<proto::PingRequest>(*m).request_id});
+  synced.get();
   // The next ack-less submit is probed again: a ping follows it too.
   RawResult second = client.Submit("echo", "\x91\x02", o);
   ASSERT_EQ(ReceiveSubmits(&id).size(), 1u);

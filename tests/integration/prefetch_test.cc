@@ -53,12 +53,15 @@ class PrefetchTest : public ::testing::Test {
     // Each worker learns nothing, tqd learns the function is short.
     for (int i = 0; i < 3; ++i) {
       client_->apply<std::string>("record_after", warm_, "warm", gate_);
+      client_->apply<std::string>("progress_record_after", warm_, "warm", gate_);
     }
   }
 
-  AsyncResult<std::string> Submit(const std::string& token, int priority = 0) {
+  AsyncResult<std::string> Submit(const std::string& token, int priority = 0,
+                                  std::chrono::milliseconds timeout = 0ms) {
     SubmitOptions o;
     o.priority = priority;
+    o.timeout = timeout;
     return client_->apply_async<std::string>(o, "record_after", record_, token, gate_);
   }
 
@@ -70,6 +73,17 @@ class PrefetchTest : public ::testing::Test {
     std::vector<AsyncResult<std::string>> sent;
     for (int i = 0; i < 6; ++i) sent.push_back(Submit("t" + std::to_string(i)));
     EXPECT_TRUE(WaitFor([&] { return SentAhead() == 5; }));
+    return sent;
+  }
+  // With the gate closed, `prefix`0..`prefix`(n-1) to the one worker, n >
+  // kDepth: the first runs (held), the next kDepth wait in its pipe, the
+  // rest in tqd's queue.
+  std::vector<AsyncResult<std::string>> FillThePipe(int n, const std::string& prefix) {
+    CloseGate();
+    std::vector<AsyncResult<std::string>> sent;
+    for (int i = 0; i < n; ++i) sent.push_back(Submit(prefix + std::to_string(i)));
+    for (auto& r : sent) EXPECT_NE(r.raw().wait_accepted(), 0u);
+    EXPECT_TRUE(WaitFor([&] { return SentAhead() == kDepth; }));
     return sent;
   }
   void OpenGate() { std::filesystem::remove(gate_); }
@@ -107,14 +121,11 @@ TEST_F(PrefetchTest, ManyShortTasksAreSentAheadAndEachRunsOnceWithItsOwnResult) 
 
 TEST_F(PrefetchTest, AHighPriorityTaskRunsBeforeEveryQueuedLowerOneWithWorkSentAheadInFlight) {
   Start(1);
-  CloseGate();
   constexpr int kLow = 50;
-  std::vector<AsyncResult<std::string>> low;
-  for (int i = 0; i < kLow; ++i) low.push_back(Submit("low" + std::to_string(i)));
-  for (auto& r : low) ASSERT_NE(r.raw().wait_accepted(), 0u);
   // low0 runs (held at the gate); low1..low32 wait in the worker's pipe;
   // the rest in tqd's queue.
-  ASSERT_TRUE(WaitFor([&] { return SentAhead() == kDepth; }));
+  std::vector<AsyncResult<std::string>> low = FillThePipe(kLow, "low");
+  ASSERT_EQ(SentAhead(), static_cast<std::size_t>(kDepth));
   auto high = Submit("high", 10);
   ASSERT_NE(high.raw().wait_accepted(), 0u);
   EXPECT_EQ(client_->status(low[1].task_id()).state, TaskState::kQueued);  // sent ahead
@@ -151,22 +162,78 @@ TEST_F(PrefetchTest, ATaskSentAheadAndCancelledEndsCancelledAndNeverRuns) {
   EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t0", "t1", "t2", "t4", "t5"}));
 }
 
-TEST_F(PrefetchTest, AKilledWorkerLosesOnlyItsRunningTaskAndWhatWasSentAheadRunsElsewhere) {
+TEST_F(PrefetchTest, AKilledWorkerLosesOnlyItsRunningTaskAndWhatWasSentAheadRunsElsewhereInItsPlace) {
   Start(1);
-  std::vector<AsyncResult<std::string>> sent = HoldSix();
-  ASSERT_EQ(SentAhead(), 5u);
+  // t0 runs (held); t1..t32 (kDepth) wait in the worker's pipe; t33..t35
+  // in tqd's queue.
+  constexpr int kTasks = kDepth + 4;
+  std::vector<AsyncResult<std::string>> sent = FillThePipe(kTasks, "t");
+  ASSERT_EQ(SentAhead(), static_cast<std::size_t>(kDepth));
   const std::vector<pid_t> workers = tqd_->WorkerPids();
   ASSERT_EQ(workers.size(), 1u);
   ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
-  // t0 was running: lost. The others go back to the queue, not lost.
+  // t0 was running: lost. The others go back to the queue, not lost, and
+  // t1..t32 have their places ahead of t33..t35 again.
   EXPECT_EQ(sent[0].raw().outcome().state, TaskState::kLost);
   ASSERT_TRUE(WaitFor([&] { return client_->status(sent[1].task_id()).state == TaskState::kRunning; }));
   OpenGate();
-  for (int i = 1; i < 6; ++i) {
+  std::vector<std::string> expected;
+  for (int i = 1; i < kTasks; ++i) {
     EXPECT_EQ(sent[static_cast<std::size_t>(i)].get(), "t" + std::to_string(i));
     EXPECT_EQ(client_->status(sent[static_cast<std::size_t>(i)].task_id()).attempts, 1u);
+    expected.push_back("t" + std::to_string(i));
   }
-  EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t1", "t2", "t3", "t4", "t5"}));
+  EXPECT_EQ(Lines(record_), expected);
+}
+
+TEST_F(PrefetchTest, ATaskWithATimeoutIsNeverSentAheadAndNorIsWhatQueuesBehindIt) {
+  Start(1);
+  CloseGate();
+  auto held = Submit("t0");
+  auto ahead = Submit("t1");
+  ASSERT_TRUE(WaitFor([&] { return SentAhead() == 1; }));
+  // tqd answers ACCEPTED in the loop turn that dispatched what it could:
+  // once it has, t2 would have been sent ahead already.
+  auto timed = Submit("t2", 0, 60s);
+  auto after = Submit("t3");
+  ASSERT_NE(timed.raw().wait_accepted(), 0u);
+  ASSERT_NE(after.raw().wait_accepted(), 0u);
+  EXPECT_EQ(SentAhead(), 1u);
+  OpenGate();
+  EXPECT_EQ(held.get(), "t0");
+  EXPECT_EQ(ahead.get(), "t1");
+  EXPECT_EQ(timed.get(), "t2");
+  EXPECT_EQ(after.get(), "t3");
+  EXPECT_EQ(SentAhead(), 1u) << "t2 started from tqd's queue, with its deadline; t3 after it";
+  EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t0", "t1", "t2", "t3"}));
+}
+
+TEST_F(PrefetchTest, ATaskSentAheadThatStartedAndReportedProgressIsCancelledAsARunningOne) {
+  Start(1);
+  // t0 holds the worker at one gate; t1, sent ahead, starts once t0 ends,
+  // says so, and holds at another; t2 waits behind it in the pipe.
+  const std::string second_gate = dir_.File("second-gate");
+  std::ofstream(second_gate) << "closed";
+  CloseGate();
+  auto t0 = Submit("t0");
+  auto t1 = client_->apply_async<std::string>(SubmitOptions{}, "progress_record_after", record_,
+                                              std::string("t1"), second_gate);
+  auto t2 = Submit("t2");
+  ASSERT_TRUE(WaitFor([&] { return SentAhead() == 2; }));
+  OpenGate();
+  EXPECT_EQ(t0.get(), "t0");
+  ASSERT_TRUE(WaitFor([&] { return t1.progress().has_value(); }));
+  EXPECT_EQ(t1.progress()->message, "at the gate");
+  EXPECT_EQ(client_->status(t1.task_id()).state, TaskState::kRunning);
+  const TaskInfo info = client_->cancel(t1.task_id());
+  EXPECT_EQ(info.state, TaskState::kCancelled);
+  EXPECT_EQ(info.attempts, 1u);  // it ran
+  EXPECT_EQ(t1.raw().outcome().state, TaskState::kCancelled);
+  // Its worker was stopped: t2 goes back to the queue and runs on the next.
+  EXPECT_EQ(t2.get(), "t2");
+  EXPECT_EQ(client_->status(t2.task_id()).attempts, 1u);
+  std::filesystem::remove(second_gate);
+  EXPECT_EQ(Lines(record_), (std::vector<std::string>{"t0", "t2"}));
 }
 
 }  // namespace

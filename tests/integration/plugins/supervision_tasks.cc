@@ -78,6 +78,16 @@ TQ_PLUGIN(registry) {
     }
     return Append(path, token);
   });
+  // As record_after, having first reported progress 1/2 "at the gate":
+  // a task known to have started.
+  registry.add("progress_record_after", [](std::string path, std::string token,
+                                           std::string gate) {
+    tq::progress(1, 2, "at the gate");
+    while (std::filesystem::exists(gate)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return Append(path, token);
+  });
   registry.add("fail_until", [](std::string path, int n) {
     const int c = Count(path);
     if (c < n) throw std::runtime_error("attempt " + std::to_string(c) + " fails");
