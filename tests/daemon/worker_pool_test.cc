@@ -710,10 +710,10 @@ TEST_F(WorkerPoolTest, WithHistoryWithinTheBudgetABusyWorkerTakesTasksAheadAndEa
 
 TEST_F(WorkerPoolTest, NothingIsSentAheadOfUnknownOrTimedTasksNorPastTheBudgetOrTheDepth) {
   auto w = StartPrefetching(Settings(), 600us);
-  // The task to send has no history, or would itself queue more than 1 ms,
-  // or the depth allows none.
+  // The task to send has no history, or would itself queue more than 1 ms
+  // and its eighth of slack, or the depth allows none.
   EXPECT_FALSE(pool_->FindPrefetchSlot(0us, 8).has_value());
-  EXPECT_FALSE(pool_->FindPrefetchSlot(1001us, 8).has_value());
+  EXPECT_FALSE(pool_->FindPrefetchSlot(1126us, 8).has_value());
   EXPECT_FALSE(pool_->FindPrefetchSlot(100us, 0).has_value());
   EXPECT_TRUE(pool_->FindPrefetchSlot(400us, 8).has_value());
   w->Result(1);
@@ -733,26 +733,37 @@ TEST_F(WorkerPoolTest, WhatWaitsBehindTheRunningTaskIsWhatTheBudgetCountsNotTheR
   auto w = StartPrefetching(Settings(), 1000us);
   SendAhead(2, 600us);
   SendAhead(3, 400us);
-  EXPECT_FALSE(pool_->FindPrefetchSlot(1us, 8).has_value());
+  // The budget's eighth of slack (125 µs) is all that is left.
+  EXPECT_FALSE(pool_->FindPrefetchSlot(126us, 8).has_value());
   EXPECT_EQ(w->ReadTask(), 2u);
   EXPECT_EQ(w->ReadTask(), 3u);
-  // Once 2 runs, only 3 waits behind it: room for 600 µs more.
+  // Once 2 runs, only 3 waits behind it: room for 600 µs more (and slack).
   w->Result(1);
   Poll();
-  EXPECT_FALSE(pool_->FindPrefetchSlot(601us, 8).has_value());
+  EXPECT_FALSE(pool_->FindPrefetchSlot(726us, 8).has_value());
   SendAhead(4, 600us);
 }
 
 TEST_F(WorkerPoolTest, NothingIsSentAheadOfARunningTaskExpectedToTakeLongerThanTheBudget) {
-  auto w = StartPrefetching(Settings(), 1001us);
+  // Longer than the budget and its eighth of slack (1 ms + 125 µs).
+  auto w = StartPrefetching(Settings(), 1126us);
   EXPECT_FALSE(pool_->FindPrefetchSlot(1us, 8).has_value());
   w->Result(1);
   Poll();
   PoolSettings s = Settings();
   s.prefetch_budget = 2ms;
   pool_->set_settings(s);
-  pool_->Dispatch(0, proto::TaskAssignment{2, "f", "", false}, 0ms, 1001us);
+  pool_->Dispatch(0, proto::TaskAssignment{2, "f", "", false}, 0ms, 1126us);
   EXPECT_TRUE(pool_->FindPrefetchSlot(1us, 8).has_value());
+}
+
+TEST_F(WorkerPoolTest, ATaskMeasuredALittleOverTheBudgetStillHasOneOfItsLengthSentAhead) {
+  // A task that runs for the budget measures a little over it: within an
+  // eighth, it counts as the budget's length, running or waiting.
+  StartPrefetching(Settings(), 1050us);
+  ASSERT_EQ(pool_->FindPrefetchSlot(1050us, 8), std::optional<int>(0));
+  pool_->Prefetch(0, proto::TaskAssignment{2, "f", "", false}, 1050us);
+  EXPECT_FALSE(pool_->FindPrefetchSlot(1050us, 8).has_value());  // 2.1 ms would wait
 }
 
 TEST_F(WorkerPoolTest, ATaskGoesAheadToTheWorkerItWouldWaitLeastBehind) {
