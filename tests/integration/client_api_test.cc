@@ -197,6 +197,8 @@ TEST_F(ClientApiTest, ATypeMismatchNamesTheTypeAskedForAndTheValueThatCame) {
     client_.map<std::string>("square", std::vector<long>{1, 2}, {.chunksize = 2});
   });
   EXPECT_NE(item.find("item "), std::string::npos) << item;
+  // Built only on failure (SplitOutcome's lazy context), still whole.
+  EXPECT_NE(item.find("item 0 of task "), std::string::npos) << item;
   EXPECT_NE(item.find("expected std::string, got int"), std::string::npos) << item;
 }
 
